@@ -1,0 +1,1 @@
+"""The router: twinteller's public gRPC front door."""

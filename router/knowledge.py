@@ -1,0 +1,43 @@
+"""The router's read-only view of the knowledge base: the active model version and the
+snapshot of every version, mirrored from etcd."""
+
+from __future__ import annotations
+
+import asyncio
+
+from twinteller import keys
+from twinteller.errors import Unavailable
+from twinteller.knowledge import Snapshot
+from twinteller.mirror import PrefixMirror
+from twinteller.store import Store
+
+
+class KnowledgeView:
+    def __init__(self, store: Store) -> None:
+        self.active = PrefixMirror(store, keys.ACTIVE_VERSION)
+        self.versions = PrefixMirror(store, keys.KB_VERSIONS, on_change=self._invalidate)
+        self._parsed: dict[str, Snapshot] = {}
+
+    def mirrors(self) -> list[PrefixMirror]:
+        return [self.active, self.versions]
+
+    async def wait_synced(self, timeout: float) -> None:
+        await asyncio.wait_for(asyncio.gather(self.active.synced.wait(), self.versions.synced.wait()), timeout)
+
+    def _invalidate(self, _items: dict[str, bytes]) -> None:
+        self._parsed = {}
+
+    def active_version(self) -> str:
+        raw = self.active.items.get("")
+        if raw is None:
+            raise Unavailable("no active model version is published yet")
+        return raw.decode()
+
+    def snapshot(self, version: str) -> Snapshot:
+        snapshot = self._parsed.get(version)
+        if snapshot is None:
+            raw = self.versions.items.get(version)
+            if raw is None:
+                raise Unavailable(f"knowledge base of model version {version} is not published")
+            snapshot = self._parsed[version] = Snapshot.from_json(raw)
+        return snapshot

@@ -1,0 +1,197 @@
+"""The public `twinteller.v1.Assistant` service: the gRPC boundary.
+
+Requests are decoded with the raw (bytes) twins of the public messages, so that every
+bad input, invalid UTF-8 included, is an INVALID_ARGUMENT naming the field. Typed errors
+become the status codes of DESIGN.md here and nowhere else; anything unexpected is logged
+and reported as INTERNAL with the turn's trace id, never as UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import DecodeError
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
+
+from router import validation
+from router.sessions import LeasePool
+from router.turns import TurnHandler
+from twinteller import keys
+from twinteller.config import RouterConfig
+from twinteller.errors import (
+    DeadlineExceeded,
+    InvalidArgument,
+    NotFound,
+    StoreError,
+    TwintellerError,
+    Unavailable,
+)
+from twinteller.internal import raw_pb2
+from twinteller.store import Store
+from twinteller.telemetry import trace_id_hex, tracer
+from twinteller.v1 import assistant_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "twinteller.v1.Assistant"
+FEEDBACK_RETENTION_S = 7 * 24 * 3600
+T = TypeVar("T")
+
+_CODES: dict[type[TwintellerError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+    DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+    StoreError: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+class MalformedRequest:
+    """What the deserializer returns for bytes that are not a protobuf message at all."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _raw_deserializer(message: Any) -> Callable[[bytes], Any]:
+    def deserialize(data: bytes) -> Any:
+        try:
+            return message.FromString(data)
+        except DecodeError as e:
+            return MalformedRequest(str(e))
+
+    return deserialize
+
+
+def _checked(request: Any) -> Any:
+    if isinstance(request, MalformedRequest):
+        raise InvalidArgument(f"request is not a valid protobuf message: {request.reason}")
+    return request
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
+    if isinstance(error, TwintellerError):
+        code = next((c for kind, c in _CODES.items() if isinstance(error, kind)), grpc.StatusCode.INTERNAL)
+        await context.abort(code, str(error))
+    log.exception("unexpected error in handler", exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id_hex()})")
+
+
+def boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(handler)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> T:
+        try:
+            return await handler(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as e:  # noqa: BLE001 - this is the boundary
+            await _abort(context, e)
+            raise  # unreachable: abort raises
+
+    return wrapper
+
+
+class AssistantService:
+    def __init__(self, config: RouterConfig, turns: TurnHandler, store: Store) -> None:
+        self._config = config
+        self._turns = turns
+        self._store = store
+        self._feedback_leases = LeasePool(store, FEEDBACK_RETENTION_S, bucket_s=3600)
+
+    def _deadline(self, context: grpc.aio.ServicerContext) -> float:
+        remaining = context.time_remaining()
+        if remaining is None:
+            remaining = self._config.default_deadline_s
+        return time.monotonic() + remaining
+
+    def _turn(self, raw: Any) -> Any:
+        return validation.converse_request(
+            _checked(raw), max_text_bytes=self._config.max_text_bytes, max_id_chars=self._config.max_id_chars
+        )
+
+    @boundary
+    async def Converse(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.ConverseResponse:
+        turn = self._turn(raw)
+        return await self._turns.handle(turn, self._deadline(context))
+
+    async def StreamConverse(
+        self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ConverseResponse]:
+        """One call or chat: a response per request, in order. A bad request ends the
+        stream with INVALID_ARGUMENT naming the turn; the turns before it stand."""
+        index = 0
+        stream_span = trace.get_current_span().get_span_context()
+        try:
+            async for raw in requests:
+                index += 1
+                try:
+                    turn = self._turn(raw)
+                except InvalidArgument as e:
+                    raise InvalidArgument(f"message {index}: {e}") from e
+                # One trace per turn, linked to the stream's span: a call can last minutes.
+                with tracer().start_as_current_span(
+                    "twinteller.v1.Assistant/StreamConverse.turn",
+                    context=otel_context.Context(),
+                    kind=SpanKind.SERVER,
+                    links=[Link(stream_span)],
+                ):
+                    response = await self._turns.handle(turn, self._deadline(context))
+                yield response  # outside the span: never hold a context across a yield
+        except grpc.aio.AbortError:
+            raise
+        except Exception as e:  # noqa: BLE001 - this is the boundary
+            await _abort(context, e)
+
+    @boundary
+    async def Feedback(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.FeedbackResponse:
+        session_id, turn_id, rating, comment = validation.feedback_request(
+            _checked(raw), max_id_chars=self._config.max_id_chars
+        )
+        if await self._store.get(keys.session(session_id)) is None:
+            raise NotFound(f"session_id: no conversation {session_id!r} (unknown or expired)")
+        stored = await self._store.get(keys.turn(session_id, turn_id))
+        if stored is None:
+            raise NotFound(f"turn_id: no turn {turn_id!r} in session {session_id!r}")
+        answered = pb.ConverseResponse.FromString(stored.value)
+        record = {
+            "rating": rating,
+            "comment": comment,
+            "intent": answered.intent,
+            "action": pb.Action.Name(answered.action),
+            "model_version": answered.model_version,
+            "at": time.time(),
+        }
+        lease = await self._feedback_leases.current()
+        await self._store.put(keys.feedback(session_id, turn_id), json.dumps(record), lease=lease)
+        return pb.FeedbackResponse()
+
+    def rpc_handler(self) -> grpc.GenericRpcHandler:
+        serialize = pb.ConverseResponse.SerializeToString
+        return grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "Converse": grpc.unary_unary_rpc_method_handler(
+                    self.Converse,
+                    request_deserializer=_raw_deserializer(raw_pb2.RawConverseRequest),
+                    response_serializer=serialize,
+                ),
+                "StreamConverse": grpc.stream_stream_rpc_method_handler(
+                    self.StreamConverse,
+                    request_deserializer=_raw_deserializer(raw_pb2.RawConverseRequest),
+                    response_serializer=serialize,
+                ),
+                "Feedback": grpc.unary_unary_rpc_method_handler(
+                    self.Feedback,
+                    request_deserializer=_raw_deserializer(raw_pb2.RawFeedbackRequest),
+                    response_serializer=pb.FeedbackResponse.SerializeToString,
+                ),
+            },
+        )

@@ -1,0 +1,1 @@
+"""Zone side of twinteller: Triton launcher, zone registration, training."""

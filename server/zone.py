@@ -1,0 +1,180 @@
+"""The zone agent: runs one zone's `tritonserver`, and registers the zone in etcd only
+while Triton reports the model ready.
+
+Registration is `zones/<zone>` on a short lease (2 s by default) that this agent keeps
+alive from its readiness loop: if Triton stops answering, the model unloads or the agent
+dies, the keepalives stop and etcd deletes the key by itself; when the agent sees Triton
+not ready it revokes the lease at once. If Triton exits, the agent starts it again (with
+backoff) and re-registers once the model is ready. SIGTERM: deregister first, so routers
+stop sending, then stop Triton.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import subprocess
+from pathlib import Path
+
+import tritonclient.grpc.aio as triton_client
+
+from server import triton
+from twinteller import keys
+from twinteller.backoff import Backoff
+from twinteller.config import ZoneConfig
+from twinteller.errors import StoreError
+from twinteller.knowledge import Snapshot
+from twinteller.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ZoneAgent:
+    def __init__(self, config: ZoneConfig, store: Store) -> None:
+        self._config = config
+        self._store = store
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lease: int | None = None
+        self._stopping = asyncio.Event()
+        self._client = triton_client.InferenceServerClient(config.endpoint)
+        self.versions: list[str] = []
+
+    @property
+    def pid_file(self) -> Path:
+        return self._config.run_dir / f"triton-{self._config.zone}.pid"
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        backoff = Backoff(initial=0.5, maximum=10.0)
+        try:
+            while not self._stopping.is_set():
+                await self._start_triton()
+                try:
+                    await self._load_models()
+                    backoff.reset()
+                    await self._serve()
+                except Exception as e:  # noqa: BLE001 - any failure: deregister, restart Triton
+                    if self._stopping.is_set():
+                        break
+                    log.warning("zone %s: %s; restarting Triton", self._config.zone, e)
+                await self._deregister()
+                self._stop_triton()
+                if not self._stopping.is_set():
+                    await asyncio.sleep(backoff.next_delay())
+        finally:
+            await self._deregister()
+            self._stop_triton()
+            await self._client.close()
+
+    async def _start_triton(self) -> None:
+        cfg = self._config
+        self._process = triton.start(cfg, cfg.run_dir / f"triton-{cfg.zone}.log")
+        self.pid_file.write_text(str(self._process.pid))
+        log.info("zone %s: tritonserver pid %s on %s", cfg.zone, self._process.pid, cfg.endpoint)
+        deadline = asyncio.get_running_loop().time() + cfg.startup_timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"tritonserver exited with {self._process.returncode} at startup")
+            try:
+                if await self._client.is_server_live(client_timeout=1.0):
+                    return
+            except Exception:  # noqa: BLE001 - not listening yet
+                pass
+            await asyncio.sleep(0.2)
+        raise RuntimeError("tritonserver did not become live in time")
+
+    async def _active_versions(self) -> list[str]:
+        entry = await self._store.get(keys.ACTIVE_VERSION)
+        if entry is not None:
+            return [entry.value.decode()]
+        return [self._config.model_version]
+
+    async def _load_models(self) -> None:
+        cfg = self._config
+        self.versions = await self._active_versions()
+        await self._publish_snapshots(self.versions)
+        await self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, self.versions))
+        log.info("zone %s: loaded %s versions %s", cfg.zone, cfg.model_name, self.versions)
+
+    async def _publish_snapshots(self, versions: list[str]) -> None:
+        """Routers answer a turn from the knowledge-base snapshot of the version that
+        served it; make sure the snapshot of every version this zone serves is in etcd."""
+        for version in versions:
+            path = self._config.model_repo / self._config.model_name / version / "kb.json"
+            snapshot = Snapshot.from_json(path.read_bytes())
+            await self._store.create(keys.kb_version(version), snapshot.to_json())
+        await self._store.create(keys.ACTIVE_VERSION, versions[-1])
+
+    async def _ready(self) -> bool:
+        try:
+            for version in self.versions:
+                if not await self._client.is_model_ready(
+                    self._config.model_name, version, client_timeout=self._config.ready_interval_s * 2
+                ):
+                    return False
+            return True
+        except Exception:  # noqa: BLE001 - unreachable counts as not ready
+            return False
+
+    async def _serve(self) -> None:
+        """Keep the registration alive exactly while the model is ready."""
+        cfg = self._config
+        while not self._stopping.is_set():
+            if self._process is None or self._process.poll() is not None:
+                raise RuntimeError("tritonserver exited")
+            if await self._ready():
+                try:
+                    await self._register_or_refresh()
+                except StoreError as e:
+                    log.warning("zone %s: etcd: %s", cfg.zone, e)
+                    self._lease = None
+            else:
+                await self._deregister()
+            try:
+                await asyncio.wait_for(self._stopping.wait(), cfg.ready_interval_s)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _register_or_refresh(self) -> None:
+        cfg = self._config
+        if self._lease is not None and await self._store.keepalive(self._lease) > 0:
+            return
+        self._lease = await self._store.grant(cfg.lease_ttl_s)
+        value = json.dumps({"zone": cfg.zone, "endpoint": cfg.endpoint, "versions": self.versions})
+        await self._store.put(keys.zone(cfg.zone), value, lease=self._lease)
+        log.info("zone %s: registered %s", cfg.zone, cfg.endpoint)
+
+    async def _deregister(self) -> None:
+        lease, self._lease = self._lease, None
+        if lease is None:
+            return
+        try:
+            await self._store.revoke(lease)
+            log.info("zone %s: deregistered", self._config.zone)
+        except StoreError as e:  # the lease expires by itself within its TTL
+            log.warning("zone %s: revoke failed (%s); the lease will expire", self._config.zone, e)
+
+    def _stop_triton(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def main_async(config: ZoneConfig) -> None:
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    async with Store(config.etcd) as store:
+        agent = ZoneAgent(config, store)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, agent.stop)
+        await agent.run()

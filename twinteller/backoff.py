@@ -1,0 +1,27 @@
+"""Capped exponential backoff with full jitter, for every retry, watch and lease loop."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Backoff:
+    initial: float = 0.05
+    maximum: float = 2.0
+    multiplier: float = 2.0
+    _attempt: int = field(default=0, init=False)
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.initial * (self.multiplier**self._attempt))
+        self._attempt += 1
+        # Full jitter: spread retries of many clients so they do not hit etcd in waves.
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+    async def sleep(self) -> None:
+        await asyncio.sleep(self.next_delay())

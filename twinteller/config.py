@@ -1,0 +1,118 @@
+"""All configuration, as frozen dataclasses built in one place from flags and environment.
+
+Every flag has an environment twin (`--etcd` <-> `TWINTELLER_ETCD`); a flag wins over the
+environment, the environment over the documented default. Run `python -m router --help`
+or `python -m server --help` for the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ETCD = "127.0.0.1:2379"
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    zone: str = "a"
+    listen: str = "127.0.0.1:50051"
+    etcd: str = DEFAULT_ETCD
+    router_id: str = ""  # default: <hostname>-<pid>
+    model_name: str = "intent"
+    # A turn with no caller deadline gets this one; every model call fits inside it.
+    default_deadline_s: float = 5.0
+    # One model attempt may use at most this much, so a slow zone leaves time for the other.
+    model_attempt_timeout_s: float = 1.0
+    # Below either threshold the turn is FALLBACK (measured in `make eval`, see README).
+    confidence_threshold: float = 0.2
+    similarity_threshold: float = 0.55
+    session_ttl_s: int = 1800
+    history_turns: int = 10
+    # A remote zone is chosen over the local one when it has this many fewer calls in flight.
+    locality_penalty: int = 4
+    # After a failed call a zone is avoided for this long unless it is the only one left.
+    suspect_s: float = 2.0
+    probe_interval_s: float = 0.5
+    probe_timeout_s: float = 0.5
+    probe_failures: int = 2
+    leader_ttl_s: int = 2
+    max_text_bytes: int = 2048
+    max_id_chars: int = 128
+    grace_s: float = 5.0
+
+    @property
+    def identity(self) -> str:
+        return self.router_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class ZoneConfig:
+    zone: str = "a"
+    etcd: str = DEFAULT_ETCD
+    host: str = "127.0.0.1"
+    grpc_port: int = 8001
+    http_port: int = 8000
+    metrics_port: int = 8002
+    model_repo: Path = Path("model_repo")
+    model_name: str = "intent"
+    model_version: str = "1"
+    run_dir: Path = Path("run")
+    device: str = "cpu"  # "cpu" | "gpu"
+    lease_ttl_s: int = 2
+    ready_interval_s: float = 0.5
+    startup_timeout_s: float = 180.0
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.grpc_port}"
+
+
+_HELP = {
+    "zone": "zone name (a, b, ...)",
+    "listen": "host:port of the public gRPC server",
+    "etcd": "etcd endpoint host:port",
+    "router_id": "identity in leader election (default host-pid)",
+    "confidence_threshold": "FALLBACK below this top-1 probability",
+    "similarity_threshold": "FALLBACK below this cosine to the nearest training question",
+    "device": "cpu or gpu: Triton instance kind",
+}
+
+
+def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    for f in fields(cls):
+        env = "TWINTELLER_" + f.name.upper()
+        default = os.environ.get(env, f.default)
+        kind = Path if f.type in ("Path", Path) else type(f.default)
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=kind,
+            default=kind(default),
+            help=f"{_HELP.get(f.name, f.name.replace('_', ' '))} (env {env}, default %(default)s)",
+        )
+    return parser
+
+
+def _build(cls: type, argv: list[str] | None, description: str) -> Any:
+    args = _parser_for(cls, description).parse_args(argv)
+    config = cls(**vars(args))
+    return config
+
+
+def router_config(argv: list[str] | None = None) -> RouterConfig:
+    config: RouterConfig = _build(RouterConfig, argv, "twinteller router")
+    if not 0.0 <= config.confidence_threshold <= 1.0:
+        raise SystemExit("--confidence-threshold must be within 0..1")
+    return config
+
+
+def zone_config(argv: list[str] | None = None) -> ZoneConfig:
+    config: ZoneConfig = _build(ZoneConfig, argv, "twinteller zone agent (Triton + registration)")
+    if config.device not in ("cpu", "gpu"):
+        raise SystemExit("--device must be cpu or gpu")
+    return config

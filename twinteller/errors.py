@@ -1,0 +1,37 @@
+"""One exception root. Handlers raise these; the gRPC boundary (router/service.py)
+turns each into the status code DESIGN.md names, so no handler ever returns UNKNOWN."""
+
+from __future__ import annotations
+
+
+class TwintellerError(Exception):
+    """Root of every error twinteller raises on purpose."""
+
+
+class InvalidArgument(TwintellerError):
+    """The caller sent something we refuse; the message names the field."""
+
+
+class NotFound(TwintellerError):
+    """The thing the caller named does not exist (e.g. an unknown session)."""
+
+
+class Unavailable(TwintellerError):
+    """No healthy zone (or store) could serve the request; the caller may retry."""
+
+
+class DeadlineExceeded(TwintellerError):
+    """The caller's deadline was spent before the turn could be answered."""
+
+
+class ModelCallFailed(TwintellerError):
+    """One model call in one zone failed; the router retries in the other zone."""
+
+    def __init__(self, zone: str, reason: str) -> None:
+        super().__init__(f"zone {zone}: {reason}")
+        self.zone = zone
+        self.reason = reason
+
+
+class StoreError(TwintellerError):
+    """etcd could not be reached or answered with an error."""

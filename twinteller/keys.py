@@ -1,0 +1,38 @@
+"""The etcd key layout, in one place. Everything another router or zone needs after a
+failure lives under ROOT."""
+
+from __future__ import annotations
+
+ROOT = "/twinteller"
+ZONES = f"{ROOT}/zones/"  # zones/<zone> -> {"zone", "endpoint"}, on the zone agent's lease
+HEALTH = f"{ROOT}/health/"  # health/<zone> -> {"healthy", ...}, on the leader's lease
+LEADER = f"{ROOT}/router/leader"  # router id of the leader, on its lease
+ACTIVE_VERSION = f"{ROOT}/models/intent/active"  # active model version, e.g. "1"
+KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapshot JSON
+SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
+TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
+FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
+
+
+def zone(name: str) -> str:
+    return ZONES + name
+
+
+def health(name: str) -> str:
+    return HEALTH + name
+
+
+def kb_version(version: str) -> str:
+    return KB_VERSIONS + version
+
+
+def session(session_id: str) -> str:
+    return SESSIONS + session_id
+
+
+def turn(session_id: str, turn_id: str) -> str:
+    return f"{TURNS}{session_id}/{turn_id}"
+
+
+def feedback(session_id: str, turn_id: str) -> str:
+    return f"{FEEDBACK}{session_id}/{turn_id}"

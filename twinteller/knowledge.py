@@ -1,0 +1,58 @@
+"""Knowledge-base schema: FAQ entries, the seed base, and per-version snapshots.
+
+A model version is trained from one knowledge-base snapshot, and the router answers a
+turn with the snapshot of the version that recognised it, so a turn's reply and its
+model version always belong together.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+SEED_FAQ = DATA_DIR / "seed_faq.json"
+BANKING77 = DATA_DIR / "banking77"
+
+
+@dataclass(frozen=True)
+class Faq:
+    id: str
+    title: str
+    answer: str
+    questions: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a router needs to answer with one model version: id -> title and answer."""
+
+    version: str
+    faqs: dict[str, Faq]
+
+    def to_json(self) -> str:
+        entries = [{"id": f.id, "title": f.title, "answer": f.answer} for f in self.faqs.values()]
+        return json.dumps({"version": self.version, "faqs": entries}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Snapshot:
+        data = json.loads(raw)
+        faqs = {e["id"]: Faq(e["id"], e["title"], e["answer"]) for e in data["faqs"]}
+        return cls(str(data["version"]), faqs)
+
+
+def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) rows of a BANKING77-style CSV (header `text,category`)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [(row["text"], row["category"]) for row in csv.DictReader(f)]
+
+
+def seed_faqs() -> list[Faq]:
+    """The 77 BANKING77 intents with our answers and their train.csv questions."""
+    questions: dict[str, list[str]] = {}
+    for text, intent in read_labelled_csv(BANKING77 / "train.csv"):
+        questions.setdefault(intent, []).append(text)
+    entries = json.loads(SEED_FAQ.read_text(encoding="utf-8"))["faqs"]
+    return [Faq(e["id"], e["title"], e["answer"], tuple(questions[e["id"]])) for e in entries]

@@ -1,0 +1,241 @@
+"""The local two-zone cluster of real processes: etcd, two Triton zones, two routers.
+
+Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
+(free ports). Every process is started in its own session and stopped by pid: SIGTERM,
+then SIGKILL after a grace period. Zone agents make the kernel kill their tritonserver
+if they die, so nothing is orphaned.
+
+    python -m twinteller.localcluster            # make run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from twinteller import keys
+from twinteller.store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ZonePorts:
+    grpc: int
+    http: int
+    metrics: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    etcd_client: int = 2379
+    etcd_peer: int = 2380
+    zones: dict[str, ZonePorts] = field(
+        default_factory=lambda: {"a": ZonePorts(8001, 8000, 8002), "b": ZonePorts(8011, 8010, 8012)}
+    )
+    routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
+
+    @classmethod
+    def free(cls) -> Layout:
+        return cls(
+            free_port(),
+            free_port(),
+            {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
+            {z: free_port() for z in ("a", "b")},
+        )
+
+    @property
+    def etcd(self) -> str:
+        return f"127.0.0.1:{self.etcd_client}"
+
+    def router_target(self, zone: str) -> str:
+        return f"127.0.0.1:{self.routers[zone]}"
+
+
+class LocalCluster:
+    def __init__(self, run_dir: Path, layout: Layout, *, env: dict[str, str] | None = None, router_args: list[str] | None = None) -> None:
+        self.run_dir = run_dir
+        self.layout = layout
+        self._env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
+        self._router_args = router_args or []
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout: float = 240.0) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        try:
+            self.start_etcd()
+            self._wait(lambda: self._etcd_ready(), deadline, "etcd")
+            for zone in self.layout.zones:
+                self.start_zone(zone)
+            self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+            for zone in self.layout.routers:
+                self.start_router(zone)
+            for zone in self.layout.routers:
+                self.wait_router_serving(zone, deadline - time.monotonic())
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Routers first (drain), then zones (deregister), then etcd."""
+        order = sorted(self.processes, key=lambda n: (not n.startswith("router"), not n.startswith("zone")))
+        for name in order:
+            self.stop_process(name)
+
+    def __enter__(self) -> LocalCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- processes --------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.run_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self._env, cwd=PROJECT_ROOT, start_new_session=True,
+        )
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def start_etcd(self) -> None:
+        etcd = shutil.which("etcd") or "/usr/bin/etcd"
+        data = self.run_dir / "etcd-data"
+        client = f"http://127.0.0.1:{self.layout.etcd_client}"
+        peer = f"http://127.0.0.1:{self.layout.etcd_peer}"
+        self._spawn("etcd", [
+            etcd, "--name", "local", "--data-dir", str(data),
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", f"local={peer}", "--log-level", "warn",
+        ])
+
+    def start_zone(self, zone: str) -> None:
+        ports = self.layout.zones[zone]
+        self._spawn(f"zone-{zone}", [
+            sys.executable, "-m", "server", "--zone", zone, "--etcd", self.layout.etcd,
+            "--grpc-port", str(ports.grpc), "--http-port", str(ports.http), "--metrics-port", str(ports.metrics),
+            "--model-repo", str(PROJECT_ROOT / "model_repo"), "--run-dir", str(self.run_dir),
+        ])
+
+    def start_router(self, zone: str) -> None:
+        self._spawn(f"router-{zone}", [
+            sys.executable, "-m", "router", "--zone", zone, "--etcd", self.layout.etcd,
+            "--listen", self.layout.router_target(zone), "--router-id", f"router-{zone}", *self._router_args,
+        ])
+
+    def stop_process(self, name: str, grace: float = 15.0) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the group we created for it, by pid
+            process.wait()
+
+    def triton_pid(self, zone: str) -> int:
+        return int((self.run_dir / f"triton-{zone}.pid").read_text())
+
+    # -- readiness --------------------------------------------------------------------------
+    @staticmethod
+    def _wait(check, deadline: float, what: str) -> None:  # type: ignore[no-untyped-def]
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{what} did not become ready in time")
+
+    def _etcd_ready(self) -> bool:
+        async def probe() -> bool:
+            async with Store(self.layout.etcd, timeout=1.0) as store:
+                await store.get(keys.ROOT)
+                return True
+        try:
+            return asyncio.run(probe())
+        except Exception:  # noqa: BLE001 - not up yet
+            return False
+
+    def registered_zones(self) -> set[str]:
+        async def read() -> set[str]:
+            async with Store(self.layout.etcd, timeout=1.0) as store:
+                entries, _ = await store.get_prefix(keys.ZONES)
+                return {e.key[len(keys.ZONES):] for e in entries}
+        try:
+            return asyncio.run(read())
+        except Exception:  # noqa: BLE001
+            return set()
+
+    def wait_zones_registered(self, zones: set[str], timeout: float) -> None:
+        self._wait(lambda: zones <= self.registered_zones(), time.monotonic() + timeout, f"zones {sorted(zones)}")
+
+    def router_health(self, zone: str) -> str:
+        try:
+            with grpc.insecure_channel(self.layout.router_target(zone)) as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+        except grpc.RpcError as e:
+            return f"down ({e.code().name})"
+
+    def wait_router_serving(self, zone: str, timeout: float) -> None:
+        self._wait(lambda: self.router_health(zone) == "SERVING", time.monotonic() + timeout, f"router {zone}")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="run the local two-zone twinteller cluster until Ctrl-C")
+    parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "run")
+    args = parser.parse_args()
+    layout = Layout()
+    cluster = LocalCluster(args.run_dir, layout)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"starting etcd, Triton zones a and b, routers a and b (logs in {args.run_dir}) ...", flush=True)
+    try:
+        cluster.start()
+        zones = ", ".join(f"{z}=127.0.0.1:{p.grpc}" for z, p in layout.zones.items())
+        print(f"etcd         {layout.etcd}")
+        print(f"triton zones {zones}")
+        for zone in layout.routers:
+            print(f"router {zone}     {layout.router_target(zone)}  (Assistant, grpc.health.v1, reflection)")
+        health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
+        print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")
+        print("ready: try `make chat`; Ctrl-C stops everything", flush=True)
+        while all(p.poll() is None for p in cluster.processes.values()):
+            time.sleep(1.0)
+        dead = [n for n, p in cluster.processes.items() if p.poll() is not None]
+        print(f"process(es) exited: {dead}; see {args.run_dir}/*.log; stopping", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        cluster.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

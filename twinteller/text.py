@@ -1,0 +1,18 @@
+"""Text normalisation applied to every utterance before the model.
+
+No whitespace or ASCII assumption: NFKC folds full-width forms (common in Chinese input
+methods) to their usual forms, control characters go, runs of any Unicode space collapse.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text)
+    visible = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in folded)
+    return _SPACES.sub(" ", visible).strip()
