@@ -45,7 +45,9 @@ class Router:
         self.model = ModelClient(self.zones, config.model_name, config.model_attempt_timeout_s)
         sessions = SessionStore(self.store, ttl_s=config.session_ttl_s, history_turns=config.history_turns)
         thresholds = Thresholds(config.confidence_threshold, config.similarity_threshold)
-        self.service = AssistantService(config, TurnHandler(sessions, self.model, self.knowledge, thresholds), self.store)
+        self.service = AssistantService(
+            config, TurnHandler(sessions, self.model, self.knowledge, thresholds), self.store
+        )
         prober = HealthProber(
             self.store,
             self.zones,
@@ -96,7 +98,9 @@ class Router:
         while True:
             serving = self.zones.serving()
             if serving != last:
-                status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+                status = (
+                    health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+                )
                 await self.health.set("", status)
                 await self.health.set(SERVICE_NAME, status)
                 last = serving

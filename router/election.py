@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from twinteller import keys
 from twinteller.backoff import Backoff
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 
 
 class Election:
-    def __init__(self, store: Store, identity: str, ttl_s: int, lead: Callable[[int], Awaitable[None]]) -> None:
+    def __init__(
+        self, store: Store, identity: str, ttl_s: int, lead: Callable[[int], Coroutine[Any, Any, None]]
+    ) -> None:
         """`lead(lease)` runs while this router is leader and is cancelled when it stops being one."""
         self._store = store
         self.identity = identity
@@ -51,7 +54,7 @@ class Election:
                         # Wake on any change to the key; re-check now and then anyway.
                         try:
                             await asyncio.wait_for(self._changed.wait(), self._ttl)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             pass
                     else:
                         await backoff.sleep()
@@ -74,7 +77,7 @@ class Election:
             leading.cancel()
             try:
                 await leading
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stepping down regardless
+            except (asyncio.CancelledError, Exception):
                 pass
             try:
                 await self._store.revoke(lease)

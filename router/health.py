@@ -54,7 +54,7 @@ class HealthProber:
                 zones = dict(self._directory.zones)
                 checks = [self._probe(clients, z.name, z.endpoint) for z in zones.values()]
                 results = await asyncio.gather(*checks)
-                for (name, ok) in zip(zones, results, strict=True):
+                for name, ok in zip(zones, results, strict=True):
                     await self._record(name, ok, lease)
                 await asyncio.sleep(self._interval)
         finally:
@@ -72,7 +72,7 @@ class HealthProber:
                     client.is_model_ready(self._model, version, client_timeout=self._timeout), self._timeout
                 )
             )
-        except Exception:  # noqa: BLE001 - any failure is a failed probe
+        except Exception:
             return False
 
     async def _record(self, name: str, ok: bool, lease: int) -> None:

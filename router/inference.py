@@ -112,10 +112,10 @@ class ModelClient:
                     ),
                     timeout,
                 )
-            except asyncio.TimeoutError as e:
+            except TimeoutError as e:
                 span.set_status(Status(StatusCode.ERROR, "timeout"))
                 raise ModelCallFailed(zone.name, f"no answer within {timeout:.3f}s") from e
-            except Exception as e:  # noqa: BLE001 - any client failure means: try elsewhere
+            except Exception as e:
                 span.set_status(Status(StatusCode.ERROR, str(e)[:200]))
                 raise ModelCallFailed(zone.name, str(e)[:300]) from e
             finally:

@@ -45,8 +45,12 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 parent = propagate.extract(dict(context.invocation_metadata() or ()))
                 with tracer().start_as_current_span(
-                    method, context=parent, kind=SpanKind.SERVER, attributes=_attributes(method),
-                    record_exception=False, set_status_on_exception=False,
+                    method,
+                    context=parent,
+                    kind=SpanKind.SERVER,
+                    attributes=_attributes(method),
+                    record_exception=False,
+                    set_status_on_exception=False,
                 ) as span:
                     try:
                         return await inner_unary(request, context)
@@ -54,7 +58,9 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
                         _finish(span, context)
 
             return grpc.unary_unary_rpc_method_handler(
-                unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+                unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
             )
         if handler.stream_stream is not None:
             inner_stream = handler.stream_stream
@@ -62,8 +68,12 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
             async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                 parent = propagate.extract(dict(context.invocation_metadata() or ()))
                 with tracer().start_as_current_span(
-                    method, context=parent, kind=SpanKind.SERVER, attributes=_attributes(method),
-                    record_exception=False, set_status_on_exception=False,
+                    method,
+                    context=parent,
+                    kind=SpanKind.SERVER,
+                    attributes=_attributes(method),
+                    record_exception=False,
+                    set_status_on_exception=False,
                 ) as span:
                     try:
                         async for response in inner_stream(requests, context):
@@ -72,6 +82,8 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
                         _finish(span, context)
 
             return grpc.stream_stream_rpc_method_handler(
-                stream, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
             )
         return handler

@@ -3,8 +3,6 @@ snapshot of every version, mirrored from etcd."""
 
 from __future__ import annotations
 
-import asyncio
-
 from twinteller import keys
 from twinteller.errors import Unavailable
 from twinteller.knowledge import Snapshot
@@ -20,9 +18,6 @@ class KnowledgeView:
 
     def mirrors(self) -> list[PrefixMirror]:
         return [self.active, self.versions]
-
-    async def wait_synced(self, timeout: float) -> None:
-        await asyncio.wait_for(asyncio.gather(self.active.synced.wait(), self.versions.synced.wait()), timeout)
 
     def _invalidate(self, _items: dict[str, bytes]) -> None:
         self._parsed = {}

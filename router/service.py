@@ -92,7 +92,7 @@ def boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]
             return await handler(self, request, context)
         except grpc.aio.AbortError:
             raise
-        except Exception as e:  # noqa: BLE001 - this is the boundary
+        except Exception as e:
             await _abort(context, e)
             raise  # unreachable: abort raises
 
@@ -147,7 +147,7 @@ class AssistantService:
                 yield response  # outside the span: never hold a context across a yield
         except grpc.aio.AbortError:
             raise
-        except Exception as e:  # noqa: BLE001 - this is the boundary
+        except Exception as e:
             await _abort(context, e)
 
     @boundary

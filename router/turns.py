@@ -28,14 +28,20 @@ class Turn:
 
 
 class TurnHandler:
-    def __init__(self, sessions: SessionStore, model: ModelClient, knowledge: KnowledgeView, thresholds: Thresholds) -> None:
+    def __init__(
+        self, sessions: SessionStore, model: ModelClient, knowledge: KnowledgeView, thresholds: Thresholds
+    ) -> None:
         self._sessions = sessions
         self._model = model
         self._knowledge = knowledge
         self._thresholds = thresholds
 
     async def handle(self, turn: Turn, deadline: float) -> pb.ConverseResponse:
-        attributes = {"twinteller.session_id": turn.session_id, "twinteller.turn_id": turn.turn_id, "twinteller.channel": turn.channel}
+        attributes = {
+            "twinteller.session_id": turn.session_id,
+            "twinteller.turn_id": turn.turn_id,
+            "twinteller.channel": turn.channel,
+        }
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes) as span:
             for _ in range(COMMIT_ATTEMPTS):
                 stored = await self._sessions.stored_response(turn.session_id, turn.turn_id)
@@ -45,7 +51,13 @@ class TurnHandler:
                 loaded = await self._sessions.load(turn.session_id)
                 result = await self._model.classify(normalise(turn.text), self._knowledge.active_version(), deadline)
                 decision = decide(result, self._knowledge.snapshot(result.version), loaded.context, self._thresholds)
-                span.set_attributes({"twinteller.action": decision.action, "twinteller.intent": decision.intent, "twinteller.zone": result.zone})
+                span.set_attributes(
+                    {
+                        "twinteller.action": decision.action,
+                        "twinteller.intent": decision.intent,
+                        "twinteller.zone": result.zone,
+                    }
+                )
                 response = pb.ConverseResponse(
                     session_id=turn.session_id,
                     turn_id=turn.turn_id,
@@ -53,7 +65,10 @@ class TurnHandler:
                     action=pb.Action.Value(decision.action),
                     intent=decision.intent,
                     confidence=decision.confidence,
-                    alternatives=[pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title) for c in decision.alternatives],
+                    alternatives=[
+                        pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title)
+                        for c in decision.alternatives
+                    ],
                     zone=result.zone,
                     model_version=result.version,
                     trace_id=trace_id_hex(),

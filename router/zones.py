@@ -21,7 +21,9 @@ class Zone:
 
 
 class ZoneDirectory:
-    def __init__(self, local_zone: str, *, suspect_s: float, locality_penalty: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, local_zone: str, *, suspect_s: float, locality_penalty: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.local_zone = local_zone
         self._suspect_s = suspect_s
         self._penalty = locality_penalty

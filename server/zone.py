@@ -57,7 +57,7 @@ class ZoneAgent:
                     await self._load_models()
                     backoff.reset()
                     await self._serve()
-                except Exception as e:  # noqa: BLE001 - any failure: deregister, restart Triton
+                except Exception as e:
                     if self._stopping.is_set():
                         break
                     log.warning("zone %s: %s; restarting Triton", self._config.zone, e)
@@ -82,7 +82,7 @@ class ZoneAgent:
             try:
                 if await self._client.is_server_live(client_timeout=1.0):
                     return
-            except Exception:  # noqa: BLE001 - not listening yet
+            except Exception:
                 pass
             await asyncio.sleep(0.2)
         raise RuntimeError("tritonserver did not become live in time")
@@ -117,7 +117,7 @@ class ZoneAgent:
                 ):
                     return False
             return True
-        except Exception:  # noqa: BLE001 - unreachable counts as not ready
+        except Exception:
             return False
 
     async def _serve(self) -> None:
@@ -136,7 +136,7 @@ class ZoneAgent:
                 await self._deregister()
             try:
                 await asyncio.wait_for(self._stopping.wait(), cfg.ready_interval_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _register_or_refresh(self) -> None:

@@ -87,12 +87,12 @@ def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     for f in fields(cls):
         env = "TWINTELLER_" + f.name.upper()
-        default = os.environ.get(env, f.default)
-        kind = Path if f.type in ("Path", Path) else type(f.default)
+        kind: Any = type(f.default)  # every field has a default of its own type
+        default = kind(os.environ.get(env, f.default))
         parser.add_argument(
             "--" + f.name.replace("_", "-"),
             type=kind,
-            default=kind(default),
+            default=default,
             help=f"{_HELP.get(f.name, f.name.replace('_', ' '))} (env {env}, default %(default)s)",
         )
     return parser
@@ -100,8 +100,7 @@ def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
 
 def _build(cls: type, argv: list[str] | None, description: str) -> Any:
     args = _parser_for(cls, description).parse_args(argv)
-    config = cls(**vars(args))
-    return config
+    return cls(**vars(args))
 
 
 def router_config(argv: list[str] | None = None) -> RouterConfig:

@@ -94,9 +94,7 @@ class Encoder:
         providers = ["CPUExecutionProvider"]
         if use_gpu:
             providers.insert(0, "CUDAExecutionProvider")
-        self._session = ort.InferenceSession(
-            str(model_dir / ONNX_FILE), sess_options=options, providers=providers
-        )
+        self._session = ort.InferenceSession(str(model_dir / ONNX_FILE), sess_options=options, providers=providers)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)

@@ -49,7 +49,9 @@ class LinearHead:
 
 
 class IntentClassifier:
-    def __init__(self, labels: list[str], embedding_head: LinearHead, tfidf, tfidf_head: LinearHead, neighbours) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, labels: list[str], embedding_head: LinearHead, tfidf, tfidf_head: LinearHead, neighbours
+    ) -> None:  # type: ignore[no-untyped-def]
         self.labels = labels
         self._embedding_head = embedding_head
         self._tfidf = tfidf
@@ -98,6 +100,6 @@ class IntentClassifier:
         # The pickle is written by our own trainer into the model repository; loading it
         # trusts that repository exactly as Triton trusts the model.py beside it.
         with (directory / HEADS_FILE).open("rb") as f:
-            embedding_head, tfidf, tfidf_head = pickle.load(f)  # noqa: S301
+            embedding_head, tfidf, tfidf_head = pickle.load(f)
         neighbours = np.load(directory / NEIGHBOURS_FILE)
         return cls(labels, embedding_head, tfidf, tfidf_head, neighbours)

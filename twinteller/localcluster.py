@@ -71,7 +71,9 @@ class Layout:
 
 
 class LocalCluster:
-    def __init__(self, run_dir: Path, layout: Layout, *, env: dict[str, str] | None = None, router_args: list[str] | None = None) -> None:
+    def __init__(
+        self, run_dir: Path, layout: Layout, *, env: dict[str, str] | None = None, router_args: list[str] | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.layout = layout
         self._env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
@@ -113,8 +115,13 @@ class LocalCluster:
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.run_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=self._env, cwd=PROJECT_ROOT, start_new_session=True,
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self._env,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
         )
         log.close()
         self.processes[name] = process
@@ -125,26 +132,72 @@ class LocalCluster:
         data = self.run_dir / "etcd-data"
         client = f"http://127.0.0.1:{self.layout.etcd_client}"
         peer = f"http://127.0.0.1:{self.layout.etcd_peer}"
-        self._spawn("etcd", [
-            etcd, "--name", "local", "--data-dir", str(data),
-            "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", f"local={peer}", "--log-level", "warn",
-        ])
+        self._spawn(
+            "etcd",
+            [
+                etcd,
+                "--name",
+                "local",
+                "--data-dir",
+                str(data),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peer,
+                "--initial-advertise-peer-urls",
+                peer,
+                "--initial-cluster",
+                f"local={peer}",
+                "--log-level",
+                "warn",
+            ],
+        )
 
     def start_zone(self, zone: str) -> None:
         ports = self.layout.zones[zone]
-        self._spawn(f"zone-{zone}", [
-            sys.executable, "-m", "server", "--zone", zone, "--etcd", self.layout.etcd,
-            "--grpc-port", str(ports.grpc), "--http-port", str(ports.http), "--metrics-port", str(ports.metrics),
-            "--model-repo", str(PROJECT_ROOT / "model_repo"), "--run-dir", str(self.run_dir),
-        ])
+        self._spawn(
+            f"zone-{zone}",
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--zone",
+                zone,
+                "--etcd",
+                self.layout.etcd,
+                "--grpc-port",
+                str(ports.grpc),
+                "--http-port",
+                str(ports.http),
+                "--metrics-port",
+                str(ports.metrics),
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--run-dir",
+                str(self.run_dir),
+            ],
+        )
 
     def start_router(self, zone: str) -> None:
-        self._spawn(f"router-{zone}", [
-            sys.executable, "-m", "router", "--zone", zone, "--etcd", self.layout.etcd,
-            "--listen", self.layout.router_target(zone), "--router-id", f"router-{zone}", *self._router_args,
-        ])
+        self._spawn(
+            f"router-{zone}",
+            [
+                sys.executable,
+                "-m",
+                "router",
+                "--zone",
+                zone,
+                "--etcd",
+                self.layout.etcd,
+                "--listen",
+                self.layout.router_target(zone),
+                "--router-id",
+                f"router-{zone}",
+                *self._router_args,
+            ],
+        )
 
     def stop_process(self, name: str, grace: float = 15.0) -> None:
         process = self.processes.pop(name, None)
@@ -174,19 +227,21 @@ class LocalCluster:
             async with Store(self.layout.etcd, timeout=1.0) as store:
                 await store.get(keys.ROOT)
                 return True
+
         try:
             return asyncio.run(probe())
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             return False
 
     def registered_zones(self) -> set[str]:
         async def read() -> set[str]:
             async with Store(self.layout.etcd, timeout=1.0) as store:
                 entries, _ = await store.get_prefix(keys.ZONES)
-                return {e.key[len(keys.ZONES):] for e in entries}
+                return {e.key[len(keys.ZONES) :] for e in entries}
+
         try:
             return asyncio.run(read())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return set()
 
     def wait_zones_registered(self, zones: set[str], timeout: float) -> None:

@@ -81,7 +81,7 @@ class Store:
     async def _call(self, what: str, op: Awaitable[T], timeout: float | None = None) -> T:
         try:
             return await asyncio.wait_for(op, timeout or self._timeout)
-        except (aetcd.exceptions.ClientError, grpc.RpcError, asyncio.TimeoutError, OSError) as e:
+        except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
             raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
 
     async def get(self, key: str) -> Entry | None:
@@ -148,9 +148,7 @@ class Store:
         """Events under `prefix` from `start_revision` on, until the stream breaks
         (then StoreError: the caller re-reads and watches again, with backoff)."""
         try:
-            watch = await self._call(
-                "watch", self._client.watch_prefix(prefix.encode(), start_revision=start_revision)
-            )
+            watch = await self._call("watch", self._client.watch_prefix(prefix.encode(), start_revision=start_revision))
         except StoreError:
             raise
         try:

@@ -19,9 +19,7 @@ TRACER_NAME = "twinteller"
 
 def _exporter() -> SpanExporter | None:
     choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    has_endpoint = any(
-        os.environ.get(v) for v in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    )
+    has_endpoint = any(os.environ.get(v) for v in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
     if choice == "console":
         return ConsoleSpanExporter()
     if choice == "otlp" or (has_endpoint and choice != "none"):

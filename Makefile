@@ -1,0 +1,67 @@
+# twinteller: `make run` brings up the local two-zone cluster, `make test` runs the suite.
+# Both install what they need: a venv in .venv, etcd through apt when missing, the
+# generated gRPC stubs and the model (ONNX export of MiniLM + intent heads, version 1).
+
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export HF_HUB_OFFLINE := 1
+
+STAMP_VENV := $(VENV)/.installed
+STAMP_PROTOS := twinteller/v1/assistant_pb2.py
+STAMP_MODEL := model_repo/intent/1/kb.json
+PROTOS := $(wildcard protos/twinteller/*/*.proto)
+
+.PHONY: all deps venv etcd protos model run chat test test-unit test-integration eval lint clean
+
+all: deps
+
+deps: venv etcd protos model
+
+venv: $(STAMP_VENV)
+$(STAMP_VENV): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: a bare `torch` pulled by a dependency would be a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+etcd:
+	@command -v etcd >/dev/null 2>&1 || { \
+	  echo "installing etcd-server through apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }
+
+protos: $(STAMP_PROTOS)
+$(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=. --pyi_out=. --grpc_python_out=. $(PROTOS)
+	touch twinteller/v1/__init__.py twinteller/internal/__init__.py
+
+model: $(STAMP_MODEL)
+$(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json server/triton_model.py twinteller/intent_model.py
+	$(PY) -m server.training --model-repo model_repo --version 1 --force
+
+run: deps
+	$(PY) -m twinteller.localcluster
+
+chat: $(STAMP_PROTOS)
+	$(PY) -m twinteller.chat $(if $(TARGET),--target $(TARGET),)
+
+test: deps
+	$(PY) -m pytest tests
+
+test-unit: venv protos
+	$(PY) -m pytest tests/unit
+
+test-integration: deps
+	$(PY) -m pytest tests/integration
+
+eval: deps
+	$(PY) -m twinteller.evaluation
+
+lint: venv protos
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+clean:
+	rm -rf build run model_repo/intent/[0-9]* model_repo/intent/encoder twinteller/v1 twinteller/internal
