@@ -1,0 +1,142 @@
+"""`make eval`: accuracy through the running cluster (router -> Triton), not offline.
+
+Starts the local cluster on free ports (or uses `--targets`), sends every BANKING77 test
+query as the first turn of its own session, alternating between the routers, and the
+out-of-domain set (twinteller/data/out_of_domain.txt: weather, recipes, music, travel,
+small talk), and prints:
+- top-1 accuracy: the model's best intent (the answer's intent, or the best candidate of
+  a FALLBACK) against the label;
+- answered correctly / wrongly and the fallback rate on in-domain queries;
+- the fallback rate on out-of-domain queries (should be near 100 %);
+- the command's own timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from twinteller.knowledge import BANKING77, DATA_DIR, read_labelled_csv
+from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+
+OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str  # "" for out-of-domain
+    action: str
+    top1: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    in_domain: list[Outcome]
+    out_of_domain: list[Outcome]
+    seconds: float
+
+    @staticmethod
+    def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
+        return sum(1 for o in items if predicate(o)) / max(1, len(items))
+
+    @property
+    def top1_accuracy(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.top1 == o.label)
+
+    @property
+    def answered_correctly(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.action == "ANSWER" and o.top1 == o.label)
+
+    @property
+    def answered_wrongly(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.action == "ANSWER" and o.top1 != o.label)
+
+    @property
+    def in_domain_fallback(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.action == "FALLBACK")
+
+    @property
+    def out_of_domain_fallback(self) -> float:
+        return self._rate(self.out_of_domain, lambda o: o.action == "FALLBACK")
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for o in self.in_domain + self.out_of_domain if o.error)
+
+
+async def converse_all(
+    targets: list[str], texts: list[str], labels: list[str], *, concurrency: int = 8, tag: str = "eval"
+) -> list[Outcome]:
+    channels = [grpc.aio.insecure_channel(t) for t in targets]
+    stubs = [pb_grpc.AssistantStub(c) for c in channels]
+    semaphore = asyncio.Semaphore(concurrency)
+    run = f"{tag}-{time.time_ns()}"
+
+    async def one(index: int) -> Outcome:
+        request = pb.ConverseRequest(session_id=f"{run}-{index}", turn_id="1", text=texts[index], channel="eval")
+        async with semaphore:
+            try:
+                reply = await stubs[index % len(stubs)].Converse(request, timeout=30.0)
+            except grpc.aio.AioRpcError as e:
+                return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}")
+        top1 = reply.intent or (reply.alternatives[0].intent if reply.alternatives else "")
+        return Outcome(labels[index], pb.Action.Name(reply.action), top1)
+
+    try:
+        return await asyncio.gather(*(one(i) for i in range(len(texts))))
+    finally:
+        for c in channels:
+            await c.close()
+
+
+async def evaluate(targets: list[str], *, every: int = 1) -> Report:
+    """Evaluate on every `every`-th test query (1 = all 3,080) and the whole OOD set."""
+    test = read_labelled_csv(BANKING77 / "test.csv")[::every]
+    ood = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    started = time.monotonic()
+    in_domain = await converse_all(targets, [t for t, _ in test], [label for _, label in test])
+    out_of_domain = await converse_all(targets, ood, [""] * len(ood), tag="ood")
+    return Report(in_domain, out_of_domain, time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets", nargs="*", help="router host:port list (default: start a local cluster)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    cluster = None
+    targets = args.targets
+    if not targets:
+        from twinteller.localcluster import Layout, LocalCluster
+
+        cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="twinteller-eval-")), Layout.free())
+        print("starting a local cluster (etcd, 2 Triton zones, 2 routers) ...", flush=True)
+        cluster.start()
+        targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
+    try:
+        report = asyncio.run(evaluate(targets))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    n_in, n_out = len(report.in_domain), len(report.out_of_domain)
+    print(f"BANKING77 test, through routers {targets}:")
+    print(f"  top-1 accuracy          {report.top1_accuracy:7.2%}  ({n_in} queries)")
+    print(f"  answered correctly      {report.answered_correctly:7.2%}")
+    print(f"  answered wrongly        {report.answered_wrongly:7.2%}")
+    print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
+    print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({n_out} queries)")
+    print(f"errors                    {report.errors}")
+    print(f"queries took {report.seconds:.1f}s ({(n_in + n_out) / report.seconds:.0f}/s, concurrency 8); ", end="")
+    print(f"make eval took {time.monotonic() - started:.1f}s in all")
+
+
+if __name__ == "__main__":
+    main()
