@@ -37,6 +37,7 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
         method = details.method
+        span_name = method.lstrip("/")  # OTel RPC convention: package.Service/Method
         if handler is None or method.startswith(UNTRACED_PREFIXES):
             return handler
         if handler.unary_unary is not None:
@@ -45,7 +46,7 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 parent = propagate.extract(dict(context.invocation_metadata() or ()))
                 with tracer().start_as_current_span(
-                    method,
+                    span_name,
                     context=parent,
                     kind=SpanKind.SERVER,
                     attributes=_attributes(method),
@@ -68,7 +69,7 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
             async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                 parent = propagate.extract(dict(context.invocation_metadata() or ()))
                 with tracer().start_as_current_span(
-                    method,
+                    span_name,
                     context=parent,
                     kind=SpanKind.SERVER,
                     attributes=_attributes(method),

@@ -1,0 +1,97 @@
+"""Integration fixtures: one real cluster for the session (etcd, two tritonserver zones
+with the real MiniLM model, two router processes) on free loopback ports, plus an OTLP
+HTTP receiver standing in for a trace collector so tests can see Triton's spans."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from twinteller import keys
+from twinteller.localcluster import Layout, LocalCluster
+from twinteller.store import Store
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+
+pytestmark = pytest.mark.integration
+
+
+class OtlpReceiver:
+    """Accepts OTLP/HTTP protobuf trace exports and remembers the trace ids seen."""
+
+    def __init__(self) -> None:
+        self.trace_ids: set[str] = set()
+        self.span_names: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+                for resource_spans in request.resource_spans:
+                    for scope_spans in resource_spans.scope_spans:
+                        for span in scope_spans.spans:
+                            receiver.trace_ids.add(span.trace_id.hex())
+                            receiver.span_names.append(span.name)
+                reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/traces"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="session")
+def otlp() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Iterator[LocalCluster]:
+    env = {
+        # Triton exports its spans to our receiver; routers export nothing (tests that
+        # look at router spans run a router in-process with an in-memory exporter).
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp.url,
+        "OTEL_TRACES_EXPORTER": "none",
+    }
+    local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(), env=env)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def stubs(cluster: LocalCluster) -> Iterator[dict[str, pb_grpc.AssistantStub]]:
+    channels = {z: grpc.insecure_channel(cluster.layout.router_target(z)) for z in cluster.layout.routers}
+    yield {z: pb_grpc.AssistantStub(c) for z, c in channels.items()}
+    for c in channels.values():
+        c.close()
+
+
+def read_session(cluster: LocalCluster, session_id: str) -> dict | None:
+    async def read() -> dict | None:
+        async with Store(cluster.layout.etcd) as store:
+            entry = await store.get(keys.session(session_id))
+            return None if entry is None else json.loads(entry.value)
+
+    return asyncio.run(read())

@@ -1,0 +1,90 @@
+"""Every bad input gets INVALID_ARGUMENT naming the field, and breaks nothing.
+
+Requests are sent as raw bytes, as a buggy or hostile client could: that is the only way
+to send invalid UTF-8, since generated stubs refuse to build such a message."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+
+from twinteller.internal import raw_pb2
+from twinteller.localcluster import LocalCluster
+from twinteller.v1 import assistant_pb2 as pb
+
+pytestmark = pytest.mark.integration
+
+GOOD = {"session_id": b"s-1", "turn_id": b"t-1", "text": b"where is my card", "channel": b"app", "locale": b"en-GB"}
+
+CONVERSE_FAULTS = [
+    ({"text": b""}, "text"),
+    ({"text": b"   \n\t "}, "text"),
+    ({"text": b"a" * 2049}, "text"),
+    ({"text": "转账".encode() * 342}, "text"),  # 684 characters, 2,052 bytes
+    ({"text": b"my card \xff\xfe broke"}, "text"),
+    ({"session_id": b""}, "session_id"),
+    ({"session_id": b"x" * 129}, "session_id"),
+    ({"session_id": b"a/b"}, "session_id"),
+    ({"session_id": b"has space"}, "session_id"),
+    ({"session_id": b"\xc3\x28"}, "session_id"),
+    ({"turn_id": b""}, "turn_id"),
+    ({"turn_id": b"t" * 200}, "turn_id"),
+    ({"channel": b"c" * 33}, "channel"),
+    ({"locale": b"\x80"}, "locale"),
+]
+
+
+def raw_call(target: str, method: str) -> grpc.UnaryUnaryMultiCallable:
+    channel = grpc.insecure_channel(target)
+    return channel.unary_unary(
+        f"/twinteller.v1.Assistant/{method}",
+        request_serializer=lambda data: data,
+        response_deserializer=lambda data: data,
+    )
+
+
+@pytest.mark.parametrize(("override", "field"), CONVERSE_FAULTS)
+def test_converse_rejects_bad_input_naming_the_field(cluster: LocalCluster, override: dict, field: str) -> None:
+    request = raw_pb2.RawConverseRequest(**{**GOOD, "session_id": uuid.uuid4().hex.encode(), **override})
+    with pytest.raises(grpc.RpcError) as error:
+        raw_call(cluster.layout.router_target("a"), "Converse")(request.SerializeToString(), timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith(field + ":"), error.value.details()
+
+
+def test_text_of_exactly_2_kib_is_accepted(cluster: LocalCluster) -> None:
+    text = ("where is my card " * 200).encode()[:2048]
+    request = raw_pb2.RawConverseRequest(**{**GOOD, "session_id": uuid.uuid4().hex.encode(), "text": text})
+    reply = pb.ConverseResponse.FromString(
+        raw_call(cluster.layout.router_target("b"), "Converse")(request.SerializeToString(), timeout=10)
+    )
+    assert reply.action in (pb.ANSWER, pb.FALLBACK)
+
+
+def test_bytes_that_are_not_protobuf_are_invalid_argument(cluster: LocalCluster) -> None:
+    with pytest.raises(grpc.RpcError) as error:
+        raw_call(cluster.layout.router_target("a"), "Converse")(b"\xff\xff\xff\xff garbage", timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [({"rating": 0}, "rating"), ({"rating": 6}, "rating"), ({"rating": -1}, "rating"),
+     ({"session_id": b""}, "session_id"), ({"turn_id": b"a/b"}, "turn_id"),
+     ({"comment": b"x" * 2049}, "comment"), ({"comment": b"\xff"}, "comment")],
+)
+def test_feedback_rejects_bad_input_naming_the_field(cluster: LocalCluster, override: dict, field: str) -> None:
+    fields = {"session_id": b"s-1", "turn_id": b"t-1", "rating": 4, "comment": b"ok", **override}
+    request = raw_pb2.RawFeedbackRequest(**fields)
+    with pytest.raises(grpc.RpcError) as error:
+        raw_call(cluster.layout.router_target("b"), "Feedback")(request.SerializeToString(), timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith(field + ":"), error.value.details()
+
+
+def test_routers_still_serve_after_bad_input(cluster: LocalCluster) -> None:
+    for zone in cluster.layout.routers:
+        assert cluster.router_health(zone) == "SERVING"
+        assert cluster.processes[f"router-{zone}"].poll() is None
