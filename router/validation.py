@@ -7,6 +7,7 @@ import re
 
 from router.turns import Turn
 from twinteller.errors import InvalidArgument
+from twinteller.text import normalise
 from twinteller.internal import raw_pb2
 
 # Ids become part of etcd keys and log lines: printable ASCII without '/' or spaces.
@@ -47,7 +48,7 @@ def converse_request(raw: raw_pb2.RawConverseRequest, *, max_text_bytes: int, ma
     if len(raw.text) > max_text_bytes:
         raise InvalidArgument(f"text: {len(raw.text)} bytes, at most {max_text_bytes} allowed")
     text = _text(raw.text, "text")
-    if not text.strip():
+    if not normalise(text):
         raise InvalidArgument("text: empty; send the customer's words")
     channel = _optional(raw.channel, "channel", MAX_CHANNEL)
     locale = _optional(raw.locale, "locale", MAX_LOCALE)

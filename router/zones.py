@@ -38,8 +38,8 @@ class ZoneDirectory:
         zones = {}
         for name, raw in items.items():
             try:
-                zones[name] = Zone(name, json.loads(raw)["endpoint"])
-            except (ValueError, KeyError):
+                zones[name] = Zone(name, str(json.loads(raw)["endpoint"]))
+            except (ValueError, KeyError, TypeError):
                 log.warning("ignoring malformed registration of zone %s", name)
         if zones.keys() != self.zones.keys():
             log.info("zones registered: %s", sorted(zones))
@@ -49,8 +49,8 @@ class ZoneDirectory:
         health = {}
         for name, raw in items.items():
             try:
-                health[name] = bool(json.loads(raw)["healthy"])
-            except (ValueError, KeyError):
+                health[name] = json.loads(raw)["healthy"] is True
+            except (ValueError, KeyError, TypeError):
                 continue
         self._healthy = health
 

@@ -16,7 +16,8 @@ class Backoff:
 
     def next_delay(self) -> float:
         ceiling = min(self.maximum, self.initial * (self.multiplier**self._attempt))
-        self._attempt += 1
+        if ceiling < self.maximum:  # stop growing the exponent once capped: no overflow
+            self._attempt += 1
         # Full jitter: spread retries of many clients so they do not hit etcd in waves.
         return random.uniform(ceiling / 2, ceiling)
 

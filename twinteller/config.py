@@ -88,7 +88,10 @@ def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
     for f in fields(cls):
         env = "TWINTELLER_" + f.name.upper()
         kind: Any = type(f.default)  # every field has a default of its own type
-        default = kind(os.environ.get(env, f.default))
+        try:
+            default = kind(os.environ.get(env, f.default))
+        except ValueError:
+            raise SystemExit(f"{env}={os.environ[env]!r} is not a valid {kind.__name__}") from None
         parser.add_argument(
             "--" + f.name.replace("_", "-"),
             type=kind,
@@ -105,8 +108,9 @@ def _build(cls: type, argv: list[str] | None, description: str) -> Any:
 
 def router_config(argv: list[str] | None = None) -> RouterConfig:
     config: RouterConfig = _build(RouterConfig, argv, "twinteller router")
-    if not 0.0 <= config.confidence_threshold <= 1.0:
-        raise SystemExit("--confidence-threshold must be within 0..1")
+    for name in ("confidence_threshold", "similarity_threshold"):
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise SystemExit(f"--{name.replace('_', '-')} must be within 0..1")
     return config
 
 

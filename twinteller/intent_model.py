@@ -37,6 +37,10 @@ class LinearHead:
     predict_proba spends ~5 ms per call on input checks, more than the maths."""
 
     def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+        if coef.shape[0] == 1:
+            # sklearn stores a 2-class model as one sigmoid row; softmax([0, z]) == sigmoid(z).
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([np.zeros_like(intercept), intercept])
         self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (features, labels)
         self.intercept = intercept.astype(np.float32)
 

@@ -14,5 +14,9 @@ _SPACES = re.compile(r"\s+")
 
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)
-    visible = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in folded)
+    # Control characters separate words (tabs, newlines); format characters (zero-width
+    # space, soft hyphen) sit inside words and are dropped.
+    visible = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in folded if unicodedata.category(c) != "Cf"
+    )
     return _SPACES.sub(" ", visible).strip()

@@ -168,3 +168,9 @@ def test_feedback_ids_checked(field: str, bad: bytes) -> None:
     with pytest.raises(InvalidArgument) as e:
         feedback(**{field: bad})
     assert field_of(e) == field
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\x00\x01", "\u200b \u2028"])
+def test_text_of_only_invisible_characters_is_rejected(text: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^text:"):
+        converse(text=text.encode())

@@ -1,0 +1,124 @@
+"""twinteller.config: defaults < environment < flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from twinteller.config import RouterConfig, ZoneConfig, router_config, zone_config
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("TWINTELLER_"):
+            monkeypatch.delenv(name)
+
+
+def test_router_defaults() -> None:
+    config = router_config([])
+    assert config == RouterConfig()
+    # Parsed values keep the field types (float stays float, int stays int).
+    assert isinstance(config.default_deadline_s, float)
+    assert isinstance(config.locality_penalty, int)
+
+
+def test_zone_defaults() -> None:
+    config = zone_config([])
+    assert config == ZoneConfig()
+    assert isinstance(config.model_repo, Path)
+
+
+def test_env_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWINTELLER_ZONE", "b")
+    monkeypatch.setenv("TWINTELLER_ETCD", "10.0.0.1:2379")
+    monkeypatch.setenv("TWINTELLER_SUSPECT_S", "0.75")
+    monkeypatch.setenv("TWINTELLER_LOCALITY_PENALTY", "9")
+    monkeypatch.setenv("TWINTELLER_CONFIDENCE_THRESHOLD", "0.35")
+    config = router_config([])
+    assert config.zone == "b"
+    assert config.etcd == "10.0.0.1:2379"
+    assert config.suspect_s == 0.75
+    assert config.locality_penalty == 9
+    assert config.confidence_threshold == 0.35
+    # Untouched fields keep their defaults.
+    assert config.listen == RouterConfig().listen
+
+
+def test_flags_override_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWINTELLER_ZONE", "b")
+    monkeypatch.setenv("TWINTELLER_SUSPECT_S", "0.75")
+    config = router_config(["--zone", "c", "--suspect-s", "3.5", "--max-text-bytes", "100"])
+    assert config.zone == "c"
+    assert config.suspect_s == 3.5
+    assert config.max_text_bytes == 100
+
+
+def test_flags_override_defaults() -> None:
+    config = router_config(["--router-id", "r1", "--listen", "0.0.0.0:6000"])
+    assert config.router_id == "r1"
+    assert config.identity == "r1"
+    assert config.listen == "0.0.0.0:6000"
+
+
+def test_identity_defaults_to_host_and_pid() -> None:
+    assert router_config([]).identity.endswith(f"-{os.getpid()}")
+
+
+def test_zone_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TWINTELLER_ZONE", "b")
+    monkeypatch.setenv("TWINTELLER_GRPC_PORT", "9001")
+    monkeypatch.setenv("TWINTELLER_MODEL_REPO", str(tmp_path))
+    monkeypatch.setenv("TWINTELLER_DEVICE", "gpu")
+    config = zone_config(["--host", "10.1.2.3", "--device", "cpu"])
+    assert config.zone == "b"
+    assert config.grpc_port == 9001
+    assert config.model_repo == tmp_path
+    assert config.device == "cpu"
+    assert config.endpoint == "10.1.2.3:9001"
+
+
+def test_gpu_device_accepted() -> None:
+    assert zone_config(["--device", "gpu"]).device == "gpu"
+
+
+def test_invalid_device_flag_rejected() -> None:
+    with pytest.raises(SystemExit):
+        zone_config(["--device", "tpu"])
+
+
+def test_invalid_device_env_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWINTELLER_DEVICE", "GPU")
+    with pytest.raises(SystemExit):
+        zone_config([])
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1"])
+def test_confidence_threshold_out_of_range_rejected(value: str) -> None:
+    with pytest.raises(SystemExit):
+        router_config(["--confidence-threshold", value])
+
+
+def test_malformed_number_flag_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        router_config(["--locality-penalty", "many"])
+    assert "locality-penalty" in capsys.readouterr().err
+
+
+def test_unknown_flag_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        router_config(["--no-such-flag", "1"])
+    capsys.readouterr()
+
+
+def test_malformed_number_in_environment_is_a_clean_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWINTELLER_SUSPECT_S", "abc")
+    with pytest.raises(SystemExit, match="TWINTELLER_SUSPECT_S"):
+        router_config([])
+
+
+def test_similarity_threshold_out_of_range_is_rejected() -> None:
+    with pytest.raises(SystemExit):
+        router_config(["--similarity-threshold", "1.5"])
