@@ -28,17 +28,24 @@ class OtlpReceiver:
     def __init__(self) -> None:
         self.trace_ids: set[str] = set()
         self.span_names: list[str] = []
+        self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
-                for resource_spans in request.resource_spans:
-                    for scope_spans in resource_spans.scope_spans:
-                        for span in scope_spans.spans:
-                            receiver.trace_ids.add(span.trace_id.hex())
-                            receiver.span_names.append(span.name)
+                if "json" in self.headers.get("Content-Type", ""):
+                    # OTLP/JSON (Triton's default): ids are hex strings, unlike protobuf JSON.
+                    for resource_spans in json.loads(body).get("resourceSpans", []):
+                        for scope_spans in resource_spans.get("scopeSpans", []):
+                            for span in scope_spans.get("spans", []):
+                                receiver.record(span["traceId"].lower(), span.get("name", ""))
+                else:
+                    request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+                    for resource_spans in request.resource_spans:
+                        for scope_spans in resource_spans.scope_spans:
+                            for span in scope_spans.spans:
+                                receiver.record(span.trace_id.hex(), span.name)
                 reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -53,6 +60,11 @@ class OtlpReceiver:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/traces"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def record(self, trace_id: str, name: str) -> None:
+        with self._lock:
+            self.trace_ids.add(trace_id)
+            self.span_names.append(name)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -71,9 +71,15 @@ def test_bytes_that_are_not_protobuf_are_invalid_argument(cluster: LocalCluster)
 
 @pytest.mark.parametrize(
     ("override", "field"),
-    [({"rating": 0}, "rating"), ({"rating": 6}, "rating"), ({"rating": -1}, "rating"),
-     ({"session_id": b""}, "session_id"), ({"turn_id": b"a/b"}, "turn_id"),
-     ({"comment": b"x" * 2049}, "comment"), ({"comment": b"\xff"}, "comment")],
+    [
+        ({"rating": 0}, "rating"),
+        ({"rating": 6}, "rating"),
+        ({"rating": -1}, "rating"),
+        ({"session_id": b""}, "session_id"),
+        ({"turn_id": b"a/b"}, "turn_id"),
+        ({"comment": b"x" * 2049}, "comment"),
+        ({"comment": b"\xff"}, "comment"),
+    ],
 )
 def test_feedback_rejects_bad_input_naming_the_field(cluster: LocalCluster, override: dict, field: str) -> None:
     fields = {"session_id": b"s-1", "turn_id": b"t-1", "rating": 4, "comment": b"ok", **override}

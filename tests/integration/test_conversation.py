@@ -27,7 +27,9 @@ def test_multi_turn_conversation_continues_on_either_router(
     cluster: LocalCluster, stubs: dict[str, pb_grpc.AssistantStub]
 ) -> None:
     session = uuid.uuid4().hex
-    first = stubs["a"].Converse(turn(session, "1", "I ordered a card two weeks ago and it still hasn't come"), timeout=10)
+    first = stubs["a"].Converse(
+        turn(session, "1", "I ordered a card two weeks ago and it still hasn't come"), timeout=10
+    )
     assert first.action == pb.ANSWER
     assert first.intent == "card_arrival"
     assert first.reply == ANSWERS["card_arrival"]
@@ -105,9 +107,9 @@ def test_concurrent_duplicates_of_one_turn_are_applied_once(
 def test_feedback_is_recorded_for_a_known_turn(stubs: dict[str, pb_grpc.AssistantStub]) -> None:
     session = uuid.uuid4().hex
     stubs["a"].Converse(turn(session, "1", "what is the exchange rate for dollars"), timeout=10)
-    assert stubs["b"].Feedback(pb.FeedbackRequest(session_id=session, turn_id="1", rating=5, comment="快"), timeout=5) == (
-        pb.FeedbackResponse()
-    )
+    assert stubs["b"].Feedback(
+        pb.FeedbackRequest(session_id=session, turn_id="1", rating=5, comment="快"), timeout=5
+    ) == (pb.FeedbackResponse())
 
 
 @pytest.mark.parametrize(

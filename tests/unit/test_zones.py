@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from router.zones import Zone, ZoneDirectory
 
 SUSPECT_S = 2.0
