@@ -7,8 +7,8 @@ import re
 
 from router.turns import Turn
 from twinteller.errors import InvalidArgument
-from twinteller.text import normalise
 from twinteller.internal import raw_pb2
+from twinteller.text import normalise
 
 # Ids become part of etcd keys and log lines: printable ASCII without '/' or spaces.
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:@\-]+")

@@ -34,12 +34,20 @@ def prepare_backends(target: Path) -> Path:
     python_dir = target / "python"
     python_dir.mkdir(parents=True, exist_ok=True)
     for name in ("libtriton_python.so", "triton_python_backend_utils.py"):
-        shutil.copy2(home / "backends" / "python" / name, python_dir / name)
+        _replace(home / "backends" / "python" / name, python_dir / name)
     stub = home / "python_backend_stubs" / sysconfig.get_python_version() / "triton_python_backend_stub"
     if not stub.exists():
         raise RuntimeError(f"no Triton python backend stub for Python {sysconfig.get_python_version()}")
-    shutil.copy2(stub, python_dir / stub.name)
+    _replace(stub, python_dir / stub.name)
     return target
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Copy then rename: a stub still running from an earlier Triton keeps its old inode
+    (overwriting a running executable in place fails with 'Text file busy')."""
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copy2(source, tmp)
+    tmp.replace(target)
 
 
 def otlp_traces_url() -> str:
@@ -109,6 +117,7 @@ def start(config: ZoneConfig, log_path: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=environment(),
+            start_new_session=True,  # its own process group, so its stubs can be ended with it
         )
 
 

@@ -12,8 +12,10 @@ stop sending, then stop Triton.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -52,8 +54,8 @@ class ZoneAgent:
         backoff = Backoff(initial=0.5, maximum=10.0)
         try:
             while not self._stopping.is_set():
-                await self._start_triton()
                 try:
+                    await self._start_triton()
                     await self._load_models()
                     backoff.reset()
                     await self._serve()
@@ -160,14 +162,19 @@ class ZoneAgent:
 
     def _stop_triton(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        # Triton's python-backend stubs are its children in the process group we gave it;
+        # if Triton was killed they are orphans now: end them with it (by group id = pid).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 async def main_async(config: ZoneConfig) -> None:

@@ -86,7 +86,7 @@ class LocalCluster:
         deadline = time.monotonic() + timeout
         try:
             self.start_etcd()
-            self._wait(lambda: self._etcd_ready(), deadline, "etcd")
+            self.wait_etcd_ready(deadline - time.monotonic())
             for zone in self.layout.zones:
                 self.start_zone(zone)
             self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
@@ -232,6 +232,9 @@ class LocalCluster:
             return asyncio.run(probe())
         except Exception:
             return False
+
+    def wait_etcd_ready(self, timeout: float) -> None:
+        self._wait(self._etcd_ready, time.monotonic() + timeout, "etcd")
 
     def registered_zones(self) -> set[str]:
         async def read() -> set[str]:
