@@ -47,7 +47,7 @@ run: deps
 chat: $(STAMP_PROTOS)
 	$(PY) -m twinteller.chat $(if $(TARGET),--target $(TARGET),)
 
-test: deps
+test: deps lint
 	$(PY) -m pytest tests
 
 test-unit: venv protos
@@ -61,6 +61,7 @@ eval: deps
 
 lint: venv protos
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 clean:
