@@ -3,7 +3,8 @@ caller's W3C trace context if it sent one. Health checks and reflection are not 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -29,6 +30,23 @@ def _finish(span: Any, context: grpc.aio.ServicerContext) -> None:
         span.set_attribute("rpc.grpc.status_code", 0)
 
 
+@contextlib.contextmanager
+def _server_span(method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+    parent = propagate.extract(dict(context.invocation_metadata() or ()))
+    with tracer().start_as_current_span(
+        method.lstrip("/"),  # OTel RPC convention: package.Service/Method
+        context=parent,
+        kind=SpanKind.SERVER,
+        attributes=_attributes(method),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield
+        finally:
+            _finish(span, context)
+
+
 class TracingInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
@@ -37,26 +55,14 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
         method = details.method
-        span_name = method.lstrip("/")  # OTel RPC convention: package.Service/Method
         if handler is None or method.startswith(UNTRACED_PREFIXES):
             return handler
         if handler.unary_unary is not None:
             inner_unary = handler.unary_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                parent = propagate.extract(dict(context.invocation_metadata() or ()))
-                with tracer().start_as_current_span(
-                    span_name,
-                    context=parent,
-                    kind=SpanKind.SERVER,
-                    attributes=_attributes(method),
-                    record_exception=False,
-                    set_status_on_exception=False,
-                ) as span:
-                    try:
-                        return await inner_unary(request, context)
-                    finally:
-                        _finish(span, context)
+                with _server_span(method, context):
+                    return await inner_unary(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary,
@@ -67,20 +73,9 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
             inner_stream = handler.stream_stream
 
             async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                parent = propagate.extract(dict(context.invocation_metadata() or ()))
-                with tracer().start_as_current_span(
-                    span_name,
-                    context=parent,
-                    kind=SpanKind.SERVER,
-                    attributes=_attributes(method),
-                    record_exception=False,
-                    set_status_on_exception=False,
-                ) as span:
-                    try:
-                        async for response in inner_stream(requests, context):
-                            yield response
-                    finally:
-                        _finish(span, context)
+                with _server_span(method, context):
+                    async for response in inner_stream(requests, context):
+                        yield response
 
             return grpc.stream_stream_rpc_method_handler(
                 stream,
