@@ -73,7 +73,7 @@ async def test_a_turn_is_one_trace_with_router_dialogue_and_triton_spans(
 
     # Triton continued the same trace: the traceparent reached it.
     deadline = time.monotonic() + 20
-    while reply.trace_id not in otlp.trace_ids and time.monotonic() < deadline:  # noqa: ASYNC110 - another thread fills it
+    while reply.trace_id not in otlp.trace_ids and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     assert reply.trace_id in otlp.trace_ids
 

@@ -4,6 +4,7 @@ one refuses connections, one accepts them and never answers (like a frozen proce
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import uuid
@@ -60,13 +61,27 @@ async def clear(etcd: str) -> None:
             await store.delete(entry.key)
 
 
+class RouterUnderTest:
+    def __init__(self, router: Router, stub: pb_grpc.AssistantStub, etcd: str) -> None:
+        self.router = router
+        self.stub = stub
+        self.etcd = etcd
+
+    async def with_zones(self, zones: dict[str, str]) -> None:
+        """Register `zones` and wait until this router's watch has seen them."""
+        await publish(self.etcd, zones)
+        async with asyncio.timeout(10):
+            while set(self.router.zones.zones) != set(zones):
+                await asyncio.sleep(0.05)
+
+
 @pytest.fixture
-async def router_on(lonely_etcd: str) -> AsyncIterator[pb_grpc.AssistantStub]:
+async def router_on(lonely_etcd: str) -> AsyncIterator[RouterUnderTest]:
     listen = f"127.0.0.1:{free_port()}"
     config = RouterConfig(zone="a", listen=listen, etcd=lonely_etcd, router_id=uuid.uuid4().hex)
     await publish(lonely_etcd, {})
-    async with Router(config), grpc.aio.insecure_channel(listen) as channel:
-        yield pb_grpc.AssistantStub(channel)
+    async with Router(config) as router, grpc.aio.insecure_channel(listen) as channel:
+        yield RouterUnderTest(router, pb_grpc.AssistantStub(channel), lonely_etcd)
     await clear(lonely_etcd)
 
 
@@ -74,26 +89,24 @@ def request() -> pb.ConverseRequest:
     return pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="where is my card")
 
 
-async def test_no_registered_zone_is_unavailable(router_on: pb_grpc.AssistantStub) -> None:
+async def test_no_registered_zone_is_unavailable(router_on: RouterUnderTest) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        await router_on.Converse(request(), timeout=5)
+        await router_on.stub.Converse(request(), timeout=5)
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "no zone" in (error.value.details() or "")
 
 
-async def test_only_dead_zones_is_unavailable(router_on: pb_grpc.AssistantStub, lonely_etcd: str) -> None:
-    await publish(lonely_etcd, {"a": f"127.0.0.1:{free_port()}", "b": f"127.0.0.1:{free_port()}"})
+async def test_only_dead_zones_is_unavailable(router_on: RouterUnderTest) -> None:
+    await router_on.with_zones({"a": f"127.0.0.1:{free_port()}", "b": f"127.0.0.1:{free_port()}"})
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        await router_on.Converse(request(), timeout=5)
+        await router_on.stub.Converse(request(), timeout=5)
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
     details = error.value.details() or ""
     assert "zone a" in details and "zone b" in details  # both were tried
 
 
-async def test_a_silent_zone_cannot_hold_a_turn_past_its_deadline(
-    router_on: pb_grpc.AssistantStub, lonely_etcd: str, black_hole: str
-) -> None:
-    await publish(lonely_etcd, {"a": black_hole})
+async def test_a_silent_zone_cannot_hold_a_turn_past_its_deadline(router_on: RouterUnderTest, black_hole: str) -> None:
+    await router_on.with_zones({"a": black_hole})
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        await router_on.Converse(request(), timeout=0.8)
+        await router_on.stub.Converse(request(), timeout=0.8)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
