@@ -9,6 +9,7 @@ disappears, so a dead leader is replaced within about one lease TTL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -43,21 +44,21 @@ class Election:
         backoff = Backoff(initial=0.1, maximum=self._ttl / 2)
         while True:
             try:
+                self._changed.clear()
+                if self.leader():
+                    # Someone leads: campaign only when the key changes (a dead leader's key
+                    # vanishes with its lease), re-checking now and then anyway. No lease is
+                    # granted and revoked per check.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), self._ttl)
+                    continue
                 lease = await self._store.grant(self._ttl)
                 if await self._store.create(keys.LEADER, self.identity, lease=lease):
                     backoff.reset()
                     await self._hold(lease)
-                else:
+                else:  # another router won the race
                     await self._store.revoke(lease)
-                    self._changed.clear()
-                    if self.leader():
-                        # Wake on any change to the key; re-check now and then anyway.
-                        try:
-                            await asyncio.wait_for(self._changed.wait(), self._ttl)
-                        except TimeoutError:
-                            pass
-                    else:
-                        await backoff.sleep()
+                    await backoff.sleep()
             except StoreError as e:
                 log.warning("election: %s", e)
                 await backoff.sleep()

@@ -155,9 +155,9 @@ class AssistantService:
         session_id, turn_id, rating, comment = validation.feedback_request(
             _checked(raw), max_id_chars=self._config.max_id_chars
         )
-        if await self._store.get(keys.session(session_id)) is None:
+        session, stored = await self._store.get_many(keys.session(session_id), keys.turn(session_id, turn_id))
+        if session is None:
             raise NotFound(f"session_id: no conversation {session_id!r} (unknown or expired)")
-        stored = await self._store.get(keys.turn(session_id, turn_id))
         if stored is None:
             raise NotFound(f"turn_id: no turn {turn_id!r} in session {session_id!r}")
         answered = pb.ConverseResponse.FromString(stored.value)

@@ -74,18 +74,14 @@ class SessionStore:
         self._history = history_turns
         self._leases = LeasePool(store, ttl_s)
 
-    async def stored_response(self, session_id: str, turn_id: str) -> bytes | None:
-        entry = await self._store.get(keys.turn(session_id, turn_id))
-        return None if entry is None else entry.value
-
-    async def load(self, session_id: str) -> Loaded:
-        entry = await self._store.get(keys.session(session_id))
-        if entry is None:
-            return Loaded(Context(started_at=time.time()), 0)
-        return Loaded(Context.from_json(entry.value), entry.mod_revision)
-
-    async def exists(self, session_id: str) -> bool:
-        return await self._store.get(keys.session(session_id)) is not None
+    async def load(self, session_id: str, turn_id: str) -> tuple[bytes | None, Loaded]:
+        """The response already given to this turn, if any, and the session's context:
+        one etcd round trip per turn."""
+        turn, session = await self._store.get_many(keys.turn(session_id, turn_id), keys.session(session_id))
+        stored = None if turn is None else turn.value
+        if session is None:
+            return stored, Loaded(Context(started_at=time.time()), 0)
+        return stored, Loaded(Context.from_json(session.value), session.mod_revision)
 
     async def commit(self, session_id: str, loaded: Loaded, summary: TurnSummary, response: bytes) -> bool:
         """Record the turn; False if another writer got there first (re-read and retry)."""

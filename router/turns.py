@@ -44,11 +44,10 @@ class TurnHandler:
         }
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes) as span:
             for _ in range(COMMIT_ATTEMPTS):
-                stored = await self._sessions.stored_response(turn.session_id, turn.turn_id)
+                stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
                 if stored is not None:
                     span.set_attribute("twinteller.replayed", True)
                     return pb.ConverseResponse.FromString(stored)
-                loaded = await self._sessions.load(turn.session_id)
                 result = await self._model.classify(normalise(turn.text), self._knowledge.active_version(), deadline)
                 decision = decide(result, self._knowledge.snapshot(result.version), loaded.context, self._thresholds)
                 span.set_attributes(

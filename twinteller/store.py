@@ -88,6 +88,14 @@ class Store:
         result = await self._call("get", self._client.get(key.encode()))
         return None if result is None else _entry(result)
 
+    async def get_many(self, *names: str) -> list[Entry | None]:
+        """Several keys in one round trip (one read-only transaction), in order."""
+        tx = self._client.transactions
+        _, results = await self._call(
+            "get_many", self._client.transaction(compare=[], success=[tx.get(k.encode()) for k in names], failure=[])
+        )
+        return [_entry(found[0][1]) if found else None for found in results]
+
     async def get_prefix(self, prefix: str) -> tuple[list[Entry], int]:
         """All entries under `prefix` and the store revision they were read at."""
         result = await self._call("get_prefix", self._client.get_prefix(prefix.encode()))
