@@ -41,8 +41,9 @@ model: $(STAMP_MODEL)
 $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json server/triton_model.py twinteller/intent_model.py
 	$(PY) -m server.training --model-repo model_repo --version 1 --force
 
+# HA=1: a three-member etcd cluster instead of one member.
 run: deps
-	$(PY) -m twinteller.localcluster
+	$(PY) -m twinteller.localcluster $(if $(filter 1 yes true,$(HA)),--ha,)
 
 chat: $(STAMP_PROTOS)
 	$(PY) -m twinteller.chat $(if $(TARGET),--target $(TARGET),)

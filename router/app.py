@@ -14,12 +14,14 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from router.budget import RetryBudget
 from router.dialogue import Thresholds
 from router.election import Election
 from router.health import HealthProber
 from router.inference import ModelClient
 from router.interceptors import TracingInterceptor
 from router.knowledge import KnowledgeView
+from router.registration import Registration
 from router.service import SERVICE_NAME, AssistantService
 from router.sessions import SessionStore
 from router.turns import TurnHandler
@@ -34,6 +36,22 @@ log = logging.getLogger(__name__)
 
 STARTUP_SYNC_S = 30.0
 HEALTH_REFRESH_S = 0.25
+# A health "service" of its own: NOT_SERVING = degraded (etcd unreachable, sessions local).
+STORE_HEALTH = "twinteller.store"
+SERVER_OPTIONS = [
+    # Find clients that vanished without a FIN (a dead IVR host) and free their streams.
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    # Let clients ping as often as every second (the README's channel pings every 10 s), so
+    # they can find a dead router by keepalive; no strikes, no GOAWAY for eager pingers.
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 1_000),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+
+
+def _status(ok: bool) -> health_pb2.HealthCheckResponse.ServingStatus.ValueType:
+    return health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class Router:
@@ -42,11 +60,25 @@ class Router:
         self.store = Store(config.etcd)
         self.zones = ZoneDirectory(config.zone, suspect_s=config.suspect_s, locality_penalty=config.locality_penalty)
         self.knowledge = KnowledgeView(self.store)
-        self.model = ModelClient(self.zones, config.model_name, config.model_attempt_timeout_s)
-        sessions = SessionStore(self.store, ttl_s=config.session_ttl_s, history_turns=config.history_turns)
+        budget = RetryBudget(
+            ratio=config.retry_budget_ratio, min_per_s=config.retry_budget_min_per_s, burst=config.retry_budget_burst
+        )
+        self.model = ModelClient(
+            self.zones,
+            config.model_name,
+            attempt_timeout_s=config.model_attempt_timeout_s,
+            hedge_delay_s=config.hedge_delay_s,
+            budget=budget,
+        )
+        self.sessions = SessionStore(
+            self.store,
+            ttl_s=config.session_ttl_s,
+            history_turns=config.history_turns,
+            local_sessions=config.local_sessions,
+        )
         thresholds = Thresholds(config.confidence_threshold, config.similarity_threshold)
         self.service = AssistantService(
-            config, TurnHandler(sessions, self.model, self.knowledge, thresholds), self.store
+            config, TurnHandler(self.sessions, self.model, self.knowledge, thresholds), self.store
         )
         prober = HealthProber(
             self.store,
@@ -58,6 +90,9 @@ class Router:
             failures=config.probe_failures,
         )
         self.election = Election(self.store, config.identity, config.leader_ttl_s, prober.run)
+        self.registration = Registration(
+            self.store, config.identity, {"zone": config.zone, "listen": config.listen}, config.leader_ttl_s
+        )
         self._mirrors = [
             PrefixMirror(self.store, keys.ZONES, on_change=self.zones.set_registrations),
             PrefixMirror(self.store, keys.HEALTH, on_change=self.zones.set_health),
@@ -65,7 +100,7 @@ class Router:
             self.election.mirror,
         ]
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(interceptors=[TracingInterceptor()])
+        self.server = grpc.aio.server(interceptors=[TracingInterceptor()], options=SERVER_OPTIONS)
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
 
@@ -81,6 +116,7 @@ class Router:
         await asyncio.wait_for(asyncio.gather(*(m.synced.wait() for m in self._mirrors)), STARTUP_SYNC_S)
         self._tasks.append(asyncio.create_task(self.election.run()))
         self._tasks.append(asyncio.create_task(self._report_health()))
+        self._tasks.append(asyncio.create_task(self.sessions.write_back()))
         self.server.add_generic_rpc_handlers([self.service.rpc_handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
@@ -91,26 +127,33 @@ class Router:
         reflection.enable_server_reflection(service_names, self.server)
         self.port = self.server.add_insecure_port(self.config.listen)
         await self.server.start()
+        self._tasks.append(asyncio.create_task(self.registration.run()))
         log.info("router zone %s serving on %s", self.config.zone, self.config.listen)
 
     async def _report_health(self) -> None:
-        last: bool | None = None
+        """ "" and the Assistant service: SERVING while some zone can take a turn.
+        STORE_HEALTH: NOT_SERVING while etcd is unreachable and turns are served degraded."""
+        last: tuple[bool, bool] | None = None
         while True:
-            serving = self.zones.serving()
-            if serving != last:
-                status = (
-                    health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-                )
-                await self.health.set("", status)
-                await self.health.set(SERVICE_NAME, status)
-                last = serving
+            now = (self.zones.serving(), not self.sessions.degraded)
+            if now != last:
+                serving, stored = (_status(ok) for ok in now)
+                await self.health.set("", serving)
+                await self.health.set(SERVICE_NAME, serving)
+                await self.health.set(STORE_HEALTH, stored)
+                last = now
             await asyncio.sleep(HEALTH_REFRESH_S)
 
     async def stop(self) -> None:
-        """Graceful: NOT_SERVING first, let in-flight turns finish, then release all."""
-        await self.health.enter_graceful_shutdown()
+        """Graceful drain: NOT_SERVING (clients that watch health move away at once), out of
+        etcd (registration, leadership), a short notice for everyone to see it, then no new
+        calls and `grace_s` for the turns in flight, then release everything."""
+        await self.health.enter_graceful_shutdown()  # final: later health.set calls are ignored
+        with contextlib.suppress(Exception):
+            await self.registration.withdraw()
         with contextlib.suppress(Exception):
             await self.election.resign()
+        await asyncio.sleep(self.config.drain_notice_s)
         await self.server.stop(self.config.grace_s)
         for task in self._tasks:
             task.cancel()

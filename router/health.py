@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import tritonclient.grpc.aio as triton_aio
 
+from router.inference import triton_client
 from router.zones import ZoneDirectory
 from twinteller import keys
 from twinteller.errors import StoreError
@@ -64,7 +65,7 @@ class HealthProber:
     async def _probe(self, clients: dict[str, triton_aio.InferenceServerClient], name: str, endpoint: str) -> bool:
         client = clients.get(endpoint)
         if client is None:
-            client = clients[endpoint] = triton_aio.InferenceServerClient(endpoint)
+            client = clients[endpoint] = triton_client(endpoint)
         try:
             version = self._active_version()
             return bool(

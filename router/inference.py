@@ -1,10 +1,17 @@
-"""Model calls to Triton, with the zone choice and the retry in the other zone.
+"""Model calls to Triton: zone choice, hedging and retry in the other zone.
 
-Model calls are idempotent, so a failed or slow call is retried in the next zone of the
-plan while the caller's deadline allows. Each attempt gets at most
-`model_attempt_timeout_s`, and never more than what is left of the deadline minus a
-reserve for one more attempt, so a hung zone cannot eat the whole turn. Each attempt is a
-CLIENT span carrying the zone and model version, and passes W3C `traceparent` to Triton.
+Model calls are idempotent, so the router may ask two zones the same question:
+- if the first zone has not answered within `hedge_delay_s`, the same call goes to the next
+  zone of the plan as well (a hedge) and the first answer wins, the other is cancelled: a
+  hung zone (SIGSTOP, no reset) costs a turn `hedge_delay_s`, not a timeout;
+- if a call fails outright, it is retried in the next zone at once.
+Every extra call is paid from the retry budget (router/budget.py), so a sick cluster is not
+flooded. Each attempt gets at most `model_attempt_timeout_s` and never outlives the caller's
+deadline. A zone that failed, or lost to a hedge, is suspect for a while (router/zones.py).
+
+Each attempt is a CLIENT span carrying the zone and model version and passes W3C
+`traceparent` to Triton; the result names every attempt ("a:failed", "a:slow", "b:ok"),
+which the service returns in the `twinteller-attempts` trailer.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import tritonclient.grpc.aio as triton_aio
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from router.budget import RetryBudget
 from router.zones import Zone, ZoneDirectory
 from twinteller.errors import DeadlineExceeded, ModelCallFailed, Unavailable
 from twinteller.telemetry import tracer
@@ -30,6 +38,28 @@ log = logging.getLogger(__name__)
 MIN_ATTEMPT_S = 0.05
 
 
+def triton_client(endpoint: str) -> triton_aio.InferenceServerClient:
+    """A Triton gRPC client whose channel notices a dead or frozen peer by keepalive even
+    while idle, and reconnects within about a second once the zone is back (gRPC's default
+    reconnect backoff grows to two minutes, which would keep a restarted zone idle)."""
+    limit = triton_grpc.MAX_GRPC_MESSAGE_SIZE
+    return triton_aio.InferenceServerClient(
+        endpoint,
+        channel_args=[
+            ("grpc.max_send_message_length", limit),
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.keepalive_time_ms", 2000),
+            ("grpc.keepalive_timeout_ms", 1000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            # gRPC also uses this as the connect timeout: 1 s, like one model attempt.
+            ("grpc.min_reconnect_backoff_ms", 1000),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class ModelResult:
     zone: str
@@ -37,24 +67,30 @@ class ModelResult:
     intents: list[str]
     scores: list[float]
     similarity: float
+    attempts: tuple[str, ...] = ()  # "zone:ok|failed|slow", in the order they were started
 
 
 class ModelClient:
-    def __init__(self, directory: ZoneDirectory, model_name: str, attempt_timeout_s: float) -> None:
+    def __init__(
+        self,
+        directory: ZoneDirectory,
+        model_name: str,
+        *,
+        attempt_timeout_s: float,
+        hedge_delay_s: float,
+        budget: RetryBudget,
+    ) -> None:
         self._directory = directory
         self._model = model_name
         self._attempt_timeout = attempt_timeout_s
+        self._hedge_delay = hedge_delay_s
+        self.budget = budget
         self._clients: dict[str, triton_aio.InferenceServerClient] = {}
 
     def _client(self, zone: Zone) -> triton_aio.InferenceServerClient:
         client = self._clients.get(zone.endpoint)
         if client is None:
-            # Keepalive pings find a dead or frozen peer even while no call is in flight.
-            keepalive = triton_grpc.KeepAliveOptions(
-                keepalive_time_ms=2000, keepalive_timeout_ms=1000, keepalive_permit_without_calls=True
-            )
-            client = triton_aio.InferenceServerClient(zone.endpoint, keepalive_options=keepalive)
-            self._clients[zone.endpoint] = client
+            client = self._clients[zone.endpoint] = triton_client(zone.endpoint)
         return client
 
     async def close(self) -> None:
@@ -67,24 +103,59 @@ class ModelClient:
         plan = self._directory.plan()
         if not plan:
             raise Unavailable("no zone is registered: the model is not being served")
+        self.budget.deposit()
+        pending: dict[asyncio.Task[ModelResult], Zone] = {}
+        trail: dict[str, str] = {}  # zone -> outcome, in start order
         failures: list[str] = []
-        for index, zone in enumerate(plan):
-            remaining = deadline - time.monotonic()
-            attempts_left = len(plan) - index
-            # Leave room for one more attempt elsewhere if there is another zone to try.
-            budget = remaining / 2 if attempts_left > 1 else remaining
-            timeout = min(self._attempt_timeout, budget)
+
+        def launch() -> bool:
+            timeout = min(self._attempt_timeout, deadline - time.monotonic())
             if timeout < MIN_ATTEMPT_S:
-                break
-            try:
-                return await self._attempt(zone, text, version, timeout)
-            except ModelCallFailed as e:
-                failures.append(str(e))
-                self._directory.mark_failed(zone.name)
-                log.warning("model call failed, trying the next zone: %s", e)
+                return False
+            zone = plan[len(trail)]
+            trail[zone.name] = "pending"
+            pending[asyncio.create_task(self._attempt(zone, text, version, timeout))] = zone
+            return True
+
+        try:
+            launch()
+            while pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                more = len(trail) < len(plan)
+                done, _ = await asyncio.wait(
+                    pending, timeout=min(left, self._hedge_delay) if more else left, return_when="FIRST_COMPLETED"
+                )
+                for task in done:
+                    zone = pending.pop(task)
+                    try:
+                        result = task.result()
+                    except ModelCallFailed as e:
+                        trail[zone.name] = "failed"
+                        failures.append(str(e))
+                        self._directory.mark_failed(zone.name)
+                        continue
+                    trail[zone.name] = "ok"
+                    for loser in pending.values():  # lost to a hedge: too slow to keep first
+                        trail[loser.name] = "slow"
+                        self._directory.mark_failed(loser.name)
+                    return _with_trail(result, trail)
+                # A failure, or the hedge delay passed with no answer: try the next zone.
+                if more and self.budget.withdraw():
+                    launch()
+                elif more and not pending:
+                    failures.append("retry budget exhausted")
+        finally:
+            for task, zone in pending.items():
+                task.cancel()
+                trail[zone.name] = "cancelled"
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        why = "(" + ", ".join(f"{z}:{o}" for z, o in trail.items()) + "): " + "; ".join(failures)
         if time.monotonic() >= deadline - MIN_ATTEMPT_S:
-            raise DeadlineExceeded("the deadline was spent before a zone answered: " + "; ".join(failures))
-        raise Unavailable("no zone could serve the model: " + "; ".join(failures))
+            raise DeadlineExceeded(f"the deadline was spent before a zone answered {why}")
+        raise Unavailable(f"no zone could serve the model {why}")
 
     async def _attempt(self, zone: Zone, text: str, version: str, timeout: float) -> ModelResult:
         with tracer().start_as_current_span(
@@ -127,3 +198,14 @@ class ModelClient:
             scores = [float(s) for s in response.as_numpy("SCORES")[0]]
             similarity = float(response.as_numpy("SIMILARITY")[0][0])
             return ModelResult(zone.name, served_version, intents, scores, similarity)
+
+
+def _with_trail(result: ModelResult, trail: dict[str, str]) -> ModelResult:
+    return ModelResult(
+        result.zone,
+        result.version,
+        result.intents,
+        result.scores,
+        result.similarity,
+        tuple(f"{zone}:{outcome}" for zone, outcome in trail.items()),
+    )

@@ -42,6 +42,7 @@ from twinteller.v1 import assistant_pb2 as pb
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "twinteller.v1.Assistant"
+ATTEMPTS_TRAILER = "twinteller-attempts"
 FEEDBACK_RETENTION_S = 7 * 24 * 3600
 T = TypeVar("T")
 
@@ -120,7 +121,10 @@ class AssistantService:
     @boundary
     async def Converse(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.ConverseResponse:
         turn = self._turn(raw)
-        return await self._turns.handle(turn, self._deadline(context))
+        outcome = await self._turns.handle(turn, self._deadline(context))
+        # Which zones were tried, for operators and `make bench-failover`.
+        context.set_trailing_metadata(((ATTEMPTS_TRAILER, ",".join(outcome.attempts)),))
+        return outcome.response
 
     async def StreamConverse(
         self, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
@@ -143,8 +147,8 @@ class AssistantService:
                     kind=SpanKind.SERVER,
                     links=[Link(stream_span)],
                 ):
-                    response = await self._turns.handle(turn, self._deadline(context))
-                yield response  # outside the span: never hold a context across a yield
+                    outcome = await self._turns.handle(turn, self._deadline(context))
+                yield outcome.response  # outside the span: never hold a context across a yield
         except grpc.aio.AbortError:
             raise
         except Exception as e:

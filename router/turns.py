@@ -19,6 +19,13 @@ COMMIT_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
+class Outcome:
+    response: pb.ConverseResponse
+    # How the model was reached ("a:slow", "b:ok"); ("replay",) for a turn answered before.
+    attempts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Turn:
     session_id: str
     turn_id: str
@@ -36,7 +43,7 @@ class TurnHandler:
         self._knowledge = knowledge
         self._thresholds = thresholds
 
-    async def handle(self, turn: Turn, deadline: float) -> pb.ConverseResponse:
+    async def handle(self, turn: Turn, deadline: float) -> Outcome:
         attributes = {
             "twinteller.session_id": turn.session_id,
             "twinteller.turn_id": turn.turn_id,
@@ -47,7 +54,7 @@ class TurnHandler:
                 stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
                 if stored is not None:
                     span.set_attribute("twinteller.replayed", True)
-                    return pb.ConverseResponse.FromString(stored)
+                    return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
                 result = await self._model.classify(normalise(turn.text), self._knowledge.active_version(), deadline)
                 decision = decide(result, self._knowledge.snapshot(result.version), loaded.context, self._thresholds)
                 span.set_attributes(
@@ -55,6 +62,7 @@ class TurnHandler:
                         "twinteller.action": decision.action,
                         "twinteller.intent": decision.intent,
                         "twinteller.zone": result.zone,
+                        "twinteller.attempts": list(result.attempts),
                     }
                 )
                 response = pb.ConverseResponse(
@@ -74,7 +82,7 @@ class TurnHandler:
                 )
                 summary = TurnSummary(turn.turn_id, turn.text, decision.action, decision.intent)
                 if await self._sessions.commit(turn.session_id, loaded, summary, response.SerializeToString()):
-                    return response
+                    return Outcome(response, result.attempts)
                 if time.monotonic() >= deadline:
                     break
             raise Unavailable("the session was changed concurrently by other turns; retry the turn")

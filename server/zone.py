@@ -63,12 +63,14 @@ class ZoneAgent:
                     if self._stopping.is_set():
                         break
                     log.warning("zone %s: %s; restarting Triton", self._config.zone, e)
+                if self._stopping.is_set():
+                    break  # a graceful stop: drained below
                 await self._deregister()
                 self._stop_triton()
-                if not self._stopping.is_set():
-                    await asyncio.sleep(backoff.next_delay())
+                await asyncio.sleep(backoff.next_delay())
         finally:
-            await self._deregister()
+            if await self._deregister():  # graceful: routers stop sending, in-flight calls finish
+                await asyncio.sleep(self._config.drain_s)
             self._stop_triton()
             await self._client.close()
 
@@ -150,15 +152,17 @@ class ZoneAgent:
         await self._store.put(keys.zone(cfg.zone), value, lease=self._lease)
         log.info("zone %s: registered %s", cfg.zone, cfg.endpoint)
 
-    async def _deregister(self) -> None:
+    async def _deregister(self) -> bool:
+        """Withdraw the registration; True if there was one."""
         lease, self._lease = self._lease, None
         if lease is None:
-            return
+            return False
         try:
             await self._store.revoke(lease)
             log.info("zone %s: deregistered", self._config.zone)
         except StoreError as e:  # the lease expires by itself within its TTL
             log.warning("zone %s: revoke failed (%s); the lease will expire", self._config.zone, e)
+        return True
 
     def _stop_triton(self) -> None:
         process, self._process = self._process, None

@@ -28,11 +28,21 @@ class RouterConfig:
     default_deadline_s: float = 5.0
     # One model attempt may use at most this much, so a slow zone leaves time for the other.
     model_attempt_timeout_s: float = 1.0
+    # No answer from a zone after this long: ask the next zone too (a hedge), first answer wins.
+    # Well above a healthy call (~10-50 ms here), well below the 1 s failover target.
+    hedge_delay_s: float = 0.25
+    # Extra model calls (retries + hedges) are paid from a token bucket: each turn adds
+    # `ratio` of a token, plus `min_per_s` tokens a second, up to `burst` (router/budget.py).
+    retry_budget_ratio: float = 0.2
+    retry_budget_min_per_s: float = 5.0
+    retry_budget_burst: float = 50.0
     # Below either threshold the turn is FALLBACK (measured in `make eval`, see README).
     confidence_threshold: float = 0.2
     similarity_threshold: float = 0.55
     session_ttl_s: int = 1800
     history_turns: int = 10
+    # Sessions this router keeps a copy of, to go on serving them while etcd is unreachable.
+    local_sessions: int = 5000
     # A remote zone is chosen over the local one when it has this many fewer calls in flight.
     locality_penalty: int = 4
     # After a failed call a zone is avoided for this long unless it is the only one left.
@@ -43,6 +53,9 @@ class RouterConfig:
     leader_ttl_s: int = 2
     max_text_bytes: int = 2048
     max_id_chars: int = 128
+    # On SIGTERM: NOT_SERVING and out of etcd first, then wait this long for clients and
+    # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
+    drain_notice_s: float = 0.5
     grace_s: float = 5.0
 
     @property
@@ -65,6 +78,8 @@ class ZoneConfig:
     device: str = "cpu"  # "cpu" | "gpu"
     lease_ttl_s: int = 2
     ready_interval_s: float = 0.5
+    # On SIGTERM: deregister, then keep Triton up this long for calls routers already sent.
+    drain_s: float = 1.0
     startup_timeout_s: float = 180.0
 
     @property

@@ -7,6 +7,7 @@ ROOT = "/twinteller"
 ZONES = f"{ROOT}/zones/"  # zones/<zone> -> {"zone", "endpoint"}, on the zone agent's lease
 HEALTH = f"{ROOT}/health/"  # health/<zone> -> {"healthy", ...}, on the leader's lease
 LEADER = f"{ROOT}/router/leader"  # router id of the leader, on its lease
+ROUTERS = f"{ROOT}/routers/"  # routers/<id> -> {"zone", "listen"}, on the router's lease while it serves
 ACTIVE_VERSION = f"{ROOT}/models/intent/active"  # active model version, e.g. "1"
 KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapshot JSON
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
@@ -16,6 +17,10 @@ FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
 
 def zone(name: str) -> str:
     return ZONES + name
+
+
+def router(identity: str) -> str:
+    return ROUTERS + identity
 
 
 def health(name: str) -> str:

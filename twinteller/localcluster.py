@@ -1,17 +1,21 @@
-"""The local two-zone cluster of real processes: etcd, two Triton zones, two routers.
+"""The local two-zone cluster of real processes: etcd (one member, or three for HA), two
+Triton zones, two routers.
 
 Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
 (free ports). Every process is started in its own session and stopped by pid: SIGTERM,
 then SIGKILL after a grace period. Zone agents make the kernel kill their tritonserver
-if they die, so nothing is orphaned.
+if they die, so nothing is orphaned. The chaos tests and `make bench-failover` use
+`kill`/`restart` here to break and mend single processes.
 
     python -m twinteller.localcluster            # make run
+    python -m twinteller.localcluster --ha       # make run HA=1: three etcd members
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -45,26 +49,37 @@ class ZonePorts:
 
 
 @dataclass(frozen=True)
+class EtcdMember:
+    name: str
+    client: int
+    peer: int
+
+
+# etcd's own convention for a local three-member cluster (its Procfile): 2379, 22379, 32379.
+ONE_MEMBER = (EtcdMember("etcd-1", 2379, 2380),)
+THREE_MEMBERS = (*ONE_MEMBER, EtcdMember("etcd-2", 22379, 22380), EtcdMember("etcd-3", 32379, 32380))
+
+
+@dataclass(frozen=True)
 class Layout:
-    etcd_client: int = 2379
-    etcd_peer: int = 2380
+    etcd_members: tuple[EtcdMember, ...] = ONE_MEMBER
     zones: dict[str, ZonePorts] = field(
         default_factory=lambda: {"a": ZonePorts(8001, 8000, 8002), "b": ZonePorts(8011, 8010, 8012)}
     )
     routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
 
     @classmethod
-    def free(cls) -> Layout:
+    def free(cls, etcd_members: int = 1) -> Layout:
         return cls(
-            free_port(),
-            free_port(),
+            tuple(EtcdMember(f"etcd-{i + 1}", free_port(), free_port()) for i in range(etcd_members)),
             {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
         )
 
     @property
     def etcd(self) -> str:
-        return f"127.0.0.1:{self.etcd_client}"
+        """The --etcd value every process gets: all members, comma-separated."""
+        return ",".join(f"127.0.0.1:{m.client}" for m in self.etcd_members)
 
     def router_target(self, zone: str) -> str:
         return f"127.0.0.1:{self.routers[zone]}"
@@ -128,18 +143,25 @@ class LocalCluster:
         return process
 
     def start_etcd(self) -> None:
+        for member in self.layout.etcd_members:
+            self.start_etcd_member(member.name)
+
+    def start_etcd_member(self, name: str) -> None:
+        """Start (or restart, on its kept data dir) one member of the etcd cluster."""
         etcd = shutil.which("etcd") or "/usr/bin/etcd"
-        data = self.run_dir / "etcd-data"
-        client = f"http://127.0.0.1:{self.layout.etcd_client}"
-        peer = f"http://127.0.0.1:{self.layout.etcd_peer}"
+        member = next(m for m in self.layout.etcd_members if m.name == name)
+        client = f"http://127.0.0.1:{member.client}"
+        peer = f"http://127.0.0.1:{member.peer}"
+        cluster = ",".join(f"{m.name}=http://127.0.0.1:{m.peer}" for m in self.layout.etcd_members)
         self._spawn(
-            "etcd",
+            name,
             [
                 etcd,
                 "--name",
-                "local",
+                name,
                 "--data-dir",
-                str(data),
+                # Named by cluster size: a one-member data dir cannot join three, nor back.
+                str(self.run_dir / f"{name}-of-{len(self.layout.etcd_members)}-data"),
                 "--listen-client-urls",
                 client,
                 "--advertise-client-urls",
@@ -149,7 +171,9 @@ class LocalCluster:
                 "--initial-advertise-peer-urls",
                 peer,
                 "--initial-cluster",
-                f"local={peer}",
+                cluster,
+                "--initial-cluster-token",
+                f"twinteller-{self.layout.etcd_members[0].client}",
                 "--log-level",
                 "warn",
             ],
@@ -210,6 +234,20 @@ class LocalCluster:
             os.killpg(process.pid, signal.SIGKILL)  # the group we created for it, by pid
             process.wait()
 
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Crash one process we started (`etcd-2`, `zone-a`, `router-b`): signal its
+        process group, by the pid we hold, and reap it; `restart(name)` brings it back."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait()
+
+    def restart(self, name: str) -> None:
+        """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
+        kind, _, which = name.partition("-")
+        starters = {"etcd": self.start_etcd_member, "zone": self.start_zone, "router": self.start_router}
+        starters[kind](name if kind == "etcd" else which)
+
     def triton_pid(self, zone: str) -> int:
         return int((self.run_dir / f"triton-{zone}.pid").read_text())
 
@@ -222,9 +260,10 @@ class LocalCluster:
             time.sleep(0.2)
         raise TimeoutError(f"{what} did not become ready in time")
 
-    def _etcd_ready(self) -> bool:
+    @staticmethod
+    def _etcd_ready(endpoint: str) -> bool:
         async def probe() -> bool:
-            async with Store(self.layout.etcd, timeout=1.0) as store:
+            async with Store(endpoint, timeout=1.0) as store:
                 await store.get(keys.ROOT)
                 return True
 
@@ -233,8 +272,12 @@ class LocalCluster:
         except Exception:
             return False
 
-    def wait_etcd_ready(self, timeout: float) -> None:
-        self._wait(self._etcd_ready, time.monotonic() + timeout, "etcd")
+    def wait_etcd_ready(self, timeout: float, member: str = "") -> None:
+        """The cluster answers (through any member), or with `member`: that one does."""
+        endpoint = self.layout.etcd
+        if member:
+            endpoint = next(f"127.0.0.1:{m.client}" for m in self.layout.etcd_members if m.name == member)
+        self._wait(lambda: self._etcd_ready(endpoint), time.monotonic() + timeout, f"etcd {member}")
 
     def registered_zones(self) -> set[str]:
         async def read() -> set[str]:
@@ -269,11 +312,13 @@ def _interrupt(*_: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="run the local two-zone twinteller cluster until Ctrl-C")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "run")
+    parser.add_argument("--ha", action="store_true", help="three etcd members instead of one")
     args = parser.parse_args()
-    layout = Layout()
+    layout = Layout(THREE_MEMBERS if args.ha else ONE_MEMBER)
     cluster = LocalCluster(args.run_dir, layout)
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"starting etcd, Triton zones a and b, routers a and b (logs in {args.run_dir}) ...", flush=True)
+    members = len(layout.etcd_members)
+    print(f"starting etcd ({members} member(s)), Triton zones a and b, routers a and b (logs in {args.run_dir})")
     try:
         cluster.start()
         zones = ", ".join(f"{z}=127.0.0.1:{p.grpc}" for z, p in layout.zones.items())

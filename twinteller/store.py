@@ -1,15 +1,26 @@
 """The etcd store: the one module that talks to etcd (through `aetcd`).
 
-Every unary call has its own timeout (aetcd's client-wide timeout would also cut the
-long-lived watch stream), every failure becomes `StoreError`, and watches come back as
-plain `Event`s so callers never see aetcd types.
+Every unary call has its own time budget (aetcd's client-wide timeout would also cut the
+long-lived watch stream). Within it, transient failures (a member died, the etcd leader
+changed) are retried with jittered backoff; what is left becomes `StoreError`. Watches come
+back as plain `Event`s so callers never see aetcd types.
+
+Retrying is safe for every operation here: reads and puts are idempotent, and a
+transaction whose first attempt did land fails its compare on the retry, which callers
+already treat as "someone else wrote it" (they re-read and find their own write).
+
+Endpoints: one `host:port` (a DNS name may resolve to all members), or a comma-separated
+list of IP `host:port` members, which becomes one gRPC channel balancing round-robin over
+all of them, so losing a member only fails the calls in flight on it (and those retry).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,6 +28,7 @@ import aetcd
 import aetcd.exceptions
 import grpc
 
+from twinteller.backoff import Backoff
 from twinteller.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -45,24 +57,57 @@ def _entry(kv: Any) -> Entry:
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, int]:
-    host, _, port = endpoint.rpartition(":")
+    host, _, port = endpoint.strip().rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"etcd endpoint must be host:port, got {endpoint!r}")
     return host.strip("[]"), int(port)
 
 
+def channel_target(endpoints: str) -> str:
+    """The gRPC target for `endpoints` ("h:p" or "ip:p,ip:p,...")."""
+    members = [parse_endpoint(e) for e in endpoints.split(",")]
+    if len(members) == 1:
+        host, port = members[0]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        addresses = [(ipaddress.ip_address(host), port) for host, port in members]
+    except ValueError:
+        raise ValueError(
+            f"several etcd endpoints must be IP addresses ({endpoints!r}); "
+            "for DNS names give one name that resolves to every member"
+        ) from None
+    if len({a.version for a, _ in addresses}) > 1:
+        raise ValueError(f"etcd endpoints mix IPv4 and IPv6: {endpoints!r}")
+    if addresses[0][0].version == 6:
+        return "ipv6:" + ",".join(f"[{a}]:{p}" for a, p in addresses)
+    return "ipv4:" + ",".join(f"{a}:{p}" for a, p in addresses)
+
+
+def _transient(error: BaseException) -> bool:
+    """Worth another try: the member is gone or etcd is between leaders."""
+    return isinstance(error, aetcd.exceptions.ConnectionFailedError | aetcd.exceptions.ConnectionTimeoutError)
+
+
 class Store:
     def __init__(self, endpoint: str, *, timeout: float = 2.0) -> None:
-        host, port = parse_endpoint(endpoint)
+        target = channel_target(endpoint)
+        # aetcd dials f"{host}:{port}": hand it the target split at its last colon.
+        host, _, port = target.rpartition(":")
         self.endpoint = endpoint
         self._timeout = timeout
         self._client = aetcd.Client(
             host=host,
-            port=port,
+            port=int(port),
             options={
+                "grpc.lb_policy_name": "round_robin",
                 "grpc.keepalive_time_ms": 5000,
                 "grpc.keepalive_timeout_ms": 2000,
                 "grpc.keepalive_permit_without_calls": 1,
+                # A restarted member (or all of etcd after an outage) is used again
+                # within about a second, not after gRPC's default backoff of up to 2 min.
+                "grpc.initial_reconnect_backoff_ms": 100,
+                "grpc.min_reconnect_backoff_ms": 1000,  # also gRPC's connect timeout
+                "grpc.max_reconnect_backoff_ms": 1000,
             },
         )
 
@@ -78,36 +123,44 @@ class Store:
         except Exception:  # closing a broken channel must not mask the real error
             log.debug("etcd client close failed", exc_info=True)
 
-    async def _call(self, what: str, op: Awaitable[T], timeout: float | None = None) -> T:
-        try:
-            return await asyncio.wait_for(op, timeout or self._timeout)
-        except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
-            raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
+    async def _call(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + self._timeout
+        backoff = Backoff(initial=0.02, maximum=0.25)
+        while True:
+            try:
+                return await asyncio.wait_for(op(), max(deadline - time.monotonic(), 0.001))
+            except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
+                delay = backoff.next_delay()
+                if not _transient(e) or time.monotonic() + delay >= deadline:
+                    raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
+                log.debug("etcd %s: %s; retrying", what, e)
+                await asyncio.sleep(delay)
 
     async def get(self, key: str) -> Entry | None:
-        result = await self._call("get", self._client.get(key.encode()))
+        result = await self._call("get", lambda: self._client.get(key.encode()))
         return None if result is None else _entry(result)
 
     async def get_many(self, *names: str) -> list[Entry | None]:
         """Several keys in one round trip (one read-only transaction), in order."""
         tx = self._client.transactions
         _, results = await self._call(
-            "get_many", self._client.transaction(compare=[], success=[tx.get(k.encode()) for k in names], failure=[])
+            "get_many",
+            lambda: self._client.transaction(compare=[], success=[tx.get(k.encode()) for k in names], failure=[]),
         )
         return [_entry(found[0][1]) if found else None for found in results]
 
     async def get_prefix(self, prefix: str) -> tuple[list[Entry], int]:
         """All entries under `prefix` and the store revision they were read at."""
-        result = await self._call("get_prefix", self._client.get_prefix(prefix.encode()))
+        result = await self._call("get_prefix", lambda: self._client.get_prefix(prefix.encode()))
         revision = result.header.revision if result.header is not None else 0
         return [_entry(kv) for kv in result], revision
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
-        await self._call("put", self._client.put(key.encode(), data, lease=lease))
+        await self._call("put", lambda: self._client.put(key.encode(), data, lease=lease))
 
     async def delete(self, key: str) -> None:
-        await self._call("delete", self._client.delete(key.encode()))
+        await self._call("delete", lambda: self._client.delete(key.encode()))
 
     async def create(self, key: str, value: bytes | str, *, lease: int | None = None) -> bool:
         """Put `key` only if it does not exist; True if this call created it."""
@@ -115,7 +168,7 @@ class Store:
         tx = self._client.transactions
         ok, _ = await self._call(
             "create",
-            self._client.transaction(
+            lambda: self._client.transaction(
                 compare=[tx.create(key.encode()) == 0],
                 success=[tx.put(key.encode(), data, lease=lease)],
                 failure=[],
@@ -130,35 +183,39 @@ class Store:
         unchanged: dict[str, int],
         puts: dict[str, bytes],
         lease: int | None = None,
-    ) -> bool:
+    ) -> int:
         """Atomically write `puts` if every key in `absent` does not exist and every key in
-        `unchanged` still has that mod_revision (0 = must not exist). True if written."""
+        `unchanged` still has that mod_revision (0 = must not exist). Returns the revision
+        the write got (the keys' new mod_revision), or 0 if a compare failed."""
         tx = self._client.transactions
         compare = [tx.create(k.encode()) == 0 for k in absent]
         compare += [tx.mod(k.encode()) == rev for k, rev in unchanged.items()]
         ops = [tx.put(k.encode(), v, lease=lease) for k, v in puts.items()]
-        ok, _ = await self._call("commit", self._client.transaction(compare=compare, success=ops, failure=[]))
-        return bool(ok)
+        ok, responses = await self._call(
+            "commit", lambda: self._client.transaction(compare=compare, success=ops, failure=[])
+        )
+        if not ok:
+            return 0
+        return int(responses[0].response_put.header.revision) if responses else 1
 
     async def grant(self, ttl: int) -> int:
-        lease = await self._call("lease grant", self._client.lease(ttl))
+        lease = await self._call("lease grant", lambda: self._client.lease(ttl))
         return int(lease.id)
 
     async def keepalive(self, lease_id: int) -> int:
         """Refresh a lease once; returns its remaining TTL (0 when it has expired)."""
-        reply = await self._call("lease keepalive", self._client.refresh_lease(lease_id))
+        reply = await self._call("lease keepalive", lambda: self._client.refresh_lease(lease_id))
         return int(reply.TTL) if reply is not None else 0
 
     async def revoke(self, lease_id: int) -> None:
-        await self._call("lease revoke", self._client.revoke_lease(lease_id))
+        await self._call("lease revoke", lambda: self._client.revoke_lease(lease_id))
 
     async def watch_prefix(self, prefix: str, start_revision: int) -> AsyncIterator[Event]:
         """Events under `prefix` from `start_revision` on, until the stream breaks
         (then StoreError: the caller re-reads and watches again, with backoff)."""
-        try:
-            watch = await self._call("watch", self._client.watch_prefix(prefix.encode(), start_revision=start_revision))
-        except StoreError:
-            raise
+        watch = await self._call(
+            "watch", lambda: self._client.watch_prefix(prefix.encode(), start_revision=start_revision)
+        )
         try:
             async for event in watch:
                 kind = "put" if event.kind == aetcd.rtypes.EventKind.PUT else "delete"

@@ -86,7 +86,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp.url,
         "OTEL_TRACES_EXPORTER": "none",
     }
-    local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(), env=env)
+    local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(etcd_members=3), env=env)
     local.start()
     yield local
     local.stop()
