@@ -12,7 +12,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd protos model run chat test test-unit test-integration eval lint clean
+.PHONY: all deps venv etcd protos model run chat test test-unit test-integration test-chaos eval lint clean
 
 all: deps
 
@@ -56,6 +56,10 @@ test-unit: venv protos
 
 test-integration: deps
 	$(PY) -m pytest tests/integration
+
+# The chaos suite alone (it is also part of `make test`).
+test-chaos: deps
+	$(PY) -m pytest -m chaos tests/integration
 
 eval: deps
 	$(PY) -m twinteller.evaluation

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = "twinteller.v1.Assistant"
 ATTEMPTS_TRAILER = "twinteller-attempts"
+CLIENT_ATTEMPT_TRAILER = "twinteller-client-attempt"
+PREVIOUS_ATTEMPTS_HEADER = "grpc-previous-rpc-attempts"
 FEEDBACK_RETENTION_S = 7 * 24 * 3600
 T = TypeVar("T")
 
@@ -122,8 +124,15 @@ class AssistantService:
     async def Converse(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.ConverseResponse:
         turn = self._turn(raw)
         outcome = await self._turns.handle(turn, self._deadline(context))
-        # Which zones were tried, for operators and `make bench-failover`.
-        context.set_trailing_metadata(((ATTEMPTS_TRAILER, ",".join(outcome.attempts)),))
+        # For operators and `make bench-failover`: which zones this router tried, and which
+        # try of the client's retry policy this was (gRPC sends the count of earlier ones).
+        previous = dict(context.invocation_metadata() or ()).get(PREVIOUS_ATTEMPTS_HEADER, "0")
+        context.set_trailing_metadata(
+            (
+                (ATTEMPTS_TRAILER, ",".join(outcome.attempts)),
+                (CLIENT_ATTEMPT_TRAILER, str(int(previous) + 1 if str(previous).isdigit() else 1)),
+            )
+        )
         return outcome.response
 
     async def StreamConverse(

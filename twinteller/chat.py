@@ -2,51 +2,31 @@
 
 Each line you type is one turn of one session; the reply is printed with the action,
 the recognised intent and confidence, and the zone and model version that served it.
-Unary calls with a deadline, retried on UNAVAILABLE as the README tells clients to do.
+Unary calls with a deadline, through the channel the README tells clients to use
+(twinteller/client.py: all routers, retries on UNAVAILABLE).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import uuid
 
 import grpc
 
+from twinteller.client import channel
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
-
-# The retry policy every IVR/app backend should use (README "Calling it"): a turn is
-# idempotent by (session_id, turn_id), so retrying UNAVAILABLE is always safe.
-SERVICE_CONFIG = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [{"service": "twinteller.v1.Assistant"}],
-                "retryPolicy": {
-                    "maxAttempts": 4,
-                    "initialBackoff": "0.1s",
-                    "maxBackoff": "1s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ]
-    }
-)
-
-
-def channel(target: str) -> grpc.Channel:
-    return grpc.insecure_channel(target, options=[("grpc.service_config", SERVICE_CONFIG)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", default="127.0.0.1:50051", help="router host:port")
+    parser.add_argument(
+        "--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router host:port, or several comma-separated"
+    )
     parser.add_argument("--channel", default="app")
     args = parser.parse_args()
     session = uuid.uuid4().hex
-    stub = pb_grpc.AssistantStub(channel(args.target))
+    stub = pb_grpc.AssistantStub(channel(args.target.split(",")))
     print(f"session {session} on {args.target}; empty line or Ctrl-D to quit")
     turn = 0
     while True:

@@ -23,8 +23,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -33,6 +35,7 @@ from twinteller import keys
 from twinteller.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -279,24 +282,68 @@ class LocalCluster:
             endpoint = next(f"127.0.0.1:{m.client}" for m in self.layout.etcd_members if m.name == member)
         self._wait(lambda: self._etcd_ready(endpoint), time.monotonic() + timeout, f"etcd {member}")
 
-    def registered_zones(self) -> set[str]:
-        async def read() -> set[str]:
+    def _read(self, read: Callable[[Store], Awaitable[T]], default: T) -> T:
+        async def run() -> T:
             async with Store(self.layout.etcd, timeout=1.0) as store:
-                entries, _ = await store.get_prefix(keys.ZONES)
-                return {e.key[len(keys.ZONES) :] for e in entries}
+                return await read(store)
 
         try:
-            return asyncio.run(read())
+            return asyncio.run(run())
         except Exception:
-            return set()
+            return default
+
+    def registered_zones(self) -> set[str]:
+        async def read(store: Store) -> set[str]:
+            entries, _ = await store.get_prefix(keys.ZONES)
+            return {e.key[len(keys.ZONES) :] for e in entries}
+
+        return self._read(read, set())
+
+    def router_leader(self) -> str:
+        """The router id holding the leader key ("router-a"), "" if none."""
+
+        async def read(store: Store) -> str:
+            entry = await store.get(keys.LEADER)
+            return "" if entry is None else entry.value.decode()
+
+        return self._read(read, "")
+
+    def etcd_leader(self) -> str:
+        """The name of the etcd member that leads the raft group ("etcd-2"), "" if none."""
+
+        async def read(store: Store) -> str:
+            return await store.leader_member()
+
+        return self._read(read, "")
 
     def wait_zones_registered(self, zones: set[str], timeout: float) -> None:
         self._wait(lambda: zones <= self.registered_zones(), time.monotonic() + timeout, f"zones {sorted(zones)}")
 
-    def router_health(self, zone: str) -> str:
+    def names(self) -> list[str]:
+        """Every process of the full cluster, in start order."""
+        members = [m.name for m in self.layout.etcd_members]
+        return [*members, *(f"zone-{z}" for z in self.layout.zones), *(f"router-{z}" for z in self.layout.routers)]
+
+    def heal(self, timeout: float = 180.0) -> None:
+        """Start whatever is not running, then wait until the whole cluster serves again:
+        etcd answers, every zone is registered, every router is SERVING, a leader leads."""
+        deadline = time.monotonic() + timeout
+        for name in self.names():
+            process = self.processes.get(name)
+            if process is None or process.poll() is not None:
+                self.processes.pop(name, None)
+                self.restart(name)
+        self.wait_etcd_ready(deadline - time.monotonic())
+        self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+        for zone in self.layout.routers:
+            self.wait_router_serving(zone, deadline - time.monotonic())
+        self._wait(lambda: bool(self.router_leader()), deadline, "a router leader")
+
+    def router_health(self, zone: str, service: str = "") -> str:
         try:
             with grpc.insecure_channel(self.layout.router_target(zone)) as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                request = health_pb2.HealthCheckRequest(service=service)
+                reply = health_pb2_grpc.HealthStub(channel).Check(request, timeout=1.0)
                 return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
         except grpc.RpcError as e:
             return f"down ({e.code().name})"

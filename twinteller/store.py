@@ -210,6 +210,11 @@ class Store:
     async def revoke(self, lease_id: int) -> None:
         await self._call("lease revoke", lambda: self._client.revoke_lease(lease_id))
 
+    async def leader_member(self) -> str:
+        """The name of the etcd member leading the cluster now ("" while there is none)."""
+        status = await self._call("status", self._client.status)
+        return str(status.leader.name) if status.leader is not None else ""
+
     async def watch_prefix(self, prefix: str, start_revision: int) -> AsyncIterator[Event]:
         """Events under `prefix` from `start_revision` on, until the stream breaks
         (then StoreError: the caller re-reads and watches again, with backoff)."""

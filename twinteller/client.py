@@ -1,0 +1,61 @@
+"""The channel every IVR/app backend should use to call twinteller (README "Calling it").
+
+- All routers in one channel, balanced round-robin, so losing a router loses no turn.
+- Client-side health checking (`grpc.health.v1` Watch): a router that starts draining
+  reports NOT_SERVING and the channel stops picking it before it closes.
+- Retries on UNAVAILABLE: a turn is idempotent by (session_id, turn_id), so a retry that
+  reaches another router gets the stored reply instead of a second answer.
+- Keepalive pings find a router that vanished without a FIN.
+
+The chaos tests and `make bench-failover` call the cluster through exactly this channel.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import grpc
+
+SERVICE_CONFIG = json.dumps(
+    {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "healthCheckConfig": {"serviceName": ""},
+        "methodConfig": [
+            {
+                "name": [{"service": "twinteller.v1.Assistant"}],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ],
+    }
+)
+OPTIONS = [
+    ("grpc.service_config", SERVICE_CONFIG),
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+]
+
+
+def target(routers: list[str]) -> str:
+    """One gRPC target for several routers: "ipv4:h:p,h:p" (IP literals), or the single
+    address as given (e.g. a DNS name that resolves to every router)."""
+    if len(routers) == 1:
+        return routers[0]
+    for router in routers:
+        host = router.rpartition(":")[0].strip("[]")
+        ipaddress.ip_address(host)  # ValueError: several routers must be IP literals
+    return "ipv4:" + ",".join(routers)
+
+
+def channel(routers: list[str]) -> grpc.Channel:
+    return grpc.insecure_channel(target(routers), options=OPTIONS)
+
+
+def aio_channel(routers: list[str]) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(target(routers), options=OPTIONS)
