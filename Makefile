@@ -12,7 +12,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd protos model run chat test test-unit test-integration test-chaos eval lint clean
+.PHONY: all deps venv etcd protos model run chat test test-unit test-integration test-chaos eval bench-failover lint clean
 
 all: deps
 
@@ -63,6 +63,10 @@ test-chaos: deps
 
 eval: deps
 	$(PY) -m twinteller.evaluation
+
+# Failover times under load (docs/benchmarks.md). ARGS="--runs 1" for a quick look.
+bench-failover: deps
+	$(PY) -m bench.failover $(ARGS)
 
 lint: venv protos
 	$(PY) -m ruff check .

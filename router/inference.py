@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # The shortest attempt worth making: below this a call cannot finish on this hardware.
 MIN_ATTEMPT_S = 0.05
+BUDGET_EXHAUSTED = "retry budget exhausted"
 
 
 def triton_client(endpoint: str) -> triton_aio.InferenceServerClient:
@@ -107,27 +108,34 @@ class ModelClient:
         pending: dict[asyncio.Task[ModelResult], Zone] = {}
         trail: dict[str, str] = {}  # zone -> outcome, in start order
         failures: list[str] = []
+        hedging = True
 
-        def launch() -> bool:
+        def launch(extra: bool) -> None:
+            nonlocal hedging
             timeout = min(self._attempt_timeout, deadline - time.monotonic())
-            if timeout < MIN_ATTEMPT_S:
-                return False
+            if timeout < MIN_ATTEMPT_S or len(trail) == len(plan):
+                return
+            if extra and not self.budget.withdraw():
+                hedging = False  # wait for what is in flight instead of asking again
+                if BUDGET_EXHAUSTED not in failures:
+                    failures.append(BUDGET_EXHAUSTED)
+                return
             zone = plan[len(trail)]
             trail[zone.name] = "pending"
             pending[asyncio.create_task(self._attempt(zone, text, version, timeout))] = zone
-            return True
 
         try:
-            launch()
+            launch(extra=False)
             while pending:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                more = len(trail) < len(plan)
+                hedge = hedging and len(trail) < len(plan)
                 done, _ = await asyncio.wait(
-                    pending, timeout=min(left, self._hedge_delay) if more else left, return_when="FIRST_COMPLETED"
+                    pending, timeout=min(left, self._hedge_delay) if hedge else left, return_when="FIRST_COMPLETED"
                 )
-                for task in done:
+                winner: ModelResult | None = None
+                for task in done:  # two may finish together: settle every one of them
                     zone = pending.pop(task)
                     try:
                         result = task.result()
@@ -137,15 +145,14 @@ class ModelClient:
                         self._directory.mark_failed(zone.name)
                         continue
                     trail[zone.name] = "ok"
+                    winner = winner or result
+                if winner is not None:
                     for loser in pending.values():  # lost to a hedge: too slow to keep first
                         trail[loser.name] = "slow"
                         self._directory.mark_failed(loser.name)
-                    return _with_trail(result, trail)
-                # A failure, or the hedge delay passed with no answer: try the next zone.
-                if more and self.budget.withdraw():
-                    launch()
-                elif more and not pending:
-                    failures.append("retry budget exhausted")
+                    return _with_trail(winner, trail)
+                if done or hedge:  # a zone failed, or the hedge delay passed: try the next one
+                    launch(extra=True)
         finally:
             for task, zone in pending.items():
                 task.cancel()

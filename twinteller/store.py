@@ -57,9 +57,11 @@ def _entry(kv: Any) -> Entry:
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, int]:
+    """ "host:port", "1.2.3.4:port" or "[v6]:port"."""
     host, _, port = endpoint.strip().rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"etcd endpoint must be host:port, got {endpoint!r}")
+    bare_v6 = ":" in host and not (host.startswith("[") and host.endswith("]"))
+    if not host or bare_v6 or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"etcd endpoint must be host:port (IPv6 as [addr]:port), got {endpoint!r}")
     return host.strip("[]"), int(port)
 
 
