@@ -83,6 +83,10 @@ def command(config: ZoneConfig, backends: Path) -> list[str]:
         "--trace-config=level=TIMESTAMPS",
         f"--trace-config=opentelemetry,url={otlp_traces_url()}",
         f"--trace-config=opentelemetry,resource=service.name=triton-zone-{config.zone}",
+        # Every request is traced: a burst of turns must not overflow the export queue (the
+        # default 2048 spans drops spans under load), and spans leave within a second.
+        "--trace-config=opentelemetry,bsp_max_queue_size=32768",
+        "--trace-config=opentelemetry,bsp_schedule_delay=1000",
     ]
 
 

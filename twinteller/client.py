@@ -5,7 +5,8 @@
   reports NOT_SERVING and the channel stops picking it before it closes.
 - Retries on UNAVAILABLE: a turn is idempotent by (session_id, turn_id), so a retry that
   reaches another router gets the stored reply instead of a second answer.
-- Keepalive pings find a router that vanished without a FIN.
+- Keepalive pings find a router that vanished without a FIN; a restarted router is
+  reconnected within a second.
 
 The chaos tests and `make bench-failover` call the cluster through exactly this channel.
 """
@@ -25,7 +26,7 @@ SERVICE_CONFIG = json.dumps(
             {
                 "name": [{"service": "twinteller.v1.Assistant"}],
                 "retryPolicy": {
-                    "maxAttempts": 4,
+                    "maxAttempts": 5,
                     "initialBackoff": "0.1s",
                     "maxBackoff": "1s",
                     "backoffMultiplier": 2,
@@ -39,6 +40,11 @@ OPTIONS = [
     ("grpc.service_config", SERVICE_CONFIG),
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
+    # A restarted router is connected again within a second (gRPC's default reconnect
+    # backoff grows to two minutes): in a rolling restart the next router may go down
+    # right after this one is back.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 
 

@@ -22,11 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -88,6 +89,37 @@ class Layout:
         return f"127.0.0.1:{self.routers[zone]}"
 
 
+class EtcdReader:
+    """One event loop on a thread of its own, with one Store, for the cluster's readiness
+    and leader reads: a grpc.aio channel must not outlive its loop, as it would with a new
+    `asyncio.run` (and a new Store) for every poll."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="etcd-reader", daemon=True)
+        self._thread.start()
+        self._store = self._submit(self._open(endpoint))
+
+    @staticmethod
+    async def _open(endpoint: str) -> Store:
+        return Store(endpoint, timeout=1.0)
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    def run(self, read: Callable[[Store], Awaitable[T]]) -> T:
+        async def call() -> T:
+            return await read(self._store)
+
+        return self._submit(call())
+
+    def close(self) -> None:
+        self._submit(self._store.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
 class LocalCluster:
     def __init__(
         self, run_dir: Path, layout: Layout, *, env: dict[str, str] | None = None, router_args: list[str] | None = None
@@ -97,6 +129,7 @@ class LocalCluster:
         self._env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
         self._router_args = router_args or []
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._reader: EtcdReader | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, timeout: float = 240.0) -> None:
@@ -118,6 +151,9 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Routers first (drain), then zones (deregister), then etcd."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         order = sorted(self.processes, key=lambda n: (not n.startswith("router"), not n.startswith("zone")))
         for name in order:
             self.stop_process(name)
@@ -263,34 +299,21 @@ class LocalCluster:
             time.sleep(0.2)
         raise TimeoutError(f"{what} did not become ready in time")
 
-    @staticmethod
-    def _etcd_ready(endpoint: str) -> bool:
-        async def probe() -> bool:
-            async with Store(endpoint, timeout=1.0) as store:
-                await store.get(keys.ROOT)
-                return True
-
-        try:
-            return asyncio.run(probe())
-        except Exception:
-            return False
-
-    def wait_etcd_ready(self, timeout: float, member: str = "") -> None:
-        """The cluster answers (through any member), or with `member`: that one does."""
-        endpoint = self.layout.etcd
-        if member:
-            endpoint = next(f"127.0.0.1:{m.client}" for m in self.layout.etcd_members if m.name == member)
-        self._wait(lambda: self._etcd_ready(endpoint), time.monotonic() + timeout, f"etcd {member}")
-
     def _read(self, read: Callable[[Store], Awaitable[T]], default: T) -> T:
-        async def run() -> T:
-            async with Store(self.layout.etcd, timeout=1.0) as store:
-                return await read(store)
-
+        """Run `read` against etcd on the reader thread; `default` if etcd does not answer."""
+        if self._reader is None:
+            self._reader = EtcdReader(self.layout.etcd)
         try:
-            return asyncio.run(run())
+            return self._reader.run(read)
         except Exception:
             return default
+
+    def wait_etcd_ready(self, timeout: float) -> None:
+        async def probe(store: Store) -> bool:
+            await store.get(keys.ROOT)
+            return True
+
+        self._wait(lambda: self._read(probe, False), time.monotonic() + timeout, "etcd")
 
     def registered_zones(self) -> set[str]:
         async def read(store: Store) -> set[str]:
