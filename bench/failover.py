@@ -40,6 +40,7 @@ class Scenario:
     failed: int = 0
     turns: int = 0
     rerouted: list[float] = field(default_factory=list)  # their latencies
+    after: list[str] = field(default_factory=list)  # attempts of turns rerouted once the fault ended
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -77,26 +78,28 @@ class Bench:
             time.sleep(seconds)
         return [r.latency for r in load.records() if not r.error]
 
-    def _zone_fault(self, result: Scenario, fault: Callable[[], float]) -> None:
-        """`fault()` breaks zone a and returns when it is fixed (or the agent fixes it)."""
+    def _zone_fault(self, result: Scenario, fault: Callable[[], float | None]) -> None:
+        """`fault()` breaks zone a and returns when it ended (None: when zone a is back)."""
         with self.load(retry=False) as load:
             load.wait_turns(30)
             faulted = time.monotonic()
-            fault()
+            ended = fault()
             back = wait_until(lambda: "a" in self.cluster.registered_zones(), 120, "zone a back")
             time.sleep(0.5)
         records = load.records()
-        window = [r for r in records if r.ended > faulted and r.started < back]
+        # The turns of the fault itself; what a recovering zone does is not failover.
+        window = [r for r in records if r.ended > faulted and r.started < (ended or back)]
         touched = [r.ended for r in window if tried(r, "a") and r.zone != "a"]
         result.failover_s.append(max(touched) - faulted if touched else 0.0)
         result.rerouted += [r.latency for r in window if r.rerouted and not r.error]
         result.failed += sum(1 for r in records if r.error)
         result.turns += len(records)
+        result.after += [",".join(r.attempts) for r in records if r.started >= (ended or back) and r.rerouted]
 
     def kill_zone(self, result: Scenario) -> None:
-        def fault() -> float:
+        def fault() -> None:  # over when zone a registers again, restarted by its agent
             os.kill(self.cluster.triton_pid("a"), signal.SIGKILL)
-            return wait_until(lambda: "a" not in self.cluster.registered_zones(), 10, "zone a gone")
+            wait_until(lambda: "a" not in self.cluster.registered_zones(), 10, "zone a gone")
 
         self._zone_fault(result, fault)
 
@@ -143,6 +146,8 @@ def report(result: Scenario, base: list[float]) -> None:
         print(f"  new leader    median {statistics.median(tk):.3f}s  max {max(tk):.3f}s  (target <= 3s)")
     print(f"  failed turns  {result.failed}  (target 0)")
     r50, r99 = percentile(result.rerouted, 0.5), percentile(result.rerouted, 0.99)
+    if result.after:
+        print(f"  after the fault: {len(result.after)} turns still rerouted ({', '.join(sorted(set(result.after)))})")
     print(
         f"  rerouted      {len(result.rerouted)} turns  p50 {r50 * 1000:.0f}ms ({r50 / p50:.1f}x baseline)"
         f"  p99 {r99 * 1000:.0f}ms ({r99 / p99:.1f}x baseline)"
