@@ -131,7 +131,7 @@ class Router:
         log.info("router zone %s serving on %s", self.config.zone, self.config.listen)
 
     async def _report_health(self) -> None:
-        """ "" and the Assistant service: SERVING while some zone can take a turn.
+        """The overall ("") and Assistant health: SERVING while some zone can take a turn.
         STORE_HEALTH: NOT_SERVING while etcd is unreachable and turns are served degraded."""
         last: tuple[bool, bool] | None = None
         while True:

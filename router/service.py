@@ -126,12 +126,10 @@ class AssistantService:
         outcome = await self._turns.handle(turn, self._deadline(context))
         # For operators and `make bench-failover`: which zones this router tried, and which
         # try of the client's retry policy this was (gRPC sends the count of earlier ones).
-        previous = dict(context.invocation_metadata() or ()).get(PREVIOUS_ATTEMPTS_HEADER, "0")
+        previous = str(dict(context.invocation_metadata() or ()).get(PREVIOUS_ATTEMPTS_HEADER, "0"))
+        attempt = int(previous) + 1 if previous.isdigit() else 1
         context.set_trailing_metadata(
-            (
-                (ATTEMPTS_TRAILER, ",".join(outcome.attempts)),
-                (CLIENT_ATTEMPT_TRAILER, str(int(previous) + 1 if str(previous).isdigit() else 1)),
-            )
+            ((ATTEMPTS_TRAILER, ",".join(outcome.attempts)), (CLIENT_ATTEMPT_TRAILER, str(attempt)))
         )
         return outcome.response
 
