@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from router.budget import RetryBudget
-from router.dialogue import Thresholds
+from router.dialogue import Policy
 from router.election import Election
 from router.health import HealthProber
 from router.inference import ModelClient
@@ -25,6 +25,7 @@ from router.registration import Registration
 from router.service import SERVICE_NAME, AssistantService
 from router.sessions import SessionStore
 from router.turns import TurnHandler
+from router.unrecognised import UnrecognisedLog
 from router.zones import ZoneDirectory
 from twinteller import keys
 from twinteller.config import RouterConfig
@@ -76,10 +77,12 @@ class Router:
             history_turns=config.history_turns,
             local_sessions=config.local_sessions,
         )
-        thresholds = Thresholds(config.confidence_threshold, config.similarity_threshold)
-        self.service = AssistantService(
-            config, TurnHandler(self.sessions, self.model, self.knowledge, thresholds), self.store
+        policy = Policy(
+            config.confidence_threshold, config.similarity_threshold, config.clarify_ratio, config.handoff_after
         )
+        unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
+        turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised)
+        self.service = AssistantService(config, turns, self.store)
         prober = HealthProber(
             self.store,
             self.zones,

@@ -40,11 +40,23 @@ class TurnSummary:
 
 
 @dataclass
+class Pending:
+    """What the last turn left open: the options it offered (CLARIFY), or the details it
+    asked for (slot filling), so that the next turn can be read as the answer to it."""
+
+    options: list[str] = field(default_factory=list)  # intents offered, best first
+    slot_intent: str = ""  # the FAQ whose details are being asked for
+    slots: dict[str, str] = field(default_factory=dict)  # the details given so far
+    reprompts: int = 0  # how many times the same details were asked for
+
+
+@dataclass
 class Context:
     turns: list[TurnSummary] = field(default_factory=list)
     last_intent: str = ""
     consecutive_fallbacks: int = 0
     started_at: float = 0.0
+    pending: Pending = field(default_factory=Pending)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -53,9 +65,14 @@ class Context:
     def from_json(cls, raw: bytes) -> Context:
         data = json.loads(raw)
         data["turns"] = [TurnSummary(**t) for t in data.get("turns", [])]
+        data["pending"] = Pending(**data.get("pending", {}))
         return cls(**data)
 
-    def advance(self, summary: TurnSummary, history: int) -> Context:
+    def last_text(self) -> str:
+        """The customer's words in the last turn that was about something (not a fallback)."""
+        return next((t.text for t in reversed(self.turns) if t.intent), "")
+
+    def advance(self, summary: TurnSummary, history: int, pending: Pending | None = None) -> Context:
         """The context after `summary`'s turn (a new object: the loaded one stays as read)."""
         fallbacks = self.consecutive_fallbacks + 1 if summary.action == "FALLBACK" else 0
         return Context(
@@ -63,6 +80,7 @@ class Context:
             last_intent=summary.intent or self.last_intent,
             consecutive_fallbacks=fallbacks,
             started_at=self.started_at,
+            pending=pending or Pending(),
         )
 
 
@@ -184,9 +202,12 @@ class SessionStore:
             return None, Loaded(Context(started_at=time.time()), 0, local=True)
         return local.records.get(turn_id), Loaded(local.context, local.revision, local=True)
 
-    async def commit(self, session_id: str, loaded: Loaded, summary: TurnSummary, response: bytes) -> bool:
-        """Record the turn; False if another writer got there first (re-read and retry)."""
-        context = loaded.context.advance(summary, self._history)
+    async def commit(
+        self, session_id: str, loaded: Loaded, summary: TurnSummary, response: bytes, pending: Pending | None = None
+    ) -> bool:
+        """Record the turn (and what it left open for the next one); False if another
+        writer got there first (re-read and retry)."""
+        context = loaded.context.advance(summary, self._history, pending)
         if not loaded.local:
             try:
                 revision = await self._store.commit(

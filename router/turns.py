@@ -1,14 +1,18 @@
-"""One conversational turn, end to end: idempotency check, context, model, policy, commit."""
+"""One conversational turn, end to end: idempotency check, context, model (twice for a
+follow-up), dialogue policy, commit, and the record of an unrecognised query."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
-from router.dialogue import Thresholds, decide
-from router.inference import ModelClient
+from router import phrases
+from router.dialogue import Policy, decide
+from router.inference import ModelClient, ModelResult
 from router.knowledge import KnowledgeView
-from router.sessions import SessionStore, TurnSummary
+from router.sessions import Context, SessionStore, TurnSummary
+from router.unrecognised import UnrecognisedLog
 from twinteller.errors import Unavailable
 from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.text import normalise
@@ -36,12 +40,31 @@ class Turn:
 
 class TurnHandler:
     def __init__(
-        self, sessions: SessionStore, model: ModelClient, knowledge: KnowledgeView, thresholds: Thresholds
+        self,
+        sessions: SessionStore,
+        model: ModelClient,
+        knowledge: KnowledgeView,
+        policy: Policy,
+        unrecognised: UnrecognisedLog,
     ) -> None:
         self._sessions = sessions
         self._model = model
         self._knowledge = knowledge
-        self._thresholds = thresholds
+        self._policy = policy
+        self._unrecognised = unrecognised
+
+    async def _read(self, text: str, context: Context, deadline: float) -> tuple[ModelResult, ModelResult | None]:
+        """The model's reading of `text`, and for a follow-up also of the previous turn's
+        words with it (both in one go: Triton batches them)."""
+        version = self._knowledge.active_version()
+        before = context.last_text()
+        if not (before and phrases.is_follow_up(text)):
+            return await self._model.classify(text, version, deadline), None
+        alone, together = await asyncio.gather(
+            self._model.classify(text, version, deadline),
+            self._model.classify(f"{normalise(before)} {text}", version, deadline),
+        )
+        return alone, together
 
     async def handle(self, turn: Turn, deadline: float) -> Outcome:
         attributes = {
@@ -49,20 +72,24 @@ class TurnHandler:
             "twinteller.turn_id": turn.turn_id,
             "twinteller.channel": turn.channel,
         }
+        text = normalise(turn.text)
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes) as span:
             for _ in range(COMMIT_ATTEMPTS):
                 stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
                 if stored is not None:
                     span.set_attribute("twinteller.replayed", True)
                     return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
-                result = await self._model.classify(normalise(turn.text), self._knowledge.active_version(), deadline)
-                decision = decide(result, self._knowledge.snapshot(result.version), loaded.context, self._thresholds)
+                alone, together = await self._read(text, loaded.context, deadline)
+                snapshot = self._knowledge.snapshot(alone.version)
+                decision = decide(text, alone, snapshot, loaded.context, self._policy, together)
+                served = decision.result or alone
                 span.set_attributes(
                     {
                         "twinteller.action": decision.action,
                         "twinteller.intent": decision.intent,
-                        "twinteller.zone": result.zone,
-                        "twinteller.attempts": list(result.attempts),
+                        "twinteller.zone": served.zone,
+                        "twinteller.attempts": list(alone.attempts),
+                        "twinteller.follow_up": served is together,
                     }
                 )
                 response = pb.ConverseResponse(
@@ -76,13 +103,19 @@ class TurnHandler:
                         pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title)
                         for c in decision.alternatives
                     ],
-                    zone=result.zone,
-                    model_version=result.version,
+                    zone=served.zone,
+                    model_version=served.version,
                     trace_id=trace_id_hex(),
+                    handoff_summary=decision.handoff_summary,
                 )
                 summary = TurnSummary(turn.turn_id, turn.text, decision.action, decision.intent)
-                if await self._sessions.commit(turn.session_id, loaded, summary, response.SerializeToString()):
-                    return Outcome(response, result.attempts)
+                committed = await self._sessions.commit(
+                    turn.session_id, loaded, summary, response.SerializeToString(), decision.pending
+                )
+                if committed:
+                    if decision.unrecognised:
+                        await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
+                    return Outcome(response, alone.attempts)
                 if time.monotonic() >= deadline:
                     break
             raise Unavailable("the session was changed concurrently by other turns; retry the turn")

@@ -39,6 +39,13 @@ class RouterConfig:
     # Below either threshold the turn is FALLBACK (measured in `make eval`, see README).
     confidence_threshold: float = 0.2
     similarity_threshold: float = 0.55
+    # CLARIFY when the second intent has at least this share of the first's probability
+    # (0.5: 6.9% of BANKING77 test queries, wrong answers 5.5% -> 3.0%; README).
+    clarify_ratio: float = 0.5
+    # This many FALLBACKs in a row become a HANDOFF to a person.
+    handoff_after: int = 3
+    # Unrecognised queries are kept this long for the insights work.
+    unrecognised_retention_days: int = 30
     session_ttl_s: int = 1800
     history_turns: int = 10
     # Sessions this router keeps a copy of, to go on serving them while etcd is unreachable.

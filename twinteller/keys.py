@@ -13,6 +13,7 @@ KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapsh
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
+UNRECOGNISED = f"{ROOT}/unrecognised/"  # unrecognised/<sid>/<turn_id> -> text, candidates; on a retention lease
 
 
 def zone(name: str) -> str:
@@ -41,3 +42,7 @@ def turn(session_id: str, turn_id: str) -> str:
 
 def feedback(session_id: str, turn_id: str) -> str:
     return f"{FEEDBACK}{session_id}/{turn_id}"
+
+
+def unrecognised(session_id: str, turn_id: str) -> str:
+    return f"{UNRECOGNISED}{session_id}/{turn_id}"

@@ -23,6 +23,10 @@ class Faq:
     title: str
     answer: str
     questions: tuple[str, ...] = field(default=(), compare=False)
+    # Details the answer can use (router/slots.py: amount, currency, card_type) and the
+    # answer template that uses them; `answer` is what is said when they are not given.
+    slots: tuple[str, ...] = ()
+    slot_answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,14 +37,33 @@ class Snapshot:
     faqs: dict[str, Faq]
 
     def to_json(self) -> str:
-        entries = [{"id": f.id, "title": f.title, "answer": f.answer} for f in self.faqs.values()]
+        entries = [_entry(f) for f in self.faqs.values()]
         return json.dumps({"version": self.version, "faqs": entries}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Snapshot:
         data = json.loads(raw)
-        faqs = {e["id"]: Faq(e["id"], e["title"], e["answer"]) for e in data["faqs"]}
+        faqs = {e["id"]: _faq(e) for e in data["faqs"]}
         return cls(str(data["version"]), faqs)
+
+
+def _entry(faq: Faq) -> dict[str, object]:
+    entry: dict[str, object] = {"id": faq.id, "title": faq.title, "answer": faq.answer}
+    if faq.slots:
+        entry["slots"] = list(faq.slots)
+        entry["slot_answer"] = faq.slot_answer
+    return entry
+
+
+def _faq(entry: dict, questions: tuple[str, ...] = ()) -> Faq:  # type: ignore[type-arg]
+    return Faq(
+        entry["id"],
+        entry["title"],
+        entry["answer"],
+        questions,
+        tuple(entry.get("slots", ())),
+        entry.get("slot_answer", ""),
+    )
 
 
 def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
@@ -55,4 +78,4 @@ def seed_faqs() -> list[Faq]:
     for text, intent in read_labelled_csv(BANKING77 / "train.csv"):
         questions.setdefault(intent, []).append(text)
     entries = json.loads(SEED_FAQ.read_text(encoding="utf-8"))["faqs"]
-    return [Faq(e["id"], e["title"], e["answer"], tuple(questions[e["id"]])) for e in entries]
+    return [_faq(e, tuple(questions[e["id"]])) for e in entries]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from router.dialogue import MAX_ALTERNATIVES, Candidate, Thresholds, decide
+from router.dialogue import MAX_ALTERNATIVES, Candidate, Policy, decide
 from router.inference import ModelResult
 from router.sessions import Context
 from twinteller.knowledge import Faq, Snapshot
 
-THRESHOLDS = Thresholds(confidence=0.2, similarity=0.55)
+THRESHOLDS = Policy(confidence=0.2, similarity=0.55)
 
 FAQS = {
     f.id: f
@@ -31,7 +31,7 @@ def result(intents: list[str], scores: list[float], similarity: float = 0.9) -> 
 
 def test_answer_above_thresholds() -> None:
     r = result(["card_arrival", "lost_card", "top_up"], [0.8, 0.15, 0.05])
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "ANSWER"
     assert d.reply == "Cards arrive within 5 working days."
     assert d.intent == "card_arrival"
@@ -41,15 +41,15 @@ def test_answer_above_thresholds() -> None:
 
 
 def test_answer_at_exactly_the_thresholds() -> None:
-    r = result(["top_up", "fees"], [0.2, 0.1], similarity=0.55)
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    r = result(["top_up", "fees"], [0.2, 0.09], similarity=0.55)  # fees under half of top_up: no CLARIFY
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "ANSWER"
     assert d.reply == "Top up from the Payments tab."
 
 
 def test_answer_uses_the_given_snapshot() -> None:
     other = Snapshot("4", {"top_up": Faq("top_up", "Top-ups v4", "New top-up answer.")})
-    d = decide(result(["top_up"], [0.9]), other, Context(), THRESHOLDS)
+    d = decide("a question", result(["top_up"], [0.9]), other, Context(), THRESHOLDS)
     assert d.action == "ANSWER"
     assert d.reply == "New top-up answer."
     assert d.alternatives == []
@@ -57,7 +57,7 @@ def test_answer_uses_the_given_snapshot() -> None:
 
 def test_fallback_when_confidence_below_threshold() -> None:
     r = result(["card_arrival", "lost_card", "top_up"], [0.19, 0.18, 0.1], similarity=0.95)
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert d.intent == ""
     assert d.confidence == 0.19
@@ -69,7 +69,7 @@ def test_fallback_when_confidence_below_threshold() -> None:
 
 def test_fallback_when_similarity_below_threshold() -> None:
     r = result(["card_arrival", "lost_card"], [0.97, 0.02], similarity=0.54)
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert d.intent == ""
     assert d.reply not in {f.answer for f in FAQS.values()}
@@ -77,9 +77,9 @@ def test_fallback_when_similarity_below_threshold() -> None:
 
 def test_repeated_fallback_says_something_else() -> None:
     r = result(["card_arrival"], [0.05], similarity=0.1)
-    first = decide(r, SNAPSHOT, Context(consecutive_fallbacks=0), THRESHOLDS)
-    second = decide(r, SNAPSHOT, Context(consecutive_fallbacks=1), THRESHOLDS)
-    third = decide(r, SNAPSHOT, Context(consecutive_fallbacks=5), THRESHOLDS)
+    first = decide("a question", r, SNAPSHOT, Context(consecutive_fallbacks=0), THRESHOLDS)
+    second = decide("a question", r, SNAPSHOT, Context(consecutive_fallbacks=1), THRESHOLDS)
+    third = decide("a question", r, SNAPSHOT, Context(consecutive_fallbacks=1), THRESHOLDS)
     assert first.action == second.action == third.action == "FALLBACK"
     assert first.reply and second.reply
     assert second.reply != first.reply
@@ -88,14 +88,14 @@ def test_repeated_fallback_says_something_else() -> None:
 
 def test_repeated_fallback_context_does_not_block_an_answer() -> None:
     r = result(["fees"], [0.9])
-    d = decide(r, SNAPSHOT, Context(consecutive_fallbacks=3), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(consecutive_fallbacks=3), THRESHOLDS)
     assert d.action == "ANSWER"
     assert d.reply == "No monthly fee."
 
 
 def test_intents_not_in_snapshot_are_skipped() -> None:
     r = result(["retired_intent", "card_arrival", "ghost", "top_up"], [0.5, 0.3, 0.15, 0.05])
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "ANSWER"
     assert d.intent == "card_arrival"
     assert d.confidence == 0.3
@@ -105,14 +105,14 @@ def test_intents_not_in_snapshot_are_skipped() -> None:
 
 def test_unknown_intents_skipped_in_fallback_alternatives() -> None:
     r = result(["ghost", "top_up", "retired"], [0.1, 0.05, 0.01], similarity=0.9)
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert [c.intent for c in d.alternatives] == ["top_up"]
 
 
 def test_no_known_intent_falls_back() -> None:
     r = result(["ghost", "retired"], [0.99, 0.01], similarity=0.99)
-    d = decide(r, SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert d.alternatives == []
     assert d.confidence == 0.0
@@ -121,8 +121,8 @@ def test_no_known_intent_falls_back() -> None:
 
 def test_no_known_intent_repeated_fallback() -> None:
     r = result([], [], similarity=0.0)
-    first = decide(r, SNAPSHOT, Context(), THRESHOLDS)
-    again = decide(r, SNAPSHOT, Context(consecutive_fallbacks=1), THRESHOLDS)
+    first = decide("a question", r, SNAPSHOT, Context(), THRESHOLDS)
+    again = decide("a question", r, SNAPSHOT, Context(consecutive_fallbacks=1), THRESHOLDS)
     assert first.action == again.action == "FALLBACK"
     assert first.reply != again.reply
 
@@ -130,7 +130,7 @@ def test_no_known_intent_repeated_fallback() -> None:
 def test_answer_alternatives_capped() -> None:
     intents = list(FAQS)  # 8 known intents
     scores = [0.5, 0.2, 0.1, 0.08, 0.05, 0.04, 0.02, 0.01]
-    d = decide(result(intents, scores), SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", result(intents, scores), SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "ANSWER"
     assert MAX_ALTERNATIVES < len(intents) - 1
     assert len(d.alternatives) == MAX_ALTERNATIVES
@@ -141,6 +141,6 @@ def test_answer_alternatives_capped() -> None:
 def test_fallback_alternatives_capped() -> None:
     intents = list(FAQS)
     scores = [0.15, 0.14, 0.13, 0.12, 0.11, 0.1, 0.09, 0.08]
-    d = decide(result(intents, scores), SNAPSHOT, Context(), THRESHOLDS)
+    d = decide("a question", result(intents, scores), SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert [c.intent for c in d.alternatives] == intents[:MAX_ALTERNATIVES]

@@ -1,0 +1,73 @@
+"""What a customer's words mean for the conversation, apart from the FAQ intent: asking for
+a person, backing out, picking one of the offered options, or a follow-up that only makes
+sense after the previous turn. English and Chinese (simplified and traditional), matched
+on normalised, lower-cased text; no whitespace assumption for Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HUMAN = re.compile(
+    r"\b(agent|advisor|adviser|operator|representative|human|real person|a person|someone real|"
+    r"speak to (a|an|someone|somebody)|talk to (a|an|someone|somebody)|customer service)\b"
+    r"|人工|真人|客服|轉人工|转人工"
+)
+_CANCEL = re.compile(
+    r"^(cancel|never ?mind|forget (it|that)|stop|skip( it)?|no thanks|i don'?t know|not sure|doesn'?t matter)\b"
+    r"|^(算了|取消|不用了|唔使|不知道)"
+)
+_FOLLOW_UP_START = re.compile(r"^(and|what about|how about|also|so|then|but|what if)\b|^(那|那麼|那么|還有|还有)")
+_FOLLOW_UP_WORD = re.compile(r"\b(that|it|this|those|them|these|one)\b|(呢|這個|这个|那個|那个)")
+_WORDS = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+# "the second one", "2", "option 2", "第二个": 1-based positions; "last" is -1.
+_ORDINALS = {
+    "1": 1, "one": 1, "first": 1, "1st": 1, "一": 1,
+    "2": 2, "two": 2, "second": 2, "2nd": 2, "二": 2, "两": 2,
+    "3": 3, "three": 3, "third": 3, "3rd": 3, "三": 3,
+    "4": 4, "four": 4, "fourth": 4, "4th": 4, "四": 4,
+    "last": -1, "最后": -1, "最後": -1,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"^(?:the |option |number |no\.? |#)?(1st|2nd|3rd|4th|first|second|third|fourth|last|one|two|three|four|[1-4])"
+    r"(?: one| option)?[.!]?$"
+    r"|^第?([一二两三四])(?:个|個|項|项)?$|^(最后|最後)(?:一个|一個)?$"
+)
+_STOP = {
+    "the", "a", "an", "my", "i", "to", "of", "and", "or", "for", "in", "on", "is", "it", "one", "about", "with",
+    "how", "what", "do", "does", "can", "you", "me", "please", "that", "this",
+}  # fmt: skip
+
+
+def wants_human(text: str) -> bool:
+    return bool(_HUMAN.search(text.lower()))
+
+
+def cancels(text: str) -> bool:
+    return bool(_CANCEL.search(text.lower().strip()))
+
+
+def is_follow_up(text: str) -> bool:
+    """Short, and leaning on what was said before ("and how long does that take?")."""
+    lowered = text.lower().strip()
+    size = len(_WORDS.findall(lowered)) + len(_CJK.findall(lowered))
+    return size <= 12 and bool(_FOLLOW_UP_START.search(lowered) or _FOLLOW_UP_WORD.search(lowered))
+
+
+def choice(text: str, titles: list[str]) -> int | None:
+    """Which of the offered options (0-based) the customer picked, by position or by the
+    words of its title; None when the answer names none of them, or several."""
+    lowered = text.lower().strip().rstrip("?!.。！？")
+    match = _ORDINAL.match(lowered)
+    if match:
+        position = _ORDINALS[next(g for g in match.groups() if g)]
+        index = len(titles) - 1 if position == -1 else position - 1
+        return index if 0 <= index < len(titles) else None
+    words = set(_WORDS.findall(lowered)) - _STOP
+    overlaps = [len(words & (set(_WORDS.findall(t.lower())) - _STOP)) for t in titles]
+    best = max(overlaps, default=0)
+    if best == 0 or overlaps.count(best) > 1:
+        return None
+    return overlaps.index(best)
