@@ -88,9 +88,12 @@ def decide(
             return decision
     if pending.options:
         chosen = _chosen(text, result, [o for o in pending.options if o in snapshot.faqs], snapshot)
-        if chosen is not None:  # details come from the question that was clarified, not "2"
+        if chosen is not None:
+            # Details come from the question that was clarified and from the choice ("the
+            # transfer one, 500 euros"), but never from a bare position ("2" is no amount).
             asked = context.turns[-1].text if context.turns else ""
-            return _answer(asked, snapshot.faqs[chosen], 1.0, [], result)
+            details = asked if phrases.is_ordinal(text) else f"{asked} {text}"
+            return _answer(details, snapshot.faqs[chosen], 1.0, [], result)
     reading = _better(result, follow_up, snapshot, policy)
     return _question(text, reading, snapshot, context, policy)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 _HUMAN = re.compile(
-    r"\b(agent|advisor|adviser|operator|representative|human|real person|a person|someone real|"
-    r"speak to (a|an|someone|somebody)|talk to (a|an|someone|somebody)|customer service)\b"
-    r"|人工|真人|客服|轉人工|转人工"
+    r"\b(agent|advisor|adviser|operator|representative|human being|real person|someone real|"
+    r"(want|need|get|give me) (a|an) (person|human)|(speak|talk|chat) (to|with) "
+    r"(a|an|someone|somebody|customer service|your staff|staff))\b|\bhuman\W*$|^human\b"
+    r"|人工(?!智能)|真人|客服(?!时间|時間)|轉人工|转人工"
 )
 _CANCEL = re.compile(
     r"^(cancel|never ?mind|forget (it|that)|stop|skip( it)?|no thanks|i don'?t know|not sure|doesn'?t matter)\b"
@@ -54,6 +55,11 @@ def is_follow_up(text: str) -> bool:
     lowered = text.lower().strip()
     size = len(_WORDS.findall(lowered)) + len(_CJK.findall(lowered))
     return size <= 12 and bool(_FOLLOW_UP_START.search(lowered) or _FOLLOW_UP_WORD.search(lowered))
+
+
+def is_ordinal(text: str) -> bool:
+    """Only a position ("2", "the second one", "第二个"), no other words."""
+    return bool(_ORDINAL.match(text.lower().strip().rstrip("?!.。！？")))
 
 
 def choice(text: str, titles: list[str]) -> int | None:

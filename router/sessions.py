@@ -233,18 +233,19 @@ class SessionStore:
         the turns served meanwhile back to it, and leave the degraded mode."""
         while True:
             await asyncio.sleep(self._probe_s)
-            pending = self._local.unsynced()
-            if not self.degraded and not pending:
+            if not self.degraded and not self._local.unsynced():
                 continue
             try:
                 await self._store.get(keys.ROOT)
-                for session_id, entry in pending:
+                # Only now, with etcd answering: the probe itself may have waited while
+                # more turns were kept here.
+                for session_id, entry in self._local.unsynced():
                     await self._write_back(session_id, entry)
             except StoreError:
                 continue
-            if self.degraded:
+            if self.degraded and not self._local.unsynced():
                 log.warning("etcd is back: sessions are read from and written to etcd again")
-            self.degraded = False
+                self.degraded = False
 
     async def _write_back(self, session_id: str, entry: LocalSession) -> None:
         written = list(entry.unsynced)  # turns may be added while the commit is in flight

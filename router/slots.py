@@ -9,10 +9,11 @@ pattern matching over normalised text, English and Chinese.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 # Most specific first: "hong kong dollars" is HKD, and is taken out before "dollars" is tried.
 _CURRENCIES = {
-    "HKD": r"hkd|hong kong dollars?|港币|港幣|港元",
+    "HKD": r"hkd|hk\$|hong kong dollars?|港币|港幣|港元",
     "EUR": r"eur|euros?|€|欧元|歐元",
     "USD": r"usd|dollars?|bucks|\$|美元|美金",
     "GBP": r"gbp|pounds?|quid|sterling|£|英镑|英鎊",
@@ -21,7 +22,10 @@ _CURRENCIES = {
     "CHF": r"chf|swiss francs?|francs?|瑞士法郎",
 }
 _CURRENCY = {code: re.compile(rf"(?<![a-z])(?:{pattern})(?![a-z])") for code, pattern in _CURRENCIES.items()}
-_AMOUNT = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:\s*(k|thousand|千|万|萬))?(?![\w])")
+# Only ASCII letters and digits bound a number: Chinese puts no space around it ("换500欧元").
+_AMOUNT = re.compile(
+    r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:\s*(k|thousand|千|万|萬))?(?![A-Za-z0-9])"
+)
 _MULTIPLIERS = {"k": 1000, "thousand": 1000, "千": 1000, "万": 10000, "萬": 10000}
 _CARD_TYPES = {
     "virtual": r"virtual|online card|虚拟卡|虛擬卡",
@@ -51,9 +55,9 @@ def _amount(text: str) -> str | None:
     match = _AMOUNT.search(text)
     if match is None:
         return None
-    whole, cents, scale = match.groups()
-    value = int(whole.replace(",", "")) * _MULTIPLIERS.get(scale or "", 1)
-    return f"{value}.{cents.ljust(2, '0')}" if cents else str(value)
+    whole, fraction, scale = match.groups()
+    value = Decimal(f"{whole.replace(',', '')}.{fraction or '0'}") * _MULTIPLIERS.get(scale or "", 1)
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
 def _card_type(text: str) -> str | None:

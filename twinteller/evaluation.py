@@ -6,7 +6,9 @@ out-of-domain set (twinteller/data/out_of_domain.txt: weather, recipes, music, t
 small talk), and prints:
 - top-1 accuracy: the model's best intent (the answer's intent, or the best candidate of
   a FALLBACK) against the label;
-- answered correctly / wrongly and the fallback rate on in-domain queries;
+- answered correctly / wrongly (an ANSWER, or a question for a detail that FAQ needs),
+  CLARIFY between close intents (and how often the right one was offered) and the
+  fallback rate on in-domain queries;
 - the fallback rate on out-of-domain queries (should be near 100 %);
 - the command's own timing.
 """
@@ -35,6 +37,12 @@ class Outcome:
     action: str
     top1: str
     error: str = ""
+    intent: str = ""  # the FAQ the reply is about: ANSWER, or a CLARIFY asking for its details
+    options: tuple[str, ...] = ()  # what a CLARIFY between intents offered
+
+    @property
+    def offered_choice(self) -> bool:
+        return self.action == "CLARIFY" and not self.intent
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,23 @@ class Report:
 
     @property
     def answered_correctly(self) -> float:
-        return self._rate(self.in_domain, lambda o: o.action == "ANSWER" and o.top1 == o.label)
+        """The right FAQ: its answer, or its question for a missing detail."""
+        return self._rate(self.in_domain, lambda o: bool(o.intent) and o.intent == o.label)
 
     @property
     def answered_wrongly(self) -> float:
-        return self._rate(self.in_domain, lambda o: o.action == "ANSWER" and o.top1 != o.label)
+        return self._rate(self.in_domain, lambda o: bool(o.intent) and o.intent != o.label)
+
+    @property
+    def clarified(self) -> float:
+        """A CLARIFY between close intents."""
+        return self._rate(self.in_domain, lambda o: o.offered_choice)
+
+    @property
+    def right_option_offered(self) -> float:
+        """Among those CLARIFYs, how often the right intent was one of the options."""
+        offered = [o for o in self.in_domain if o.offered_choice]
+        return self._rate(offered, lambda o: o.label in o.options)
 
     @property
     def in_domain_fallback(self) -> float:
@@ -88,7 +108,8 @@ async def converse_all(
             except grpc.aio.AioRpcError as e:
                 return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}")
         top1 = reply.intent or (reply.alternatives[0].intent if reply.alternatives else "")
-        return Outcome(labels[index], pb.Action.Name(reply.action), top1)
+        options = tuple(a.intent for a in reply.alternatives) if not reply.intent else ()
+        return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options)
 
     try:
         return await asyncio.gather(*(one(i) for i in range(len(texts))))
@@ -131,6 +152,8 @@ def main() -> None:
     print(f"  top-1 accuracy          {report.top1_accuracy:7.2%}  ({n_in} queries)")
     print(f"  answered correctly      {report.answered_correctly:7.2%}")
     print(f"  answered wrongly        {report.answered_wrongly:7.2%}")
+    offered = report.right_option_offered
+    print(f"  CLARIFY between intents {report.clarified:7.2%}  (the right one offered in {offered:.1%})")
     print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
     print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({n_out} queries)")
     print(f"errors                    {report.errors}")

@@ -44,7 +44,7 @@ def test_multi_turn_conversation_continues_on_either_router(
     assert (second.action, second.intent, second.reply) == (pb.FALLBACK, "", FALLBACK_REPLY)
     assert (third.action, third.reply) == (pb.FALLBACK, FALLBACK_REPLY_REPEATED)
 
-    fourth = stubs["b"].Converse(turn(session, "4", "I think someone stole my card"), timeout=10)
+    fourth = stubs["b"].Converse(turn(session, "4", "my card was stolen yesterday"), timeout=10)
     assert fourth.action == pb.ANSWER and fourth.intent == "lost_or_stolen_card"
 
     stored = read_session(cluster, session)
