@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from router import admin
 from router.budget import RetryBudget
 from router.dialogue import Policy
 from router.election import Election
@@ -28,10 +29,10 @@ from router.turns import TurnHandler
 from router.unrecognised import UnrecognisedLog
 from router.zones import ZoneDirectory
 from twinteller import keys
-from twinteller.config import RouterConfig
+from twinteller.config import RouterConfig, parse_tokens
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
-from twinteller.v1 import assistant_pb2  # noqa: F401 - registers the public descriptors for reflection
+from twinteller.v1 import assistant_pb2, knowledge_pb2  # noqa: F401 - registers the descriptors for reflection
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Router:
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised)
         self.service = AssistantService(config, turns, self.store)
+        self.admin = admin.KnowledgeService(self.store, parse_tokens(config.admin_tokens))
         prober = HealthProber(
             self.store,
             self.zones,
@@ -120,10 +122,11 @@ class Router:
         self._tasks.append(asyncio.create_task(self.election.run()))
         self._tasks.append(asyncio.create_task(self._report_health()))
         self._tasks.append(asyncio.create_task(self.sessions.write_back()))
-        self.server.add_generic_rpc_handlers([self.service.rpc_handler()])
+        self.server.add_generic_rpc_handlers([self.service.rpc_handler(), self.admin.rpc_handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
             SERVICE_NAME,
+            admin.SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         )

@@ -1,42 +1,33 @@
-"""The public `twinteller.v1.Assistant` service: the gRPC boundary.
+"""The public `twinteller.v1.Assistant` service.
 
 Requests are decoded with the raw (bytes) twins of the public messages, so that every
-bad input, invalid UTF-8 included, is an INVALID_ARGUMENT naming the field. Typed errors
-become the status codes of DESIGN.md here and nowhere else; anything unexpected is logged
-and reported as INTERNAL with the turn's trace id, never as UNKNOWN.
+bad input, invalid UTF-8 included, is an INVALID_ARGUMENT naming the field. Errors become
+status codes in router/boundary.py.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from router import validation
+from router.boundary import abort, boundary, checked, raw_deserializer
 from router.sessions import LeasePool
 from router.turns import TurnHandler
 from twinteller import keys
 from twinteller.config import RouterConfig
-from twinteller.errors import (
-    DeadlineExceeded,
-    InvalidArgument,
-    NotFound,
-    StoreError,
-    TwintellerError,
-    Unavailable,
-)
+from twinteller.errors import InvalidArgument, NotFound
 from twinteller.internal import raw_pb2
 from twinteller.store import Store
-from twinteller.telemetry import trace_id_hex, tracer
+from twinteller.telemetry import tracer
 from twinteller.v1 import assistant_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -46,60 +37,6 @@ ATTEMPTS_TRAILER = "twinteller-attempts"
 CLIENT_ATTEMPT_TRAILER = "twinteller-client-attempt"
 PREVIOUS_ATTEMPTS_HEADER = "grpc-previous-rpc-attempts"
 FEEDBACK_RETENTION_S = 7 * 24 * 3600
-T = TypeVar("T")
-
-_CODES: dict[type[TwintellerError], grpc.StatusCode] = {
-    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFound: grpc.StatusCode.NOT_FOUND,
-    Unavailable: grpc.StatusCode.UNAVAILABLE,
-    DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
-    StoreError: grpc.StatusCode.UNAVAILABLE,
-}
-
-
-class MalformedRequest:
-    """What the deserializer returns for bytes that are not a protobuf message at all."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-def _raw_deserializer(message: Any) -> Callable[[bytes], Any]:
-    def deserialize(data: bytes) -> Any:
-        try:
-            return message.FromString(data)
-        except DecodeError as e:
-            return MalformedRequest(str(e))
-
-    return deserialize
-
-
-def _checked(request: Any) -> Any:
-    if isinstance(request, MalformedRequest):
-        raise InvalidArgument(f"request is not a valid protobuf message: {request.reason}")
-    return request
-
-
-async def _abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
-    if isinstance(error, TwintellerError):
-        code = next((c for kind, c in _CODES.items() if isinstance(error, kind)), grpc.StatusCode.INTERNAL)
-        await context.abort(code, str(error))
-    log.exception("unexpected error in handler", exc_info=error)
-    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id_hex()})")
-
-
-def boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-    @functools.wraps(handler)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> T:
-        try:
-            return await handler(self, request, context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as e:
-            await _abort(context, e)
-            raise  # unreachable: abort raises
-
-    return wrapper
 
 
 class AssistantService:
@@ -117,7 +54,7 @@ class AssistantService:
 
     def _turn(self, raw: Any) -> Any:
         return validation.converse_request(
-            _checked(raw), max_text_bytes=self._config.max_text_bytes, max_id_chars=self._config.max_id_chars
+            checked(raw), max_text_bytes=self._config.max_text_bytes, max_id_chars=self._config.max_id_chars
         )
 
     @boundary
@@ -159,12 +96,12 @@ class AssistantService:
         except grpc.aio.AbortError:
             raise
         except Exception as e:
-            await _abort(context, e)
+            await abort(context, e)
 
     @boundary
     async def Feedback(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.FeedbackResponse:
         session_id, turn_id, rating, comment = validation.feedback_request(
-            _checked(raw), max_id_chars=self._config.max_id_chars
+            checked(raw), max_id_chars=self._config.max_id_chars
         )
         session, stored = await self._store.get_many(keys.session(session_id), keys.turn(session_id, turn_id))
         if session is None:
@@ -191,17 +128,17 @@ class AssistantService:
             {
                 "Converse": grpc.unary_unary_rpc_method_handler(
                     self.Converse,
-                    request_deserializer=_raw_deserializer(raw_pb2.RawConverseRequest),
+                    request_deserializer=raw_deserializer(raw_pb2.RawConverseRequest),
                     response_serializer=serialize,
                 ),
                 "StreamConverse": grpc.stream_stream_rpc_method_handler(
                     self.StreamConverse,
-                    request_deserializer=_raw_deserializer(raw_pb2.RawConverseRequest),
+                    request_deserializer=raw_deserializer(raw_pb2.RawConverseRequest),
                     response_serializer=serialize,
                 ),
                 "Feedback": grpc.unary_unary_rpc_method_handler(
                     self.Feedback,
-                    request_deserializer=_raw_deserializer(raw_pb2.RawFeedbackRequest),
+                    request_deserializer=raw_deserializer(raw_pb2.RawFeedbackRequest),
                     response_serializer=pb.FeedbackResponse.SerializeToString,
                 ),
             },

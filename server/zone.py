@@ -23,6 +23,7 @@ from pathlib import Path
 import tritonclient.grpc.aio as triton_client
 
 from server import triton
+from server.seed import seed_knowledge_base
 from twinteller import keys
 from twinteller.backoff import Backoff
 from twinteller.config import ZoneConfig
@@ -106,7 +107,9 @@ class ZoneAgent:
 
     async def _publish_snapshots(self, versions: list[str]) -> None:
         """Routers answer a turn from the knowledge-base snapshot of the version that
-        served it; make sure the snapshot of every version this zone serves is in etcd."""
+        served it; make sure the snapshot of every version this zone serves is in etcd
+        (and, on a new cluster, the editable seed knowledge base)."""
+        await seed_knowledge_base(self._store)
         for version in versions:
             path = self._config.model_repo / self._config.model_name / version / "kb.json"
             snapshot = Snapshot.from_json(path.read_bytes())

@@ -60,6 +60,8 @@ class RouterConfig:
     leader_ttl_s: int = 2
     max_text_bytes: int = 2048
     max_id_chars: int = 128
+    # Who may use the admin Knowledge API: "name:token,name:token" (empty: nobody).
+    admin_tokens: str = ""
     # On SIGTERM: NOT_SERVING and out of etcd first, then wait this long for clients and
     # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
     drain_notice_s: float = 0.5
@@ -94,10 +96,22 @@ class ZoneConfig:
         return f"{self.host}:{self.grpc_port}"
 
 
+def parse_tokens(spec: str) -> dict[str, str]:
+    """ "alice:s3cret,bob:t0ken" -> {token: name}."""
+    tokens: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, token = item.partition(":")
+        if not sep or not name or len(token) < 8:
+            raise ValueError(f"admin token {name or item!r}: expected name:token with a token of 8+ characters")
+        tokens[token] = name
+    return tokens
+
+
 _HELP = {
     "zone": "zone name (a, b, ...)",
     "listen": "host:port of the public gRPC server",
-    "etcd": "etcd endpoint host:port",
+    "etcd": "etcd members host:port[,host:port...] (IP addresses, or one DNS name)",
+    "admin_tokens": "who may use the admin API: name:token[,name:token...]",
     "router_id": "identity in leader election (default host-pid)",
     "confidence_threshold": "FALLBACK below this top-1 probability",
     "similarity_threshold": "FALLBACK below this cosine to the nearest training question",
@@ -130,6 +144,10 @@ def _build(cls: type, argv: list[str] | None, description: str) -> Any:
 
 def router_config(argv: list[str] | None = None) -> RouterConfig:
     config: RouterConfig = _build(RouterConfig, argv, "twinteller router")
+    try:
+        parse_tokens(config.admin_tokens)
+    except ValueError as e:
+        raise SystemExit(f"--admin-tokens: {e}") from None
     for name in ("confidence_threshold", "similarity_threshold"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise SystemExit(f"--{name.replace('_', '-')} must be within 0..1")

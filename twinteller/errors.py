@@ -1,4 +1,4 @@
-"""One exception root. Handlers raise these; the gRPC boundary (router/service.py)
+"""One exception root. Handlers raise these; the gRPC boundary (router/boundary.py)
 turns each into the status code DESIGN.md names, so no handler ever returns UNKNOWN."""
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ class InvalidArgument(TwintellerError):
 
 class NotFound(TwintellerError):
     """The thing the caller named does not exist (e.g. an unknown session)."""
+
+
+class Unauthenticated(TwintellerError):
+    """An admin call without a valid token."""
+
+
+class Conflict(TwintellerError):
+    """The thing changed since the caller read it (a stale revision); re-read and retry."""
 
 
 class Unavailable(TwintellerError):

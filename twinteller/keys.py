@@ -10,6 +10,9 @@ LEADER = f"{ROOT}/router/leader"  # router id of the leader, on its lease
 ROUTERS = f"{ROOT}/routers/"  # routers/<id> -> {"zone", "listen"}, on the router's lease while it serves
 ACTIVE_VERSION = f"{ROOT}/models/intent/active"  # active model version, e.g. "1"
 KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapshot JSON
+KB_FAQS = f"{ROOT}/kb/faqs/"  # kb/faqs/<id> -> the editable FAQ entry (twinteller/faqs.py)
+KB_AUDIT = f"{ROOT}/kb/audit/"  # kb/audit/<time_ns>-<n> -> who changed which entries, when
+KB_SEEDED = f"{ROOT}/kb/seeded"  # set once the seed knowledge base was written
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
@@ -46,3 +49,7 @@ def feedback(session_id: str, turn_id: str) -> str:
 
 def unrecognised(session_id: str, turn_id: str) -> str:
     return f"{UNRECOGNISED}{session_id}/{turn_id}"
+
+
+def faq(faq_id: str) -> str:
+    return KB_FAQS + faq_id

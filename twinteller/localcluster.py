@@ -36,6 +36,8 @@ from twinteller import keys
 from twinteller.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The admin API token of the local cluster (make run, tests): local use only.
+LOCAL_ADMIN_TOKEN = "local-dev-token"
 T = TypeVar("T")
 
 
@@ -126,7 +128,13 @@ class LocalCluster:
     ) -> None:
         self.run_dir = run_dir
         self.layout = layout
-        self._env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
+        self._env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "TWINTELLER_ADMIN_TOKENS": f"admin:{LOCAL_ADMIN_TOKEN}",
+            **(env or {}),
+        }
         self._router_args = router_args or []
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._reader: EtcdReader | None = None
@@ -215,6 +223,11 @@ class LocalCluster:
                 f"twinteller-{self.layout.etcd_members[0].client}",
                 "--log-level",
                 "warn",
+                # One knowledge-base import (up to 1000 entries) is one transaction.
+                "--max-txn-ops",
+                "2048",
+                "--max-request-bytes",
+                str(10 * 1024 * 1024),
             ],
         )
 
@@ -395,7 +408,8 @@ def main() -> None:
         print(f"etcd         {layout.etcd}")
         print(f"triton zones {zones}")
         for zone in layout.routers:
-            print(f"router {zone}     {layout.router_target(zone)}  (Assistant, grpc.health.v1, reflection)")
+            print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
+        print(f"admin token  {LOCAL_ADMIN_TOKEN}  (python -m twinteller.admin --help)")
         health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
         print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")
         print("ready: try `make chat`; Ctrl-C stops everything", flush=True)

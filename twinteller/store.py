@@ -185,20 +185,26 @@ class Store:
         unchanged: dict[str, int],
         puts: dict[str, bytes],
         lease: int | None = None,
+        deletes: tuple[str, ...] = (),
     ) -> int:
-        """Atomically write `puts` if every key in `absent` does not exist and every key in
-        `unchanged` still has that mod_revision (0 = must not exist). Returns the revision
-        the write got (the keys' new mod_revision), or 0 if a compare failed."""
+        """Atomically write `puts` (and delete `deletes`) if every key in `absent` does not
+        exist and every key in `unchanged` still has that mod_revision (0 = must not exist).
+        Returns the revision the write got (the keys' new mod_revision), or 0 if a compare
+        failed."""
         tx = self._client.transactions
         compare = [tx.create(k.encode()) == 0 for k in absent]
         compare += [tx.mod(k.encode()) == rev for k, rev in unchanged.items()]
         ops = [tx.put(k.encode(), v, lease=lease) for k, v in puts.items()]
+        ops += [tx.delete(k.encode()) for k in deletes]
         ok, responses = await self._call(
             "commit", lambda: self._client.transaction(compare=compare, success=ops, failure=[])
         )
         if not ok:
             return 0
-        return int(responses[0].response_put.header.revision) if responses else 1
+        if not responses:
+            return 1
+        first = responses[0]  # a ResponseOp: response_put or response_delete_range
+        return int(getattr(first, first.WhichOneof("response")).header.revision)
 
     async def grant(self, ttl: int) -> int:
         lease = await self._call("lease grant", lambda: self._client.lease(ttl))

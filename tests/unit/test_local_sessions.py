@@ -188,9 +188,16 @@ class FakeStore(Store):
         return [self.data.get(n) for n in names]
 
     async def commit(
-        self, *, absent: list[str], unchanged: dict[str, int], puts: dict[str, bytes], lease: int | None = None
+        self,
+        *,
+        absent: list[str],
+        unchanged: dict[str, int],
+        puts: dict[str, bytes],
+        lease: int | None = None,
+        deletes: tuple[str, ...] = (),
     ) -> int:
         self._reach("commit")
+        assert not deletes  # sessions never delete
         if any(k in self.data for k in absent):
             return 0
         for key, revision in unchanged.items():
@@ -435,11 +442,16 @@ async def test_write_back_keeps_turns_served_while_it_was_in_flight() -> None:
     original_commit = fake.commit
 
     async def commit_with_a_turn_racing_in(
-        *, absent: list[str], unchanged: dict[str, int], puts: dict[str, bytes], lease: int | None = None
+        *,
+        absent: list[str],
+        unchanged: dict[str, int],
+        puts: dict[str, bytes],
+        lease: int | None = None,
+        deletes: tuple[str, ...] = (),
     ) -> int:
         _, loaded = await store.load("s1", "t2")  # still degraded: served locally
         await store.commit("s1", loaded, summary("t2"), b"response t2")
-        return await original_commit(absent=absent, unchanged=unchanged, puts=puts, lease=lease)
+        return await original_commit(absent=absent, unchanged=unchanged, puts=puts, lease=lease, deletes=deletes)
 
     fake.commit = commit_with_a_turn_racing_in  # type: ignore[method-assign]
     await store._write_back(sid, entry)

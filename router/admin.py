@@ -1,0 +1,215 @@
+"""The admin `twinteller.v1.Knowledge` service: the FAQ knowledge base in etcd, with an
+audit trail, for the bank's knowledge managers.
+
+Every call needs `authorization: Bearer <token>`; `--admin-tokens name:token,...` says
+which tokens exist and whom they name, and that name is the actor in the audit trail
+(no token configured: the admin API refuses every call). Every change writes its entries
+and one audit record in a single etcd transaction, so the trail never misses a change.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+
+import grpc
+
+from router.boundary import boundary, checked, raw_deserializer
+from twinteller import faqs, keys
+from twinteller.errors import Conflict, InvalidArgument, NotFound, Unauthenticated
+from twinteller.faqs import FaqRecord
+from twinteller.store import Entry, Store
+from twinteller.v1 import knowledge_pb2 as kpb
+
+SERVICE_NAME = "twinteller.v1.Knowledge"
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
+SHOWN_PROBLEMS = 20
+
+
+def to_pb(record: FaqRecord, revision: int = 0) -> kpb.Faq:
+    return kpb.Faq(
+        id=record.id,
+        title=record.title,
+        answer=record.answer,
+        channel_answers=record.channel_answers,
+        questions=record.questions,
+        tags=record.tags,
+        effective_from=record.effective_from,
+        expires_at=record.expires_at,
+        enabled=record.enabled,
+        slots=record.slots,
+        slot_answer=record.slot_answer,
+        updated_by=record.updated_by,
+        updated_at=record.updated_at,
+        revision=revision,
+    )
+
+
+def from_pb(faq: kpb.Faq) -> FaqRecord:
+    return FaqRecord(
+        id=faq.id,
+        title=faq.title,
+        answer=faq.answer,
+        channel_answers=dict(faq.channel_answers),
+        questions=list(faq.questions),
+        tags=list(faq.tags),
+        effective_from=faq.effective_from,
+        expires_at=faq.expires_at,
+        enabled=faq.enabled,
+        slots=list(faq.slots),
+        slot_answer=faq.slot_answer,
+    )
+
+
+def _format(value: int) -> str:
+    if value == kpb.CSV:
+        return "CSV"
+    if value == kpb.JSON:
+        return "JSON"
+    raise InvalidArgument("format: CSV or JSON")
+
+
+class KnowledgeService:
+    def __init__(self, store: Store, tokens: dict[str, str]) -> None:
+        self._store = store
+        self._tokens = tokens
+
+    def _actor(self, context: grpc.aio.ServicerContext) -> str:
+        if not self._tokens:
+            raise Unauthenticated("the admin API is off: no --admin-tokens are configured on this router")
+        header = dict(context.invocation_metadata() or ()).get("authorization", "")
+        scheme, _, token = str(header).partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("authorization: send 'Bearer <token>'")
+        for known, name in self._tokens.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return name
+        raise Unauthenticated("authorization: unknown token")
+
+    def _audit(self, actor: str, action: str, ids: list[str], at: float) -> dict[str, bytes]:
+        record = {"at": at, "actor": actor, "action": action, "ids": ids}
+        # Sorted by time; the random tail keeps two routers' records of one instant apart.
+        key = f"{keys.KB_AUDIT}{time.time_ns():020d}-{secrets.token_hex(4)}"
+        return {key: json.dumps(record, ensure_ascii=False).encode()}
+
+    async def _entry(self, faq_id: str) -> Entry:
+        entry = await self._store.get(keys.faq(faq_id))
+        if entry is None:
+            raise NotFound(f"id: no FAQ entry {faq_id!r}")
+        return entry
+
+    @boundary
+    async def PutFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
+        request = checked(raw)
+        actor = self._actor(context)
+        now = time.time()
+        record = faqs.validate(from_pb(request.faq)).stamped(actor, now)
+        key = keys.faq(record.id)
+        # Revision 0: create or replace whatever is there; else only that revision.
+        unchanged = {key: request.faq.revision} if request.faq.revision else {}
+        revision = await self._store.commit(
+            absent=[],
+            unchanged=unchanged,
+            puts={key: record.to_json().encode(), **self._audit(actor, "put", [record.id], now)},
+        )
+        if not revision:
+            raise Conflict(f"revision: FAQ {record.id!r} changed since revision {request.faq.revision}; re-read it")
+        return to_pb(record, revision)
+
+    @boundary
+    async def GetFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
+        request = checked(raw)
+        self._actor(context)
+        entry = await self._entry(request.id)
+        return to_pb(FaqRecord.from_json(entry.value), entry.mod_revision)
+
+    async def _all(self) -> list[tuple[FaqRecord, int]]:
+        entries, _ = await self._store.get_prefix(keys.KB_FAQS)
+        return sorted(((FaqRecord.from_json(e.value), e.mod_revision) for e in entries), key=lambda r: r[0].id)
+
+    @boundary
+    async def ListFaqs(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListFaqsResponse:
+        request = checked(raw)
+        self._actor(context)
+        found = [to_pb(r, rev) for r, rev in await self._all() if not request.tag or request.tag in r.tags]
+        return kpb.ListFaqsResponse(faqs=found)
+
+    @boundary
+    async def DeleteFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.DeleteFaqResponse:
+        request = checked(raw)
+        actor = self._actor(context)
+        entry = await self._entry(request.id)
+        revision = await self._store.commit(
+            absent=[],
+            unchanged={entry.key: entry.mod_revision},
+            puts=self._audit(actor, "delete", [request.id], time.time()),
+            deletes=(entry.key,),
+        )
+        if not revision:
+            raise Conflict(f"id: FAQ {request.id!r} changed while it was being deleted; retry")
+        return kpb.DeleteFaqResponse()
+
+    @boundary
+    async def Import(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ImportResponse:
+        request = checked(raw)
+        actor = self._actor(context)
+        if len(request.content) > MAX_IMPORT_BYTES:
+            raise InvalidArgument(f"content: {len(request.content)} bytes, at most {MAX_IMPORT_BYTES}; split the file")
+        records, problems = faqs.parse(request.content, _format(request.format))
+        if request.dry_run:
+            errors = [kpb.RowError(row=p.row, id=p.id, reason=p.reason) for p in problems]
+            return kpb.ImportResponse(imported=0, ids=[r.id for r in records], errors=errors)
+        if problems:
+            shown = "; ".join(f"row {p.row} ({p.id or 'no id'}): {p.reason}" for p in problems[:SHOWN_PROBLEMS])
+            more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+            total = len(records) + len(problems)
+            raise InvalidArgument(f"import rejected, nothing written: {len(problems)} of {total} rows: {shown}{more}")
+        if not records:
+            raise InvalidArgument("content: no rows to import")
+        now = time.time()
+        puts = {keys.faq(r.id): r.stamped(actor, now).to_json().encode() for r in records}
+        puts.update(self._audit(actor, "import", [r.id for r in records], now))
+        await self._store.commit(absent=[], unchanged={}, puts=puts)
+        return kpb.ImportResponse(imported=len(records), ids=[r.id for r in records])
+
+    @boundary
+    async def Export(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ExportResponse:
+        request = checked(raw)
+        self._actor(context)
+        fmt = _format(request.format)
+        return kpb.ExportResponse(content=faqs.render([r for r, _ in await self._all()], fmt))
+
+    @boundary
+    async def ListAudit(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListAuditResponse:
+        request = checked(raw)
+        self._actor(context)
+        if request.limit < 0:
+            raise InvalidArgument("limit: must not be negative")
+        entries, _ = await self._store.get_prefix(keys.KB_AUDIT)
+        newest = sorted(entries, key=lambda e: e.key, reverse=True)[: request.limit or 100]
+        return kpb.ListAuditResponse(entries=[kpb.AuditEntry(**json.loads(e.value)) for e in newest])
+
+    def rpc_handler(self) -> grpc.GenericRpcHandler:
+        methods: dict[str, tuple[Any, Any]] = {
+            "PutFaq": (kpb.PutFaqRequest, kpb.Faq),
+            "GetFaq": (kpb.GetFaqRequest, kpb.Faq),
+            "ListFaqs": (kpb.ListFaqsRequest, kpb.ListFaqsResponse),
+            "DeleteFaq": (kpb.DeleteFaqRequest, kpb.DeleteFaqResponse),
+            "Import": (kpb.ImportRequest, kpb.ImportResponse),
+            "Export": (kpb.ExportRequest, kpb.ExportResponse),
+            "ListAudit": (kpb.ListAuditRequest, kpb.ListAuditResponse),
+        }
+        return grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                name: grpc.unary_unary_rpc_method_handler(
+                    getattr(self, name),
+                    request_deserializer=raw_deserializer(request),
+                    response_serializer=response.SerializeToString,
+                )
+                for name, (request, response) in methods.items()
+            },
+        )

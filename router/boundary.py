@@ -1,0 +1,85 @@
+"""The gRPC boundary of every twinteller service: typed errors become the status codes of
+DESIGN.md here and nowhere else; anything unexpected is logged and reported as INTERNAL
+with the trace id, never as UNKNOWN. Requests are decoded leniently (`raw_deserializer`)
+so that bytes that are no protobuf message at all are an INVALID_ARGUMENT too.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from twinteller.errors import (
+    Conflict,
+    DeadlineExceeded,
+    InvalidArgument,
+    NotFound,
+    StoreError,
+    TwintellerError,
+    Unauthenticated,
+    Unavailable,
+)
+from twinteller.telemetry import trace_id_hex
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_CODES: dict[type[TwintellerError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+    DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+    StoreError: grpc.StatusCode.UNAVAILABLE,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    Conflict: grpc.StatusCode.ABORTED,
+}
+
+
+class MalformedRequest:
+    """What the deserializer returns for bytes that are not a protobuf message at all."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def raw_deserializer(message: Any) -> Callable[[bytes], Any]:
+    def deserialize(data: bytes) -> Any:
+        try:
+            return message.FromString(data)
+        except DecodeError as e:
+            return MalformedRequest(str(e))
+
+    return deserialize
+
+
+def checked(request: Any) -> Any:
+    if isinstance(request, MalformedRequest):
+        raise InvalidArgument(f"request is not a valid protobuf message: {request.reason}")
+    return request
+
+
+async def abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
+    if isinstance(error, TwintellerError):
+        code = next((c for kind, c in _CODES.items() if isinstance(error, kind)), grpc.StatusCode.INTERNAL)
+        await context.abort(code, str(error))
+    log.exception("unexpected error in handler", exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id_hex()})")
+
+
+def boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(handler)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> T:
+        try:
+            return await handler(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as e:
+            await abort(context, e)
+            raise  # unreachable: abort raises
+
+    return wrapper

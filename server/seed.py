@@ -1,0 +1,43 @@
+"""The seed knowledge base: written to etcd once, the first time a zone starts against an
+empty cluster, so knowledge managers find the 77 BANKING77 entries (with our answers and
+the train.csv questions) there to edit. One transaction with a marker key: two zones
+starting together write it once, and a base someone has since edited is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import replace
+
+from twinteller import keys
+from twinteller.faqs import FaqRecord
+from twinteller.knowledge import seed_faqs
+from twinteller.store import Store
+
+log = logging.getLogger(__name__)
+ACTOR = "system:seed"
+
+
+def tidy(record: FaqRecord) -> FaqRecord:
+    """A few BANKING77 questions carry line breaks or repeat: one line each, once each, so
+    the seed passes the same checks as any import (twinteller/faqs.py)."""
+    questions = list(dict.fromkeys(" ".join(q.split()) for q in record.questions))
+    return replace(record, questions=[q for q in questions if q])
+
+
+async def seed_knowledge_base(store: Store) -> bool:
+    """True if this call wrote the seed."""
+    if await store.get(keys.KB_SEEDED) is not None:
+        return False
+    now = time.time()
+    records = [tidy(FaqRecord.from_faq(f)).stamped(ACTOR, now) for f in seed_faqs()]
+    puts = {keys.faq(r.id): r.to_json().encode() for r in records}
+    audit = {"at": now, "actor": ACTOR, "action": "import", "ids": [r.id for r in records]}
+    puts[f"{keys.KB_AUDIT}{time.time_ns():020d}-seed"] = json.dumps(audit).encode()
+    puts[keys.KB_SEEDED] = str(now).encode()
+    written = bool(await store.commit(absent=[keys.KB_SEEDED], unchanged={}, puts=puts))
+    if written:
+        log.info("seeded the knowledge base with %d entries", len(records))
+    return written

@@ -1,0 +1,116 @@
+"""The knowledge managers' command line, over the admin `Knowledge` gRPC API.
+
+    python -m twinteller.admin list [--tag T]
+    python -m twinteller.admin get ID
+    python -m twinteller.admin put FILE.json          # one entry, the JSON of `get`
+    python -m twinteller.admin delete ID
+    python -m twinteller.admin import FILE [--format csv|json] [--dry-run]
+    python -m twinteller.admin export [--format csv|json] [-o FILE]
+    python -m twinteller.admin audit [--limit N]
+
+The router is `--target` (default: both local routers) and the token `--token` or
+TWINTELLER_ADMIN_TOKEN (`make run` prints the local one). Exit status: 0 done, 1 refused
+(the message says why, e.g. which rows of an import are wrong), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from twinteller import client
+from twinteller.v1 import knowledge_pb2 as kpb
+from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+
+FORMATS = {"csv": kpb.CSV, "json": kpb.JSON}
+
+
+def _format(name: str | None, path: Path | None = None) -> int:
+    if name is None and path is not None:
+        name = path.suffix.lstrip(".").lower()
+    if name not in FORMATS:
+        raise SystemExit(f"format: csv or json (got {name!r}); give --format")
+    return FORMATS[name]
+
+
+def _show(message: object) -> None:
+    print(json_format.MessageToJson(message, preserving_proto_field_name=True, ensure_ascii=False, indent=1))  # type: ignore[arg-type]
+
+
+def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> None:
+    call = {"metadata": metadata, "timeout": args.timeout}
+    if args.command == "list":
+        for faq in stub.ListFaqs(kpb.ListFaqsRequest(tag=args.tag or ""), **call).faqs:
+            state = "" if faq.enabled else "  (disabled)"
+            print(f"{faq.id:45} {len(faq.questions):5} questions  {faq.title}{state}")
+    elif args.command == "get":
+        _show(stub.GetFaq(kpb.GetFaqRequest(id=args.id), **call))
+    elif args.command == "put":
+        faq = json_format.Parse(Path(args.file).read_text(encoding="utf-8"), kpb.Faq())
+        _show(stub.PutFaq(kpb.PutFaqRequest(faq=faq), **call))
+    elif args.command == "delete":
+        stub.DeleteFaq(kpb.DeleteFaqRequest(id=args.id), **call)
+        print(f"deleted {args.id}")
+    elif args.command == "import":
+        path = Path(args.file)
+        request = kpb.ImportRequest(format=_format(args.format, path), content=path.read_bytes(), dry_run=args.dry_run)
+        reply = stub.Import(request, **call)
+        for error in reply.errors:
+            print(f"row {error.row} ({error.id or 'no id'}): {error.reason}")
+        verb = "would import" if args.dry_run else "imported"
+        print(f"{verb} {len(reply.ids)} entries" + (f", {len(reply.errors)} rows wrong" if reply.errors else ""))
+        if reply.errors:
+            raise SystemExit(1)
+    elif args.command == "export":
+        content = stub.Export(kpb.ExportRequest(format=_format(args.format or "csv")), **call).content
+        if args.output:
+            Path(args.output).write_bytes(content)
+        else:
+            sys.stdout.buffer.write(content)
+    elif args.command == "audit":
+        for entry in stub.ListAudit(kpb.ListAuditRequest(limit=args.limit), **call).entries:
+            ids = ", ".join(entry.ids[:5]) + (f" (+{len(entry.ids) - 5})" if len(entry.ids) > 5 else "")
+            print(json.dumps({"at": entry.at, "actor": entry.actor, "action": entry.action, "ids": ids}))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router(s), comma-separated")
+    p.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""), help="admin token")
+    p.add_argument("--timeout", type=float, default=30.0)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list").add_argument("--tag")
+    sub.add_parser("get").add_argument("id")
+    sub.add_parser("put").add_argument("file")
+    sub.add_parser("delete").add_argument("id")
+    imp = sub.add_parser("import")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=sorted(FORMATS))
+    imp.add_argument("--dry-run", action="store_true")
+    exp = sub.add_parser("export")
+    exp.add_argument("--format", choices=sorted(FORMATS))
+    exp.add_argument("-o", "--output")
+    sub.add_parser("audit").add_argument("--limit", type=int, default=20)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if not args.token:
+        raise SystemExit("no admin token: give --token or set TWINTELLER_ADMIN_TOKEN")
+    with client.channel(args.target.split(",")) as channel:
+        try:
+            run(args, kpb_grpc.KnowledgeStub(channel), [("authorization", f"Bearer {args.token}")])
+        except grpc.RpcError as e:
+            print(f"{e.code().name}: {e.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
