@@ -28,10 +28,10 @@ from twinteller import client
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
-FORMATS = {"csv": kpb.CSV, "json": kpb.JSON}
+FORMATS: dict[str, kpb.Format] = {"csv": kpb.CSV, "json": kpb.JSON}
 
 
-def _format(name: str | None, path: Path | None = None) -> int:
+def _format(name: str | None, path: Path | None = None) -> kpb.Format:
     if name is None and path is not None:
         name = path.suffix.lstrip(".").lower()
     if name not in FORMATS:

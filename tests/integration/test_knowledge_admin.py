@@ -155,7 +155,7 @@ def test_import_of_a_file_with_a_bad_row_writes_nothing(admin: dict[str, kpb_grp
 
 @pytest.mark.parametrize("fmt", [kpb.CSV, kpb.JSON])
 def test_import_is_lossless_and_export_round_trips(
-    admin: dict[str, kpb_grpc.KnowledgeStub], prefix: str, fmt: int
+    admin: dict[str, kpb_grpc.KnowledgeStub], prefix: str, fmt: kpb.Format
 ) -> None:
     reply = admin["a"].Import(
         kpb.ImportRequest(format=kpb.CSV, content=tricky_csv(prefix, bad_row=False)), metadata=AUTH, timeout=10
