@@ -1,5 +1,6 @@
 """The admin `twinteller.v1.Knowledge` service: the FAQ knowledge base in etcd, with an
-audit trail, for the bank's knowledge managers.
+audit trail, for the bank's knowledge managers, and the model lifecycle (train, deploy,
+rollback) as jobs that the trainer process (server/trainer.py) runs; routers never train.
 
 Every call needs `authorization: Bearer <token>`; `--admin-tokens name:token,...` says
 which tokens exist and whom they name, and that name is the actor in the audit trail
@@ -19,8 +20,9 @@ import grpc
 
 from router.boundary import boundary, checked, raw_deserializer
 from twinteller import faqs, keys
-from twinteller.errors import Conflict, InvalidArgument, NotFound, Unauthenticated
+from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from twinteller.faqs import FaqRecord
+from twinteller.jobs import JobRecord
 from twinteller.store import Entry, Store
 from twinteller.v1 import knowledge_pb2 as kpb
 
@@ -61,6 +63,20 @@ def from_pb(faq: kpb.Faq) -> FaqRecord:
         enabled=faq.enabled,
         slots=list(faq.slots),
         slot_answer=faq.slot_answer,
+    )
+
+
+def job_pb(job: JobRecord) -> kpb.Job:
+    return kpb.Job(
+        id=job.id,
+        kind=job.kind,
+        state=kpb.JobState.Value(job.state),
+        version=job.version,
+        message=job.message,
+        report=job.report,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
     )
 
 
@@ -182,6 +198,71 @@ class KnowledgeService:
         fmt = _format(request.format)
         return kpb.ExportResponse(content=faqs.render([r for r, _ in await self._all()], fmt))
 
+    # -- the model lifecycle: jobs for the trainer process ---------------------------------
+    async def _job(self, context: grpc.aio.ServicerContext, kind: str, version: str = "") -> kpb.Job:
+        actor = self._actor(context)
+        now = time.time()
+        job = JobRecord(f"{kind}-{time.time_ns()}-{secrets.token_hex(3)}", kind, version=version, created_by=actor,
+                        created_at=now)  # fmt: skip
+        puts = {keys.job(job.id): job.to_json(), **self._audit(actor, kind, [version] if version else [], now)}
+        await self._store.commit(absent=[keys.job(job.id)], unchanged={}, puts=puts)
+        return job_pb(job)
+
+    @boundary
+    async def Train(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
+        checked(raw)
+        return await self._job(context, "train")
+
+    @boundary
+    async def Deploy(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
+        request = checked(raw)
+        self._actor(context)
+        if await self._store.get(keys.model_version(request.version)) is None:
+            raise NotFound(f"version: no trained model version {request.version!r} (see ListVersions)")
+        return await self._job(context, "deploy", request.version)
+
+    @boundary
+    async def Rollback(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
+        checked(raw)
+        self._actor(context)
+        if await self._store.get(keys.PREVIOUS_VERSION) is None:
+            raise FailedPrecondition("no previous model version to roll back to")
+        return await self._job(context, "rollback")
+
+    @boundary
+    async def GetJob(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
+        request = checked(raw)
+        self._actor(context)
+        entry = await self._store.get(keys.job(request.id)) if request.id else None
+        if entry is None:
+            raise NotFound(f"id: no job {request.id!r}")
+        return job_pb(JobRecord.from_json(entry.value))
+
+    @boundary
+    async def ListVersions(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListVersionsResponse:
+        checked(raw)
+        self._actor(context)
+        entries, _ = await self._store.get_prefix(keys.MODEL_VERSIONS)
+        active, previous = await self._store.get_many(keys.ACTIVE_VERSION, keys.PREVIOUS_VERSION)
+        now_active = active.value.decode() if active else ""
+        now_previous = previous.value.decode() if previous else ""
+        # Trained by the trainer (with a report), or built before it (the seed version).
+        known = {e.key.rsplit("/", 1)[1]: json.loads(e.value) for e in entries}
+        for name in (now_active, now_previous):
+            if name:
+                known.setdefault(name, {})
+        versions = [
+            kpb.ModelVersion(
+                version=name,
+                active=name == now_active,
+                previous=name == now_previous,
+                trained_at=data.get("trained_at", 0.0),
+                report=json.dumps(data.get("report", {})),
+            )
+            for name, data in sorted(known.items(), key=lambda item: int(item[0]))
+        ]
+        return kpb.ListVersionsResponse(versions=versions)
+
     @boundary
     async def ListAudit(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListAuditResponse:
         request = checked(raw)
@@ -201,6 +282,11 @@ class KnowledgeService:
             "Import": (kpb.ImportRequest, kpb.ImportResponse),
             "Export": (kpb.ExportRequest, kpb.ExportResponse),
             "ListAudit": (kpb.ListAuditRequest, kpb.ListAuditResponse),
+            "Train": (kpb.TrainRequest, kpb.Job),
+            "Deploy": (kpb.DeployRequest, kpb.Job),
+            "Rollback": (kpb.RollbackRequest, kpb.Job),
+            "GetJob": (kpb.GetJobRequest, kpb.Job),
+            "ListVersions": (kpb.ListVersionsRequest, kpb.ListVersionsResponse),
         }
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,

@@ -17,6 +17,7 @@ from google.protobuf.message import DecodeError
 from twinteller.errors import (
     Conflict,
     DeadlineExceeded,
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     StoreError,
@@ -37,6 +38,7 @@ _CODES: dict[type[TwintellerError], grpc.StatusCode] = {
     StoreError: grpc.StatusCode.UNAVAILABLE,
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     Conflict: grpc.StatusCode.ABORTED,
+    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

@@ -93,10 +93,12 @@ class ZoneAgent:
         raise RuntimeError("tritonserver did not become live in time")
 
     async def _active_versions(self) -> list[str]:
-        entry = await self._store.get(keys.ACTIVE_VERSION)
-        if entry is not None:
-            return [entry.value.decode()]
-        return [self._config.model_version]
+        """The versions to serve: the active one, and those a deploy asks every zone to keep
+        loaded (`models/intent/loaded`: the one being deployed, the one to roll back to)."""
+        active, loaded = await self._store.get_many(keys.ACTIVE_VERSION, keys.LOADED_VERSIONS)
+        versions = set(json.loads(loaded.value)) if loaded is not None else set()
+        versions.add(active.value.decode() if active is not None else self._config.model_version)
+        return sorted(versions, key=int)
 
     async def _load_models(self) -> None:
         cfg = self._config
@@ -127,12 +129,42 @@ class ZoneAgent:
         except Exception:
             return False
 
+    async def _follow_versions(self) -> None:
+        """Load what a deploy asks for. Triton swaps a reloaded model in only once the new
+        one is ready, so the versions already served keep answering meanwhile."""
+        try:
+            wanted = await self._active_versions()
+        except StoreError:
+            return  # etcd away: keep serving what is loaded
+        if wanted == self.versions:
+            return
+        cfg = self._config
+        log.info("zone %s: loading versions %s (serving %s)", cfg.zone, wanted, self.versions)
+        await self._publish_snapshots(wanted)
+        loading = asyncio.create_task(
+            self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, wanted))
+        )
+        while not loading.done():  # a load takes seconds: keep the registration alive meanwhile
+            await asyncio.wait({loading}, timeout=cfg.ready_interval_s)
+            if self._lease is not None and not loading.done():
+                with contextlib.suppress(StoreError):
+                    await self._store.keepalive(self._lease)
+        await loading
+        self.versions = wanted
+        if self._lease is not None:  # tell the deployer (and routers) what this zone serves now
+            await self._store.put(keys.zone(cfg.zone), self._registration(), lease=self._lease)
+
+    def _registration(self) -> str:
+        cfg = self._config
+        return json.dumps({"zone": cfg.zone, "endpoint": cfg.endpoint, "versions": self.versions})
+
     async def _serve(self) -> None:
         """Keep the registration alive exactly while the model is ready."""
         cfg = self._config
         while not self._stopping.is_set():
             if self._process is None or self._process.poll() is not None:
                 raise RuntimeError("tritonserver exited")
+            await self._follow_versions()
             if await self._ready():
                 try:
                     await self._register_or_refresh()
@@ -151,8 +183,7 @@ class ZoneAgent:
         if self._lease is not None and await self._store.keepalive(self._lease) > 0:
             return
         self._lease = await self._store.grant(cfg.lease_ttl_s)
-        value = json.dumps({"zone": cfg.zone, "endpoint": cfg.endpoint, "versions": self.versions})
-        await self._store.put(keys.zone(cfg.zone), value, lease=self._lease)
+        await self._store.put(keys.zone(cfg.zone), self._registration(), lease=self._lease)
         log.info("zone %s: registered %s", cfg.zone, cfg.endpoint)
 
     async def _deregister(self) -> bool:

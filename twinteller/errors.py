@@ -24,6 +24,11 @@ class Conflict(TwintellerError):
     """The thing changed since the caller read it (a stale revision); re-read and retry."""
 
 
+class FailedPrecondition(TwintellerError):
+    """The request is well-formed but the system is not in a state to do it (e.g. no
+    previous model version to roll back to)."""
+
+
 class Unavailable(TwintellerError):
     """No healthy zone (or store) could serve the request; the caller may retry."""
 

@@ -53,6 +53,9 @@ CSV_COLUMNS = [
     "slot_answer",
 ]
 CHANNEL_PREFIX = "answer:"
+BOM = b"\xef\xbb\xbf"
+# The largest valid questions cell must read back (Python's CSV default is 128 KiB a cell).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_QUESTIONS * (MAX_QUESTION_BYTES + 1) + MAX_ANSWER_BYTES))
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,19 @@ def _date(value: str, name: str) -> None:
             raise InvalidArgument(f"{name}: {value!r} is not a date YYYY-MM-DD")
 
 
+def _utf8(value: str, name: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+        raise InvalidArgument(f"{name}: not valid Unicode") from None
+
+
 def _bounded(value: str, name: str, max_bytes: int, *, required: bool = False) -> None:
     if required and not value.strip():
         raise InvalidArgument(f"{name}: required")
-    if len(value.encode("utf-8")) > max_bytes:
-        raise InvalidArgument(f"{name}: {len(value.encode('utf-8'))} bytes, at most {max_bytes} allowed")
+    size = len(_utf8(value, name))
+    if size > max_bytes:
+        raise InvalidArgument(f"{name}: {size} bytes, at most {max_bytes} allowed")
 
 
 def validate(record: FaqRecord) -> FaqRecord:
@@ -136,6 +147,7 @@ def validate(record: FaqRecord) -> FaqRecord:
     if len(record.tags) > MAX_TAGS:
         raise InvalidArgument(f"tags: {len(record.tags)}, at most {MAX_TAGS} allowed")
     for tag in record.tags:
+        _utf8(tag, "tags")
         if not tag or len(tag) > MAX_TAG or LIST_SEPARATOR in tag:
             raise InvalidArgument(f"tags: {tag!r} must be 1-{MAX_TAG} characters without '|'")
     _date(record.effective_from, "effective_from")
@@ -153,6 +165,10 @@ def validate(record: FaqRecord) -> FaqRecord:
         raise InvalidArgument(f"slot_answer: {e}") from None
     if used - set(record.slots):
         raise InvalidArgument(f"slot_answer: uses {sorted(used - set(record.slots))}, which are not in slots")
+    try:  # the router fills it with strings: nested fields, conversions or formats would break it
+        record.slot_answer.format(**{name: "0" for name in record.slots})
+    except (KeyError, ValueError, IndexError, AttributeError) as e:
+        raise InvalidArgument(f"slot_answer: cannot be filled in: {type(e).__name__} {e}") from None
     _bounded(record.slot_answer, "slot_answer", MAX_ANSWER_BYTES)
     return record
 
@@ -226,10 +242,16 @@ def parse(content: bytes, fmt: str) -> tuple[list[FaqRecord], list[RowProblem]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidArgument(f"content: not valid UTF-8 (byte {e.start})") from None
+        offset = e.start + (len(BOM) if content.startswith(BOM) else 0)
+        raise InvalidArgument(f"content: not valid UTF-8 (byte {offset})") from None
     if fmt == "CSV":
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as e:
+            raise InvalidArgument(f"content: not readable as CSV: {e}") from None
+        if len(set(header)) != len(header):
+            raise InvalidArgument(f"content: a CSV column appears twice in {header}")
         missing = [c for c in ("id", "title", "answer") if c not in header]
         if missing:
             raise InvalidArgument(f"content: the CSV header lacks {missing}")
@@ -245,7 +267,7 @@ def parse(content: bytes, fmt: str) -> tuple[list[FaqRecord], list[RowProblem]]:
     elif fmt == "JSON":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, RecursionError) as e:
             raise InvalidArgument(f"content: not valid JSON: {e}") from None
         if not isinstance(data, dict) or not isinstance(data.get("faqs"), list):
             raise InvalidArgument('content: expected {"faqs": [...]}')
@@ -258,7 +280,8 @@ def parse(content: bytes, fmt: str) -> tuple[list[FaqRecord], list[RowProblem]]:
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
     for n, row in enumerate(rows, 1):
-        row_id = str(row.get("id", "")) if isinstance(row, dict) else ""
+        given = row.get("id") if isinstance(row, dict) else None
+        row_id = "" if given is None else str(given)
         try:
             record = validate(convert(row))
         except InvalidArgument as e:

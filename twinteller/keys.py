@@ -9,6 +9,10 @@ HEALTH = f"{ROOT}/health/"  # health/<zone> -> {"healthy", ...}, on the leader's
 LEADER = f"{ROOT}/router/leader"  # router id of the leader, on its lease
 ROUTERS = f"{ROOT}/routers/"  # routers/<id> -> {"zone", "listen"}, on the router's lease while it serves
 ACTIVE_VERSION = f"{ROOT}/models/intent/active"  # active model version, e.g. "1"
+PREVIOUS_VERSION = f"{ROOT}/models/intent/previous"  # what Rollback returns to
+LOADED_VERSIONS = f"{ROOT}/models/intent/loaded"  # JSON list: versions every zone keeps loaded
+MODEL_VERSIONS = f"{ROOT}/models/intent/versions/"  # versions/<v> -> {"trained_at", "report"}
+JOBS = f"{ROOT}/jobs/"  # jobs/<id> -> train / deploy / rollback job JSON (server/trainer.py runs them)
 KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapshot JSON
 KB_FAQS = f"{ROOT}/kb/faqs/"  # kb/faqs/<id> -> the editable FAQ entry (twinteller/faqs.py)
 KB_AUDIT = f"{ROOT}/kb/audit/"  # kb/audit/<time_ns>-<n> -> who changed which entries, when
@@ -53,3 +57,11 @@ def unrecognised(session_id: str, turn_id: str) -> str:
 
 def faq(faq_id: str) -> str:
     return KB_FAQS + faq_id
+
+
+def model_version(version: str) -> str:
+    return MODEL_VERSIONS + version
+
+
+def job(job_id: str) -> str:
+    return JOBS + job_id

@@ -1,5 +1,5 @@
 """The local two-zone cluster of real processes: etcd (one member, or three for HA), two
-Triton zones, two routers.
+Triton zones, the trainer (lifecycle jobs), two routers.
 
 Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
 (free ports). Every process is started in its own session and stopped by pid: SIGTERM,
@@ -148,6 +148,7 @@ class LocalCluster:
             self.wait_etcd_ready(deadline - time.monotonic())
             for zone in self.layout.zones:
                 self.start_zone(zone)
+            self.start_trainer()
             self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
             for zone in self.layout.routers:
                 self.start_router(zone)
@@ -158,11 +159,11 @@ class LocalCluster:
             raise
 
     def stop(self) -> None:
-        """Routers first (drain), then zones (deregister), then etcd."""
+        """Routers first (drain), then zones (deregister) and the trainer, then etcd."""
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        order = sorted(self.processes, key=lambda n: (not n.startswith("router"), not n.startswith("zone")))
+        order = sorted(self.processes, key=lambda n: (not n.startswith("router"), n.startswith("etcd")))
         for name in order:
             self.stop_process(name)
 
@@ -256,6 +257,22 @@ class LocalCluster:
             ],
         )
 
+    def start_trainer(self) -> None:
+        self._spawn(
+            "trainer",
+            [
+                sys.executable,
+                "-m",
+                "server.trainer",
+                "--etcd",
+                self.layout.etcd,
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--cache",
+                str(PROJECT_ROOT / "build" / "embeddings.npz"),
+            ],
+        )
+
     def start_router(self, zone: str) -> None:
         self._spawn(
             f"router-{zone}",
@@ -296,6 +313,9 @@ class LocalCluster:
 
     def restart(self, name: str) -> None:
         """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
+        if name == "trainer":
+            self.start_trainer()
+            return
         kind, _, which = name.partition("-")
         starters = {"etcd": self.start_etcd_member, "zone": self.start_zone, "router": self.start_router}
         starters[kind](name if kind == "etcd" else which)
@@ -358,7 +378,8 @@ class LocalCluster:
     def names(self) -> list[str]:
         """Every process of the full cluster, in start order."""
         members = [m.name for m in self.layout.etcd_members]
-        return [*members, *(f"zone-{z}" for z in self.layout.zones), *(f"router-{z}" for z in self.layout.routers)]
+        zones = [f"zone-{z}" for z in self.layout.zones]
+        return [*members, *zones, "trainer", *(f"router-{z}" for z in self.layout.routers)]
 
     def heal(self, timeout: float = 180.0) -> None:
         """Start whatever is not running, then wait until the whole cluster serves again:

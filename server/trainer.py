@@ -1,0 +1,263 @@
+"""The trainer: runs the lifecycle jobs that knowledge managers request through the admin
+API (`jobs/<id>` in etcd), one at a time, outside the router processes.
+
+- train: the live entries of the knowledge base (enabled, within their dates, with
+  questions) -> a new version directory of the `intent` model (server/training.py; the
+  embedding cache makes a retrain after an edit re-embed only what changed), and an offline
+  evaluation of it and of the active version on the BANKING77 test set.
+- deploy v: every zone is asked to load v next to the active version (`models/intent/loaded`);
+  once every registered zone lists v as loaded and answers a test call with it, its
+  knowledge-base snapshot is published and the active version switches to v in one etcd
+  transaction (the old one becomes `previous`). Routers pick the switch up by watch; a turn
+  is answered with the snapshot of the version that recognised it, so no turn mixes two.
+- rollback: the active and previous versions swap, in one transaction; both are loaded.
+
+    python -m server.trainer --etcd 127.0.0.1:2379 --model-repo model_repo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import logging
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import tritonclient.grpc as triton_grpc
+import tritonclient.grpc.aio as triton_aio
+
+from server.embeddings import EmbeddingCache
+from server.training import KB_FILE, build_version, encoder_dir, model_dir
+from twinteller import keys
+from twinteller.backoff import Backoff
+from twinteller.encoder import Encoder
+from twinteller.errors import StoreError
+from twinteller.faqs import FaqRecord
+from twinteller.intent_model import IntentClassifier
+from twinteller.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, JobRecord
+from twinteller.knowledge import BANKING77, Snapshot, read_labelled_csv
+from twinteller.mirror import PrefixMirror
+from twinteller.store import Store
+from twinteller.text import normalise
+
+log = logging.getLogger(__name__)
+MODEL = "intent"
+
+
+class JobFailed(Exception):
+    """A job that cannot be done; its message is what the knowledge manager reads."""
+
+
+class Trainer:
+    def __init__(self, store: Store, model_repo: Path, cache_path: Path, zone_timeout_s: float) -> None:
+        self._store = store
+        self._repo = model_repo
+        self._cache_path = cache_path
+        self._zone_timeout = zone_timeout_s
+        self._changed = asyncio.Event()
+        self._jobs = PrefixMirror(store, keys.JOBS, on_change=lambda _: self._changed.set())
+        self._cache: EmbeddingCache | None = None
+
+    async def _fail_abandoned(self) -> None:
+        """Jobs left RUNNING by a trainer that died: say so instead of leaving them hanging."""
+        entries, _ = await self._store.get_prefix(keys.JOBS)
+        for entry in entries:
+            job = JobRecord.from_json(entry.value)
+            if job.state == RUNNING:
+                failed = job.finished(FAILED, time.time(), message="the trainer stopped while running it; retry")
+                await self._store.put(entry.key, failed.to_json())
+
+    async def run(self) -> None:
+        await self._fail_abandoned()
+        mirror = asyncio.create_task(self._jobs.run())
+        backoff = Backoff(initial=0.2, maximum=5.0)
+        try:
+            while True:
+                self._changed.clear()
+                try:
+                    while await self._next():
+                        pass
+                    backoff.reset()
+                except StoreError as e:
+                    log.warning("trainer: %s", e)
+                    await backoff.sleep()
+                    continue
+                await self._changed.wait()
+        finally:
+            mirror.cancel()
+
+    async def _next(self) -> bool:
+        """Claim and run the oldest queued job; False when there is none."""
+        entries, _ = await self._store.get_prefix(keys.JOBS)
+        queued = sorted(
+            ((JobRecord.from_json(e.value), e) for e in entries if JobRecord.from_json(e.value).state == QUEUED),
+            key=lambda item: item[0].created_at,
+        )
+        if not queued:
+            return False
+        job, entry = queued[0]
+        running = replace(job, state=RUNNING)
+        claimed = await self._store.commit(
+            absent=[], unchanged={entry.key: entry.mod_revision}, puts={entry.key: running.to_json()}
+        )
+        if not claimed:
+            return True  # another trainer took it
+        log.info("job %s: %s %s", job.id, job.kind, job.version)
+        started = time.monotonic()
+        try:
+            version, message, report = await getattr(self, f"_{job.kind}")(job)
+            done = running.finished(SUCCEEDED, time.time(), message=message, version=version, report=report)
+        except JobFailed as e:
+            done = running.finished(FAILED, time.time(), message=str(e))
+        except StoreError:
+            raise
+        except Exception as e:  # a bug: report it on the job rather than leave it RUNNING
+            log.exception("job %s failed", job.id)
+            done = running.finished(FAILED, time.time(), message=f"internal error: {type(e).__name__}: {e}")
+        await self._store.put(entry.key, done.to_json())
+        log.info("job %s: %s in %.1fs: %s", job.id, done.state, time.monotonic() - started, done.message)
+        return True
+
+    # -- train ------------------------------------------------------------------------------
+    def _embeddings(self) -> EmbeddingCache:
+        if self._cache is None:
+            self._cache = EmbeddingCache(self._cache_path, Encoder(encoder_dir(self._repo)))
+        return self._cache
+
+    async def _train(self, job: JobRecord) -> tuple[str, str, str]:
+        entries, _ = await self._store.get_prefix(keys.KB_FAQS)
+        today = datetime.date.today()
+        records = [FaqRecord.from_json(e.value) for e in entries]
+        live = [r for r in records if r.live(today) and r.questions]
+        if len({r.id for r in live}) < 2:
+            raise JobFailed(f"only {len(live)} live entries with questions: a model needs at least two")
+        existing, _ = await self._store.get_prefix(keys.MODEL_VERSIONS)
+        built = [int(p.name) for p in model_dir(self._repo).iterdir() if p.name.isdigit()]
+        numbers = built + [int(e.key.rsplit("/", 1)[1]) for e in existing]
+        version = str(max(numbers, default=0) + 1)
+        started = time.monotonic()
+        faqs = [r.to_faq() for r in live]
+        await asyncio.to_thread(build_version, self._repo, int(version), faqs, self._embeddings())
+        train_s = time.monotonic() - started
+        active = await self._store.get(keys.ACTIVE_VERSION)
+        report = await asyncio.to_thread(self._evaluate, version, active.value.decode() if active else "")
+        report.update(
+            {"train_s": round(train_s, 1), "entries": len(live), "questions": sum(len(r.questions) for r in live)}
+        )
+        report["skipped"] = len(records) - len(live)
+        await self._store.put(keys.model_version(version), json.dumps({"trained_at": time.time(), "report": report}))
+        message = f"trained version {version} in {train_s:.1f}s (BANKING77 test accuracy {report.get('test_accuracy')})"
+        return version, message, json.dumps(report)
+
+    def _evaluate(self, version: str, active: str) -> dict[str, object]:
+        """Top-1 accuracy of `version` and of the active version on the BANKING77 test set."""
+        rows = read_labelled_csv(BANKING77 / "test.csv")
+        texts = [normalise(t) for t, _ in rows]
+        labels = np.array([label for _, label in rows])
+        embeddings = self._embeddings().embed(texts)
+        report: dict[str, object] = {"active_version": active}
+        for name, which in (("test_accuracy", version), ("active_test_accuracy", active)):
+            directory = model_dir(self._repo) / which
+            if which and directory.exists():
+                classifier = IntentClassifier.load(directory)
+                predicted = np.array(classifier.labels)[classifier.predict(texts, embeddings).probabilities.argmax(1)]
+                report[name] = round(float((predicted == labels).mean()), 4)
+        return report
+
+    # -- deploy and rollback --------------------------------------------------------------------
+    async def _deploy(self, job: JobRecord) -> tuple[str, str, str]:
+        version = job.version
+        if not (model_dir(self._repo) / version / KB_FILE).exists():
+            raise JobFailed(f"model version {version} is not built in {model_dir(self._repo)}")
+        active_entry = await self._store.get(keys.ACTIVE_VERSION)
+        active = active_entry.value.decode() if active_entry else ""
+        if version == active:
+            return version, f"version {version} is already active", ""
+        loaded = sorted({v for v in (active, version) if v}, key=int)
+        await self._store.put(keys.LOADED_VERSIONS, json.dumps(loaded))
+        endpoints = await self._wait_loaded(version)
+        await self._check_answers(endpoints, version)
+        snapshot = Snapshot.from_json((model_dir(self._repo) / version / KB_FILE).read_bytes())
+        await self._store.create(keys.kb_version(version), snapshot.to_json())
+        switched = await self._store.commit(
+            absent=[],
+            unchanged={keys.ACTIVE_VERSION: active_entry.mod_revision if active_entry else 0},
+            puts={keys.ACTIVE_VERSION: version.encode(), keys.PREVIOUS_VERSION: active.encode()},
+        )
+        if not switched:
+            raise JobFailed("the active version changed while deploying; nothing switched")
+        zones = ", ".join(sorted(endpoints))
+        return version, f"version {version} is active (was {active}); loaded and checked in zones {zones}", ""
+
+    async def _wait_loaded(self, version: str) -> dict[str, str]:
+        """Zone -> endpoint, once every registered zone lists `version` as loaded."""
+        deadline = time.monotonic() + self._zone_timeout
+        while time.monotonic() < deadline:
+            entries, _ = await self._store.get_prefix(keys.ZONES)
+            zones = {e.key[len(keys.ZONES) :]: json.loads(e.value) for e in entries}
+            if zones and all(version in z.get("versions", []) for z in zones.values()):
+                return {name: str(z["endpoint"]) for name, z in zones.items()}
+            await asyncio.sleep(0.5)
+        raise JobFailed(f"not every zone loaded version {version} within {self._zone_timeout:.0f}s")
+
+    async def _check_answers(self, endpoints: dict[str, str], version: str) -> None:
+        for zone, endpoint in endpoints.items():
+            client = triton_aio.InferenceServerClient(endpoint)
+            try:
+                data = triton_grpc.InferInput("TEXT", [1, 1], "BYTES")
+                data.set_data_from_numpy(np.array([[b"where is my card"]], dtype=np.object_))
+                result = await client.infer(MODEL, [data], model_version=version, client_timeout=10)
+                if not len(result.as_numpy("INTENTS")[0]):
+                    raise JobFailed(f"zone {zone}: version {version} returned no intents")
+            except JobFailed:
+                raise
+            except Exception as e:
+                raise JobFailed(f"zone {zone}: version {version} does not answer: {e}") from e
+            finally:
+                await client.close()
+
+    async def _rollback(self, job: JobRecord) -> tuple[str, str, str]:
+        active, previous = await self._store.get_many(keys.ACTIVE_VERSION, keys.PREVIOUS_VERSION)
+        if active is None or previous is None or not previous.value:
+            raise JobFailed("no previous model version to roll back to")
+        swapped = await self._store.commit(
+            absent=[],
+            unchanged={keys.ACTIVE_VERSION: active.mod_revision, keys.PREVIOUS_VERSION: previous.mod_revision},
+            puts={keys.ACTIVE_VERSION: previous.value, keys.PREVIOUS_VERSION: active.value},
+        )
+        if not swapped:
+            raise JobFailed("the active version changed while rolling back; nothing switched")
+        back, was = previous.value.decode(), active.value.decode()
+        return back, f"version {back} is active again (was {was})", ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--etcd", default="127.0.0.1:2379")
+    parser.add_argument("--model-repo", type=Path, default=Path("model_repo"))
+    parser.add_argument("--cache", type=Path, default=Path("build/embeddings.npz"))
+    parser.add_argument("--zone-timeout-s", type=float, default=180.0, help="how long a deploy waits for the zones")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s trainer %(levelname)s %(message)s")
+
+    async def serve() -> None:
+        async with Store(args.etcd) as store:
+            task = asyncio.create_task(Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run())
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, task.cancel)
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
