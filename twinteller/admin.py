@@ -7,6 +7,11 @@
     python -m twinteller.admin import FILE [--format csv|json] [--dry-run]
     python -m twinteller.admin export [--format csv|json] [-o FILE]
     python -m twinteller.admin audit [--limit N]
+    python -m twinteller.admin train [--wait]        # a new model version from the current base
+    python -m twinteller.admin deploy VERSION [--wait]
+    python -m twinteller.admin rollback [--wait]
+    python -m twinteller.admin job ID
+    python -m twinteller.admin versions
 
 The router is `--target` (default: both local routers) and the token `--token` or
 TWINTELLER_ADMIN_TOKEN (`make run` prints the local one). Exit status: 0 done, 1 refused
@@ -19,6 +24,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import grpc
@@ -73,6 +79,25 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
             Path(args.output).write_bytes(content)
         else:
             sys.stdout.buffer.write(content)
+    elif args.command in ("train", "deploy", "rollback"):
+        requests = {
+            "train": lambda: stub.Train(kpb.TrainRequest(), **call),
+            "deploy": lambda: stub.Deploy(kpb.DeployRequest(version=args.version), **call),
+            "rollback": lambda: stub.Rollback(kpb.RollbackRequest(), **call),
+        }
+        job = requests[args.command]()
+        while args.wait and job.state in (kpb.QUEUED, kpb.RUNNING):
+            time.sleep(0.5)
+            job = stub.GetJob(kpb.GetJobRequest(id=job.id), **call)
+        _show(job)
+        if job.state == kpb.FAILED:
+            raise SystemExit(1)
+    elif args.command == "job":
+        _show(stub.GetJob(kpb.GetJobRequest(id=args.id), **call))
+    elif args.command == "versions":
+        for v in stub.ListVersions(kpb.ListVersionsRequest(), **call).versions:
+            mark = "active" if v.active else "previous" if v.previous else ""
+            print(f"{v.version:>5} {mark:9} {v.report}")
     elif args.command == "audit":
         for entry in stub.ListAudit(kpb.ListAuditRequest(limit=args.limit), **call).entries:
             ids = ", ".join(entry.ids[:5]) + (f" (+{len(entry.ids) - 5})" if len(entry.ids) > 5 else "")
@@ -97,6 +122,13 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=sorted(FORMATS))
     exp.add_argument("-o", "--output")
     sub.add_parser("audit").add_argument("--limit", type=int, default=20)
+    for name in ("train", "deploy", "rollback"):
+        job = sub.add_parser(name)
+        if name == "deploy":
+            job.add_argument("version")
+        job.add_argument("--wait", action="store_true", help="until the job has finished")
+    sub.add_parser("job").add_argument("id")
+    sub.add_parser("versions")
     return p
 
 

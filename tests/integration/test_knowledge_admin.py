@@ -196,6 +196,9 @@ def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) 
     assert admin_cli("delete", f"{prefix}3").returncode == 0
     missing = admin_cli("get", f"{prefix}3")
     assert missing.returncode == 1 and missing.stderr.startswith("NOT_FOUND")
+    versions = admin_cli("versions")
+    assert versions.returncode == 0 and any(line.split()[1:2] == ["active"] for line in versions.stdout.splitlines())
+    assert admin_cli("job", "no-such-job").stderr.startswith("NOT_FOUND")
     no_token = subprocess.run(
         [sys.executable, "-m", "twinteller.admin", "--target", target, "--token", "wrong-token-x", "list"],
         capture_output=True,
