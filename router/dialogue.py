@@ -18,7 +18,7 @@ Pure code over plain values, so unit tests drive it without etcd or Triton.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from router import phrases, slots
 from router.inference import ModelResult
@@ -76,9 +76,26 @@ def decide(
     context: Context,
     policy: Policy,
     follow_up: ModelResult | None = None,
+    channel: str = "",
 ) -> Decision:
     """`follow_up`: the reading of the previous turn's words plus these, when the turn
-    looks like a follow-up (router/phrases.py)."""
+    looks like a follow-up (router/phrases.py). An FAQ's answer for `channel` is used
+    when it has one (a short one for "ivr")."""
+    decision = _decide(text, result, snapshot, context, policy, follow_up)
+    faq = snapshot.faqs.get(decision.intent)
+    if decision.action == "ANSWER" and faq is not None and decision.reply == faq.answer:
+        return replace(decision, reply=faq.answer_for(channel))
+    return decision
+
+
+def _decide(
+    text: str,
+    result: ModelResult,
+    snapshot: Snapshot,
+    context: Context,
+    policy: Policy,
+    follow_up: ModelResult | None,
+) -> Decision:
     if phrases.wants_human(text):
         return _handoff("the customer asked for a person", text, context, snapshot, result)
     pending = context.pending

@@ -81,7 +81,7 @@ class TurnHandler:
                     return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
                 alone, together = await self._read(text, loaded.context, deadline)
                 snapshot = self._knowledge.snapshot(alone.version)
-                decision = decide(text, alone, snapshot, loaded.context, self._policy, together)
+                decision = decide(text, alone, snapshot, loaded.context, self._policy, together, turn.channel)
                 served = decision.result or alone
                 span.set_attributes(
                     {

@@ -93,7 +93,15 @@ class FaqRecord:
         return not (self.expires_at and today >= datetime.date.fromisoformat(self.expires_at))
 
     def to_faq(self) -> Faq:
-        return Faq(self.id, self.title, self.answer, tuple(self.questions), tuple(self.slots), self.slot_answer)
+        return Faq(
+            self.id,
+            self.title,
+            self.answer,
+            tuple(self.questions),
+            tuple(self.slots),
+            self.slot_answer,
+            dict(self.channel_answers),
+        )
 
     @classmethod
     def from_faq(cls, faq: Faq) -> FaqRecord:

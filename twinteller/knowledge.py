@@ -27,6 +27,11 @@ class Faq:
     # answer template that uses them; `answer` is what is said when they are not given.
     slots: tuple[str, ...] = ()
     slot_answer: str = ""
+    # A channel's own answer ("ivr": short, for speech); `answer` for every other channel.
+    channel_answers: dict[str, str] = field(default_factory=dict)
+
+    def answer_for(self, channel: str) -> str:
+        return self.channel_answers.get(channel, self.answer)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ def _entry(faq: Faq) -> dict[str, object]:
     if faq.slots:
         entry["slots"] = list(faq.slots)
         entry["slot_answer"] = faq.slot_answer
+    if faq.channel_answers:
+        entry["channel_answers"] = dict(faq.channel_answers)
     return entry
 
 
@@ -63,6 +70,7 @@ def _faq(entry: dict, questions: tuple[str, ...] = ()) -> Faq:  # type: ignore[t
         questions,
         tuple(entry.get("slots", ())),
         entry.get("slot_answer", ""),
+        dict(entry.get("channel_answers", {})),
     )
 
 

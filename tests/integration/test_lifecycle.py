@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 AUTH = [("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}")]
 OLD = next(f.answer for f in seed_faqs() if f.id == "card_arrival")
 NEW = "Edited in the lifecycle test: your card is on its way, track it under Card > Track delivery."
+NEW_IVR = "Your card is on its way."
 
 
 @pytest.fixture
@@ -59,6 +60,12 @@ class Probe:
         assert reply.intent == "card_arrival"
         self.seen.append((reply.model_version, reply.reply))
 
+    def ivr(self) -> pb.ConverseResponse:
+        request = pb.ConverseRequest(
+            session_id=uuid.uuid4().hex, turn_id="1", text="my card still hasn't arrived", channel="ivr"
+        )
+        return self._stubs[0].Converse(request, timeout=10)
+
     def until(self, version: str, timeout: float = 10.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -73,6 +80,7 @@ def test_edit_train_deploy_rollback_under_load(cluster: LocalCluster, admin: kpb
     edited = kpb.Faq()
     edited.CopyFrom(original)
     edited.answer = NEW
+    edited.channel_answers["ivr"] = NEW_IVR
     admin.PutFaq(kpb.PutFaqRequest(faq=edited), metadata=AUTH, timeout=10)
     probe = Probe(cluster)
     routers = [cluster.layout.router_target(z) for z in cluster.layout.routers]
@@ -90,6 +98,7 @@ def test_edit_train_deploy_rollback_under_load(cluster: LocalCluster, admin: kpb
             finish(admin, deploy, 240, probe)
             deployed_in = time.monotonic() - started
             assert probe.until(version) == NEW
+            assert probe.ivr().reply == NEW_IVR  # the channel's own answer
             rollback = admin.Rollback(kpb.RollbackRequest(), metadata=AUTH, timeout=10)
             finish(admin, rollback, 60, probe)
             assert probe.until("1") == OLD

@@ -144,3 +144,12 @@ def test_fallback_alternatives_capped() -> None:
     d = decide("a question", result(intents, scores), SNAPSHOT, Context(), THRESHOLDS)
     assert d.action == "FALLBACK"
     assert [c.intent for c in d.alternatives] == intents[:MAX_ALTERNATIVES]
+
+
+def test_an_answer_uses_the_channels_own_text_when_the_faq_has_one() -> None:
+    faq = Faq("fees", "Fees", "No monthly fee, and card payments abroad are free.", channel_answers={"ivr": "No fee."})
+    snapshot = Snapshot("3", {**FAQS, "fees": faq})
+    r = result(["fees"], [0.9])
+    assert decide("fees?", r, snapshot, Context(), THRESHOLDS, channel="ivr").reply == "No fee."
+    assert decide("fees?", r, snapshot, Context(), THRESHOLDS, channel="app").reply == faq.answer
+    assert decide("fees?", r, snapshot, Context(), THRESHOLDS).reply == faq.answer
