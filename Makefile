@@ -38,7 +38,8 @@ $(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
 	touch twinteller/v1/__init__.py twinteller/internal/__init__.py
 
 model: $(STAMP_MODEL)
-$(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json server/triton_model.py twinteller/intent_model.py
+$(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json twinteller/lexicon.py \
+		server/training.py server/triton_model.py twinteller/intent_model.py
 	$(PY) -m server.training --model-repo model_repo --version 1 --force
 
 # HA=1: a three-member etcd cluster instead of one member.

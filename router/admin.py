@@ -19,10 +19,11 @@ from typing import Any
 import grpc
 
 from router.boundary import boundary, checked, raw_deserializer
-from twinteller import faqs, keys
+from twinteller import faqs, keys, lexicon
 from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from twinteller.faqs import FaqRecord
 from twinteller.jobs import JobRecord
+from twinteller.lexicon import LexiconEntry
 from twinteller.store import Entry, Store
 from twinteller.v1 import knowledge_pb2 as kpb
 
@@ -198,6 +199,42 @@ class KnowledgeService:
         fmt = _format(request.format)
         return kpb.ExportResponse(content=faqs.render([r for r, _ in await self._all()], fmt))
 
+    # -- the lexicon --------------------------------------------------------------------------
+    @boundary
+    async def PutLexiconEntry(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.LexiconEntry:
+        request = checked(raw)
+        actor = self._actor(context)
+        entry = lexicon.validate(LexiconEntry(request.entry.term, request.entry.canonical))
+        puts = {keys.lexicon(entry.term): entry.to_json().encode()}
+        puts.update(self._audit(actor, "lexicon put", [f"{entry.term} -> {entry.canonical}"], time.time()))
+        await self._store.commit(absent=[], unchanged={}, puts=puts)
+        return kpb.LexiconEntry(term=entry.term, canonical=entry.canonical)
+
+    @boundary
+    async def DeleteLexiconEntry(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.DeleteLexiconEntryResponse:
+        request = checked(raw)
+        actor = self._actor(context)
+        found = await self._store.get(keys.lexicon(request.term)) if request.term else None
+        if found is None:
+            raise NotFound(f"term: {request.term!r} is not in the lexicon")
+        revision = await self._store.commit(
+            absent=[],
+            unchanged={found.key: found.mod_revision},
+            puts=self._audit(actor, "lexicon delete", [request.term], time.time()),
+            deletes=(found.key,),
+        )
+        if not revision:
+            raise Conflict(f"term: {request.term!r} changed while it was being deleted; retry")
+        return kpb.DeleteLexiconEntryResponse()
+
+    @boundary
+    async def ListLexicon(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListLexiconResponse:
+        checked(raw)
+        self._actor(context)
+        entries, _ = await self._store.get_prefix(keys.KB_LEXICON)
+        terms = sorted((LexiconEntry.from_json(e.value) for e in entries), key=lambda e: e.term.casefold())
+        return kpb.ListLexiconResponse(entries=[kpb.LexiconEntry(term=e.term, canonical=e.canonical) for e in terms])
+
     # -- the model lifecycle: jobs for the trainer process ---------------------------------
     async def _job(self, context: grpc.aio.ServicerContext, kind: str, version: str = "") -> kpb.Job:
         actor = self._actor(context)
@@ -282,6 +319,9 @@ class KnowledgeService:
             "Import": (kpb.ImportRequest, kpb.ImportResponse),
             "Export": (kpb.ExportRequest, kpb.ExportResponse),
             "ListAudit": (kpb.ListAuditRequest, kpb.ListAuditResponse),
+            "PutLexiconEntry": (kpb.PutLexiconEntryRequest, kpb.LexiconEntry),
+            "DeleteLexiconEntry": (kpb.DeleteLexiconEntryRequest, kpb.DeleteLexiconEntryResponse),
+            "ListLexicon": (kpb.ListLexiconRequest, kpb.ListLexiconResponse),
             "Train": (kpb.TrainRequest, kpb.Job),
             "Deploy": (kpb.DeployRequest, kpb.Job),
             "Rollback": (kpb.RollbackRequest, kpb.Job),

@@ -1,11 +1,12 @@
-"""The router's read-only view of the knowledge base: the active model version and the
-snapshot of every version, mirrored from etcd."""
+"""The router's read-only view of the knowledge base: the active model version, the
+snapshot of every version and the lexicon, mirrored from etcd."""
 
 from __future__ import annotations
 
 from twinteller import keys
 from twinteller.errors import Unavailable
 from twinteller.knowledge import Snapshot
+from twinteller.lexicon import Lexicon, LexiconEntry
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 
@@ -14,10 +15,15 @@ class KnowledgeView:
     def __init__(self, store: Store) -> None:
         self.active = PrefixMirror(store, keys.ACTIVE_VERSION)
         self.versions = PrefixMirror(store, keys.KB_VERSIONS, on_change=self._invalidate)
+        self.terms = PrefixMirror(store, keys.KB_LEXICON, on_change=self._new_lexicon)
         self._parsed: dict[str, Snapshot] = {}
+        self.lexicon = Lexicon([])
 
     def mirrors(self) -> list[PrefixMirror]:
-        return [self.active, self.versions]
+        return [self.active, self.versions, self.terms]
+
+    def _new_lexicon(self, items: dict[str, bytes]) -> None:
+        self.lexicon = Lexicon([LexiconEntry.from_json(raw) for raw in items.values()])
 
     def _invalidate(self, _items: dict[str, bytes]) -> None:
         self._parsed = {}

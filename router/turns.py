@@ -62,7 +62,7 @@ class TurnHandler:
             return await self._model.classify(text, version, deadline), None
         alone, together = await asyncio.gather(
             self._model.classify(text, version, deadline),
-            self._model.classify(f"{normalise(before)} {text}", version, deadline),
+            self._model.classify(f"{self._knowledge.lexicon.apply(normalise(before))} {text}", version, deadline),
         )
         return alone, together
 
@@ -72,7 +72,8 @@ class TurnHandler:
             "twinteller.turn_id": turn.turn_id,
             "twinteller.channel": turn.channel,
         }
-        text = normalise(turn.text)
+        # What the model and the policy read: normalised, then in the lexicon's words.
+        text = self._knowledge.lexicon.apply(normalise(turn.text))
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes) as span:
             for _ in range(COMMIT_ATTEMPTS):
                 stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)

@@ -1,4 +1,4 @@
-"""The seed knowledge base: written to etcd once, the first time a zone starts against an
+"""The seed knowledge base (and lexicon): written to etcd once, the first time a zone starts against an
 empty cluster, so knowledge managers find the 77 BANKING77 entries (with our answers and
 the train.csv questions) there to edit. One transaction with a marker key: two zones
 starting together write it once, and a base someone has since edited is never overwritten.
@@ -14,6 +14,7 @@ from dataclasses import replace
 from twinteller import keys
 from twinteller.faqs import FaqRecord
 from twinteller.knowledge import seed_faqs
+from twinteller.lexicon import seed_entries
 from twinteller.store import Store
 
 log = logging.getLogger(__name__)
@@ -27,17 +28,32 @@ def tidy(record: FaqRecord) -> FaqRecord:
     return replace(record, questions=[q for q in questions if q])
 
 
-async def seed_knowledge_base(store: Store) -> bool:
-    """True if this call wrote the seed."""
-    if await store.get(keys.KB_SEEDED) is not None:
-        return False
+async def seed_knowledge_base(store: Store) -> None:
     now = time.time()
+    await _seed_faqs(store, now)
+    await _seed_lexicon(store, now)
+
+
+async def _seed_faqs(store: Store, now: float) -> None:
+    if await store.get(keys.KB_SEEDED) is not None:
+        return
     records = [tidy(FaqRecord.from_faq(f)).stamped(ACTOR, now) for f in seed_faqs()]
     puts = {keys.faq(r.id): r.to_json().encode() for r in records}
     audit = {"at": now, "actor": ACTOR, "action": "import", "ids": [r.id for r in records]}
     puts[f"{keys.KB_AUDIT}{time.time_ns():020d}-seed"] = json.dumps(audit).encode()
     puts[keys.KB_SEEDED] = str(now).encode()
-    written = bool(await store.commit(absent=[keys.KB_SEEDED], unchanged={}, puts=puts))
-    if written:
+    if await store.commit(absent=[keys.KB_SEEDED], unchanged={}, puts=puts):
         log.info("seeded the knowledge base with %d entries", len(records))
-    return written
+
+
+async def _seed_lexicon(store: Store, now: float) -> None:
+    """The seed lexicon, once; a transaction of its own (etcd's default limit is 128 operations)."""
+    if await store.get(keys.KB_LEXICON_SEEDED) is not None:
+        return
+    entries = seed_entries()
+    puts = {keys.lexicon(e.term): e.to_json().encode() for e in entries}
+    audit = {"at": now, "actor": ACTOR, "action": "lexicon import", "ids": [e.term for e in entries]}
+    puts[f"{keys.KB_AUDIT}{time.time_ns():020d}-seed-lexicon"] = json.dumps(audit, ensure_ascii=False).encode()
+    puts[keys.KB_LEXICON_SEEDED] = str(now).encode()
+    if await store.commit(absent=[keys.KB_LEXICON_SEEDED], unchanged={}, puts=puts):
+        log.info("seeded the lexicon with %d entries", len(entries))

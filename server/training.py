@@ -18,6 +18,7 @@ from server.embeddings import EmbeddingCache
 from twinteller.encoder import Encoder
 from twinteller.intent_model import IntentClassifier
 from twinteller.knowledge import Faq, Snapshot, seed_faqs
+from twinteller.lexicon import Lexicon, seed_entries
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ def encoder_dir(model_repo: Path) -> Path:
     return model_dir(model_repo) / "encoder"
 
 
-def build_version(model_repo: Path, version: int, faqs: list[Faq], cache: EmbeddingCache) -> Path:
-    """Train on `faqs` and write `model_repo/intent/<version>/` atomically (rename)."""
-    texts = [q for f in faqs for q in f.questions]
+def build_version(model_repo: Path, version: int, faqs: list[Faq], cache: EmbeddingCache, lexicon: Lexicon) -> Path:
+    """Train on `faqs` and write `model_repo/intent/<version>/` atomically (rename). The
+    questions are read in the lexicon's words, as the router reads utterances."""
+    texts = [lexicon.apply(q) for f in faqs for q in f.questions]
     labels = [f.id for f in faqs for _ in f.questions]
     if len(set(labels)) < 2:
         raise ValueError("a model needs at least two FAQ entries with training questions")
@@ -79,7 +81,7 @@ def main() -> None:
         return
     started = time.monotonic()
     cache = EmbeddingCache(args.cache, Encoder(enc_dir))
-    build_version(args.model_repo, args.version, seed_faqs(), cache)
+    build_version(args.model_repo, args.version, seed_faqs(), cache, Lexicon(seed_entries()))
     log.info("built model version %s in %.1fs", args.version, time.monotonic() - started)
 
 

@@ -7,6 +7,7 @@
     python -m twinteller.admin import FILE [--format csv|json] [--dry-run]
     python -m twinteller.admin export [--format csv|json] [-o FILE]
     python -m twinteller.admin audit [--limit N]
+    python -m twinteller.admin lexicon [list | put TERM CANONICAL | delete TERM]
     python -m twinteller.admin train [--wait]        # a new model version from the current base
     python -m twinteller.admin deploy VERSION [--wait]
     python -m twinteller.admin rollback [--wait]
@@ -79,6 +80,21 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
             Path(args.output).write_bytes(content)
         else:
             sys.stdout.buffer.write(content)
+    elif args.command == "lexicon":
+        if args.action == "put" and len(args.words) == 2:
+            term, canonical = args.words
+            stub.PutLexiconEntry(
+                kpb.PutLexiconEntryRequest(entry=kpb.LexiconEntry(term=term, canonical=canonical)), **call
+            )
+            print(f"{term} -> {canonical}")
+        elif args.action == "delete" and len(args.words) == 1:
+            stub.DeleteLexiconEntry(kpb.DeleteLexiconEntryRequest(term=args.words[0]), **call)
+            print(f"deleted {args.words[0]}")
+        elif args.action == "list" and not args.words:
+            for entry in stub.ListLexicon(kpb.ListLexiconRequest(), **call).entries:
+                print(f"{entry.term} -> {entry.canonical}")
+        else:
+            raise SystemExit("lexicon list | lexicon put TERM CANONICAL | lexicon delete TERM")
     elif args.command in ("train", "deploy", "rollback"):
         requests = {
             "train": lambda: stub.Train(kpb.TrainRequest(), **call),
@@ -122,6 +138,9 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=sorted(FORMATS))
     exp.add_argument("-o", "--output")
     sub.add_parser("audit").add_argument("--limit", type=int, default=20)
+    lexicon = sub.add_parser("lexicon")
+    lexicon.add_argument("action", choices=["list", "put", "delete"], nargs="?", default="list")
+    lexicon.add_argument("words", nargs="*", help="TERM CANONICAL for put, TERM for delete")
     for name in ("train", "deploy", "rollback"):
         job = sub.add_parser(name)
         if name == "deploy":

@@ -17,6 +17,8 @@ KB_VERSIONS = f"{ROOT}/kb/versions/"  # kb/versions/<v> -> knowledge-base snapsh
 KB_FAQS = f"{ROOT}/kb/faqs/"  # kb/faqs/<id> -> the editable FAQ entry (twinteller/faqs.py)
 KB_AUDIT = f"{ROOT}/kb/audit/"  # kb/audit/<time_ns>-<n> -> who changed which entries, when
 KB_SEEDED = f"{ROOT}/kb/seeded"  # set once the seed knowledge base was written
+KB_LEXICON = f"{ROOT}/kb/lexicon/"  # kb/lexicon/<hex of the term> -> {"term", "canonical"}
+KB_LEXICON_SEEDED = f"{ROOT}/kb/lexicon-seeded"  # set once the seed lexicon was written
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
@@ -65,3 +67,9 @@ def model_version(version: str) -> str:
 
 def job(job_id: str) -> str:
     return JOBS + job_id
+
+
+def lexicon(term: str) -> str:
+    """Terms are case-insensitive and may hold any character: the key holds the hex of the
+    case-folded UTF-8."""
+    return KB_LEXICON + term.casefold().encode("utf-8").hex()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -18,6 +19,8 @@ from twinteller import faqs
 from twinteller.faqs import FaqRecord
 from twinteller.knowledge import seed_faqs
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
@@ -208,3 +211,43 @@ def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) 
         check=False,
     )
     assert no_token.returncode == 1 and no_token.stderr.startswith("UNAUTHENTICATED")
+
+
+def converse(cluster: LocalCluster, text: str) -> pb.ConverseResponse:
+    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+        request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text)
+        return pb_grpc.AssistantStub(channel).Converse(request, timeout=10)
+
+
+def test_the_seed_lexicon_reads_colloquial_and_dialect_words(
+    cluster: LocalCluster, admin: dict[str, kpb_grpc.KnowledgeStub]
+) -> None:
+    listed = {e.term: e.canonical for e in admin["a"].ListLexicon(kpb.ListLexiconRequest(), metadata=AUTH).entries}
+    assert listed["hole in the wall"] == "ATM" and listed["賬戶"] == "账户" and listed["唔見咗"] == "丢失了"
+    assert converse(cluster, "the hole in the wall swallowed my card").intent == "card_swallowed"
+
+
+def test_a_lexicon_entry_changes_what_the_model_reads(
+    cluster: LocalCluster, admin: dict[str, kpb_grpc.KnowledgeStub]
+) -> None:
+    word = f"zorb{uuid.uuid4().hex[:6]}"  # a word nobody has taught the model
+    before = converse(cluster, f"my {word} still hasn't arrived")
+    entry = kpb.LexiconEntry(term=word, canonical="card")
+    admin["a"].PutLexiconEntry(kpb.PutLexiconEntryRequest(entry=entry), metadata=AUTH, timeout=10)
+    try:
+        deadline = time.monotonic() + 10  # routers see the entry through their watch
+        after = converse(cluster, f"my {word.upper()} still hasn't arrived")
+        while after.intent != "card_arrival" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = converse(cluster, f"my {word.upper()} still hasn't arrived")
+        assert (after.action, after.intent) == (pb.ANSWER, "card_arrival")
+        assert (before.action, before.intent) != (pb.ANSWER, "card_arrival") or before.confidence < after.confidence
+    finally:
+        admin["b"].DeleteLexiconEntry(kpb.DeleteLexiconEntryRequest(term=word), metadata=AUTH, timeout=10)
+    with pytest.raises(grpc.RpcError) as gone:
+        admin["b"].DeleteLexiconEntry(kpb.DeleteLexiconEntryRequest(term=word), metadata=AUTH, timeout=10)
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    with pytest.raises(grpc.RpcError) as same:
+        bad = kpb.LexiconEntry(term="card", canonical="Card")
+        admin["a"].PutLexiconEntry(kpb.PutLexiconEntryRequest(entry=bad), metadata=AUTH, timeout=10)
+    assert same.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
