@@ -19,12 +19,12 @@ import argparse
 import asyncio
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 
-from twinteller.knowledge import BANKING77, DATA_DIR, read_labelled_csv
+from twinteller.knowledge import BANKING77, BILINGUAL_TEST, DATA_DIR, read_labelled_csv
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -50,6 +50,7 @@ class Report:
     in_domain: list[Outcome]
     out_of_domain: list[Outcome]
     seconds: float
+    bilingual: list[Outcome] = field(default_factory=list)
 
     @staticmethod
     def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
@@ -89,7 +90,7 @@ class Report:
 
     @property
     def errors(self) -> int:
-        return sum(1 for o in self.in_domain + self.out_of_domain if o.error)
+        return sum(1 for o in self.in_domain + self.out_of_domain + self.bilingual if o.error)
 
 
 async def converse_all(
@@ -118,14 +119,23 @@ async def converse_all(
             await c.close()
 
 
+async def bilingual(targets: list[str]) -> list[Outcome]:
+    """Our small bilingual set: Chinese (simplified, traditional, Cantonese) and colloquial
+    English questions with the FAQ each should reach."""
+    rows = read_labelled_csv(BILINGUAL_TEST)
+    return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag="bilingual")
+
+
 async def evaluate(targets: list[str], *, every: int = 1) -> Report:
-    """Evaluate on every `every`-th test query (1 = all 3,080) and the whole OOD set."""
+    """Evaluate on every `every`-th test query (1 = all 3,080), the whole OOD set and the
+    bilingual set."""
     test = read_labelled_csv(BANKING77 / "test.csv")[::every]
     ood = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.monotonic()
     in_domain = await converse_all(targets, [t for t, _ in test], [label for _, label in test])
     out_of_domain = await converse_all(targets, ood, [""] * len(ood), tag="ood")
-    return Report(in_domain, out_of_domain, time.monotonic() - started)
+    both = await bilingual(targets)
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both)
 
 
 def main() -> None:
@@ -156,6 +166,10 @@ def main() -> None:
     print(f"  CLARIFY between intents {report.clarified:7.2%}  (the right one offered in {offered:.1%})")
     print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
     print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({n_out} queries)")
+    both = report.bilingual
+    right = Report._rate(both, lambda o: o.top1 == o.label)
+    answered = Report._rate(both, lambda o: o.intent == o.label)
+    print(f"bilingual set top-1       {right:7.2%}  answered correctly {answered:.2%}  ({len(both)} queries)")
     print(f"errors                    {report.errors}")
     print(f"queries took {report.seconds:.1f}s ({(n_in + n_out) / report.seconds:.0f}/s, concurrency 8); ", end="")
     print(f"make eval took {time.monotonic() - started:.1f}s in all")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,15 @@ class LinearHead:
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def cjk_share(text: str) -> float:
+    """The share of CJK ideographs among the non-space characters."""
+    visible = [c for c in text if not c.isspace()]
+    return sum(1 for c in visible if _CJK.match(c)) / len(visible) if visible else 0.0
 
 
 class IntentClassifier:
@@ -89,7 +99,10 @@ class IntentClassifier:
         p_embedding = self._embedding_head.probabilities(embeddings)
         p_tfidf = self._tfidf_head.probabilities(self._tfidf.transform(texts))
         similarity = (embeddings @ self._neighbours.T).max(axis=1)
-        return Prediction((p_embedding + p_tfidf) / 2.0, similarity)
+        # The English encoder reads Chinese poorly: for mostly-Chinese text the character
+        # n-grams decide alone instead of half.
+        weight = np.array([[1.0 if cjk_share(t) > 0.5 else 0.5] for t in texts])
+        return Prediction(weight * p_tfidf + (1.0 - weight) * p_embedding, similarity)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

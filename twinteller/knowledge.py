@@ -14,6 +14,8 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
 SEED_FAQ = DATA_DIR / "seed_faq.json"
+CHINESE_QUESTIONS = DATA_DIR / "chinese_questions.json"
+BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
 BANKING77 = DATA_DIR / "banking77"
 
 
@@ -81,9 +83,13 @@ def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
 
 
 def seed_faqs() -> list[Faq]:
-    """The 77 BANKING77 intents with our answers and their train.csv questions."""
+    """The 77 BANKING77 intents with our answers, their train.csv questions, and our
+    Chinese questions for some of them (the TF-IDF character n-grams learn those)."""
     questions: dict[str, list[str]] = {}
     for text, intent in read_labelled_csv(BANKING77 / "train.csv"):
         questions.setdefault(intent, []).append(text)
+    chinese = json.loads(CHINESE_QUESTIONS.read_text(encoding="utf-8"))["questions"]
+    for intent, extra in chinese.items():
+        questions[intent].extend(extra)
     entries = json.loads(SEED_FAQ.read_text(encoding="utf-8"))["faqs"]
     return [_faq(e, tuple(questions[e["id"]])) for e in entries]

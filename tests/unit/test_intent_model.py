@@ -72,3 +72,12 @@ def test_two_class_head_matches_sklearn() -> None:
     fitted = LogisticRegression(max_iter=500).fit(x, y)
     head = LinearHead(fitted.coef_, fitted.intercept_)
     np.testing.assert_allclose(head.probabilities(x), fitted.predict_proba(x), atol=1e-5)
+
+
+def test_cjk_share() -> None:
+    from twinteller.intent_model import cjk_share
+
+    assert cjk_share("我的卡丢了") == 1.0
+    assert cjk_share("my card") == 0.0
+    assert cjk_share("ATM吞了我的卡") == 5 / 8
+    assert cjk_share("   ") == 0.0
