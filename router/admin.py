@@ -112,6 +112,17 @@ class KnowledgeService:
         key = f"{keys.KB_AUDIT}{time.time_ns():020d}-{secrets.token_hex(4)}"
         return {key: json.dumps(record, ensure_ascii=False).encode()}
 
+    async def _delete(self, entry: Entry, actor: str, action: str, field: str, name: str) -> None:
+        """Delete `entry` if unchanged since it was read, with its audit record."""
+        revision = await self._store.commit(
+            absent=[],
+            unchanged={entry.key: entry.mod_revision},
+            puts=self._audit(actor, action, [name], time.time()),
+            deletes=(entry.key,),
+        )
+        if not revision:
+            raise Conflict(f"{field}: {name!r} changed while it was being deleted; retry")
+
     async def _entry(self, faq_id: str) -> Entry:
         entry = await self._store.get(keys.faq(faq_id))
         if entry is None:
@@ -158,15 +169,7 @@ class KnowledgeService:
     async def DeleteFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.DeleteFaqResponse:
         request = checked(raw)
         actor = self._actor(context)
-        entry = await self._entry(request.id)
-        revision = await self._store.commit(
-            absent=[],
-            unchanged={entry.key: entry.mod_revision},
-            puts=self._audit(actor, "delete", [request.id], time.time()),
-            deletes=(entry.key,),
-        )
-        if not revision:
-            raise Conflict(f"id: FAQ {request.id!r} changed while it was being deleted; retry")
+        await self._delete(await self._entry(request.id), actor, "delete", "id", request.id)
         return kpb.DeleteFaqResponse()
 
     @boundary
@@ -217,14 +220,7 @@ class KnowledgeService:
         found = await self._store.get(keys.lexicon(request.term)) if request.term else None
         if found is None:
             raise NotFound(f"term: {request.term!r} is not in the lexicon")
-        revision = await self._store.commit(
-            absent=[],
-            unchanged={found.key: found.mod_revision},
-            puts=self._audit(actor, "lexicon delete", [request.term], time.time()),
-            deletes=(found.key,),
-        )
-        if not revision:
-            raise Conflict(f"term: {request.term!r} changed while it was being deleted; retry")
+        await self._delete(found, actor, "lexicon delete", "term", request.term)
         return kpb.DeleteLexiconEntryResponse()
 
     @boundary
