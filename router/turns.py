@@ -63,8 +63,12 @@ class TurnHandler:
         alone, together = await asyncio.gather(
             self._model.classify(text, version, deadline),
             self._model.classify(f"{self._knowledge.lexicon.apply(normalise(before))} {text}", version, deadline),
+            return_exceptions=True,
         )
-        return alone, together
+        if isinstance(alone, BaseException):
+            raise alone
+        # The reading in context only helps: if it failed, the turn goes on without it.
+        return alone, together if isinstance(together, ModelResult) else None
 
     async def handle(self, turn: Turn, deadline: float) -> Outcome:
         attributes = {

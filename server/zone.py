@@ -43,6 +43,7 @@ class ZoneAgent:
         self._stopping = asyncio.Event()
         self._client = triton_client.InferenceServerClient(config.endpoint)
         self.versions: list[str] = []
+        self._refused: list[str] = []  # a version set Triton would not load
 
     @property
     def pid_file(self) -> Path:
@@ -136,20 +137,25 @@ class ZoneAgent:
             wanted = await self._active_versions()
         except StoreError:
             return  # etcd away: keep serving what is loaded
-        if wanted == self.versions:
+        if wanted == self.versions or wanted == self._refused:
             return
         cfg = self._config
         log.info("zone %s: loading versions %s (serving %s)", cfg.zone, wanted, self.versions)
-        await self._publish_snapshots(wanted)
-        loading = asyncio.create_task(
-            self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, wanted))
-        )
-        while not loading.done():  # a load takes seconds: keep the registration alive meanwhile
-            await asyncio.wait({loading}, timeout=cfg.ready_interval_s)
-            if self._lease is not None and not loading.done():
-                with contextlib.suppress(StoreError):
-                    await self._store.keepalive(self._lease)
-        await loading
+        try:
+            await self._publish_snapshots(wanted)
+            loading = asyncio.create_task(
+                self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, wanted))
+            )
+            while not loading.done():  # a load takes seconds: keep the registration alive meanwhile
+                await asyncio.wait({loading}, timeout=cfg.ready_interval_s)
+                if self._lease is not None and not loading.done():
+                    with contextlib.suppress(StoreError):
+                        await self._store.keepalive(self._lease)
+            await loading
+        except Exception as e:  # e.g. a version missing here: keep serving, the deploy times out
+            log.error("zone %s: cannot load versions %s (%s); still serving %s", cfg.zone, wanted, e, self.versions)
+            self._refused = wanted  # not again until the wanted set changes
+            return
         self.versions = wanted
         if self._lease is not None:  # tell the deployer (and routers) what this zone serves now
             await self._store.put(keys.zone(cfg.zone), self._registration(), lease=self._lease)

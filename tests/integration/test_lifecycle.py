@@ -4,6 +4,8 @@ back, see the old one; no turn fails and no turn mixes two versions."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,9 +13,11 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
+from twinteller import keys
 from twinteller.knowledge import seed_faqs
 from twinteller.load import ConversationLoad
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
+from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -125,3 +129,25 @@ def test_lifecycle_requests_that_cannot_be_done(admin: kpb_grpc.KnowledgeStub) -
     with pytest.raises(grpc.RpcError) as anonymous:
         admin.Train(kpb.TrainRequest(), timeout=10)
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+
+
+def test_a_version_a_zone_cannot_load_leaves_it_serving(cluster: LocalCluster) -> None:
+    async def loaded(value: bytes | None) -> bytes | None:
+        async with Store(cluster.layout.etcd) as store:
+            before = await store.get(keys.LOADED_VERSIONS)
+            if value is None:
+                await store.delete(keys.LOADED_VERSIONS)
+            else:
+                await store.put(keys.LOADED_VERSIONS, value)
+            return before.value if before else None
+
+    previous = asyncio.run(loaded(json.dumps(["1", "999"]).encode()))  # 999 was never built
+    try:
+        time.sleep(3)  # several readiness rounds of both zone agents
+        assert cluster.registered_zones() == {"a", "b"}
+        probe = Probe(cluster)
+        probe()
+        probe()
+        assert [v for v, _ in probe.seen] == ["1", "1"]
+    finally:
+        asyncio.run(loaded(previous))
