@@ -26,10 +26,10 @@ def test_banking_questions_are_recognised_and_others_fall_back(cluster: LocalClu
 def test_chinese_and_colloquial_questions_reach_the_right_faq(cluster: LocalCluster) -> None:
     """Our bilingual set (simplified, traditional and Cantonese Chinese, colloquial English):
     the lexicon maps dialect and traditional terms, the character n-grams recognise them.
-    Measured: 34 of 40 top-1 (make eval); the bar leaves room for the machine's noise only."""
+    Measured: 38 of 40 top-1 (make eval)."""
     outcomes = asyncio.run(bilingual([cluster.layout.router_target(z) for z in cluster.layout.routers]))
     assert len(outcomes) == 40 and not [o.error for o in outcomes if o.error]
     right = [o for o in outcomes if o.top1 == o.label]
-    assert len(right) >= 32, [(o.label, o.top1) for o in outcomes if o.top1 != o.label]
+    assert len(right) >= 36, [(o.label, o.top1) for o in outcomes if o.top1 != o.label]
     chinese = [o for o in outcomes[:34] if o.top1 == o.label]
-    assert len(chinese) >= 27  # the first 34 rows are Chinese
+    assert len(chinese) >= 30  # the first 34 rows are Chinese
