@@ -106,18 +106,12 @@ class KnowledgeService:
                 return name
         raise Unauthenticated("authorization: unknown token")
 
-    def _audit(self, actor: str, action: str, ids: list[str], at: float) -> dict[str, bytes]:
-        record = {"at": at, "actor": actor, "action": action, "ids": ids}
-        # Sorted by time; the random tail keeps two routers' records of one instant apart.
-        key = f"{keys.KB_AUDIT}{time.time_ns():020d}-{secrets.token_hex(4)}"
-        return {key: json.dumps(record, ensure_ascii=False).encode()}
-
     async def _delete(self, entry: Entry, actor: str, action: str, field: str, name: str) -> None:
         """Delete `entry` if unchanged since it was read, with its audit record."""
         revision = await self._store.commit(
             absent=[],
             unchanged={entry.key: entry.mod_revision},
-            puts=self._audit(actor, action, [name], time.time()),
+            puts=faqs.audit(actor, action, [name], time.time()),
             deletes=(entry.key,),
         )
         if not revision:
@@ -141,7 +135,7 @@ class KnowledgeService:
         revision = await self._store.commit(
             absent=[],
             unchanged=unchanged,
-            puts={key: record.to_json().encode(), **self._audit(actor, "put", [record.id], now)},
+            puts={key: record.to_json().encode(), **faqs.audit(actor, "put", [record.id], now)},
         )
         if not revision:
             raise Conflict(f"revision: FAQ {record.id!r} changed since revision {request.faq.revision}; re-read it")
@@ -191,7 +185,7 @@ class KnowledgeService:
             raise InvalidArgument("content: no rows to import")
         now = time.time()
         puts = {keys.faq(r.id): r.stamped(actor, now).to_json().encode() for r in records}
-        puts.update(self._audit(actor, "import", [r.id for r in records], now))
+        puts.update(faqs.audit(actor, "import", [r.id for r in records], now))
         await self._store.commit(absent=[], unchanged={}, puts=puts)
         return kpb.ImportResponse(imported=len(records), ids=[r.id for r in records])
 
@@ -209,7 +203,7 @@ class KnowledgeService:
         actor = self._actor(context)
         entry = lexicon.validate(LexiconEntry(request.entry.term, request.entry.canonical))
         puts = {keys.lexicon(entry.term): entry.to_json().encode()}
-        puts.update(self._audit(actor, "lexicon put", [f"{entry.term} -> {entry.canonical}"], time.time()))
+        puts.update(faqs.audit(actor, "lexicon put", [f"{entry.term} -> {entry.canonical}"], time.time()))
         await self._store.commit(absent=[], unchanged={}, puts=puts)
         return kpb.LexiconEntry(term=entry.term, canonical=entry.canonical)
 
@@ -237,7 +231,7 @@ class KnowledgeService:
         now = time.time()
         job = JobRecord(f"{kind}-{time.time_ns()}-{secrets.token_hex(3)}", kind, version=version, created_by=actor,
                         created_at=now)  # fmt: skip
-        puts = {keys.job(job.id): job.to_json(), **self._audit(actor, kind, [version] if version else [], now)}
+        puts = {keys.job(job.id): job.to_json(), **faqs.audit(actor, kind, [version] if version else [], now)}
         await self._store.commit(absent=[keys.job(job.id)], unchanged={}, puts=puts)
         return job_pb(job)
 

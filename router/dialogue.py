@@ -18,7 +18,7 @@ Pure code over plain values, so unit tests drive it without etcd or Triton.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from router import phrases, slots
 from router.inference import ModelResult
@@ -81,26 +81,11 @@ def decide(
     """`follow_up`: the reading of the previous turn's words plus these, when the turn
     looks like a follow-up (router/phrases.py). An FAQ's answer for `channel` is used
     when it has one (a short one for "ivr")."""
-    decision = _decide(text, result, snapshot, context, policy, follow_up)
-    faq = snapshot.faqs.get(decision.intent)
-    if decision.action == "ANSWER" and faq is not None and decision.reply == faq.answer:
-        return replace(decision, reply=faq.answer_for(channel))
-    return decision
-
-
-def _decide(
-    text: str,
-    result: ModelResult,
-    snapshot: Snapshot,
-    context: Context,
-    policy: Policy,
-    follow_up: ModelResult | None,
-) -> Decision:
     if phrases.wants_human(text):
         return _handoff("the customer asked for a person", text, context, snapshot, result)
     pending = context.pending
     if pending.slot_intent in snapshot.faqs:
-        decision = _fill_slots(text, result, snapshot.faqs[pending.slot_intent], pending, policy)
+        decision = _fill_slots(text, result, snapshot.faqs[pending.slot_intent], pending, policy, channel)
         if decision is not None:
             return decision
     if pending.options:
@@ -110,9 +95,9 @@ def _decide(
             # transfer one, 500 euros"), but never from a bare position ("2" is no amount).
             asked = context.turns[-1].text if context.turns else ""
             details = asked if phrases.is_ordinal(text) else f"{asked} {text}"
-            return _answer(details, snapshot.faqs[chosen], 1.0, [], result)
+            return _answer(details, snapshot.faqs[chosen], 1.0, [], result, channel)
     reading = _better(result, follow_up, snapshot, policy)
-    return _question(text, reading, snapshot, context, policy)
+    return _question(text, reading, snapshot, context, policy, channel)
 
 
 def _candidates(result: ModelResult, snapshot: Snapshot) -> list[Candidate]:
@@ -137,7 +122,9 @@ def _better(result: ModelResult, follow_up: ModelResult | None, snapshot: Snapsh
     return follow_up if theirs.confidence > mine.confidence else result
 
 
-def _question(text: str, result: ModelResult, snapshot: Snapshot, context: Context, policy: Policy) -> Decision:
+def _question(
+    text: str, result: ModelResult, snapshot: Snapshot, context: Context, policy: Policy, channel: str
+) -> Decision:
     candidates = _candidates(result, snapshot)
     if not _confident(result, snapshot, policy):
         best = candidates[0].confidence if candidates else 0.0
@@ -154,7 +141,8 @@ def _question(text: str, result: ModelResult, snapshot: Snapshot, context: Conte
         reply = " ".join([CLARIFY_REPLY, *lines])
         pending = Pending(options=[c.intent for c in options])
         return Decision("CLARIFY", reply, "", top.confidence, options, pending, result=result)
-    return _answer(text, snapshot.faqs[top.intent], top.confidence, candidates[1 : 1 + MAX_ALTERNATIVES], result)
+    alternatives = candidates[1 : 1 + MAX_ALTERNATIVES]
+    return _answer(text, snapshot.faqs[top.intent], top.confidence, alternatives, result, channel)
 
 
 def _answer(
@@ -163,12 +151,12 @@ def _answer(
     confidence: float,
     alternatives: list[Candidate],
     result: ModelResult,
-    given: dict | None = None,
+    channel: str,
 ) -> Decision:
-    """ANSWER with `faq`, or first ask for the details it needs."""
+    """ANSWER with `faq` (its answer for `channel`), or first ask for the details it needs."""
     if not faq.slots:
-        return Decision("ANSWER", faq.answer, faq.id, confidence, alternatives, result=result)
-    filled = {**(given or {}), **slots.extract(faq.slots, text)}
+        return Decision("ANSWER", faq.answer_for(channel), faq.id, confidence, alternatives, result=result)
+    filled = slots.extract(faq.slots, text)
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
         return Decision("ANSWER", faq.slot_answer.format(**filled), faq.id, confidence, alternatives, result=result)
@@ -176,17 +164,19 @@ def _answer(
     return Decision("CLARIFY", slots.prompt(missing), faq.id, confidence, [], pending, result=result)
 
 
-def _fill_slots(text: str, result: ModelResult, faq: Faq, pending: Pending, policy: Policy) -> Decision | None:
+def _fill_slots(
+    text: str, result: ModelResult, faq: Faq, pending: Pending, policy: Policy, channel: str
+) -> Decision | None:
     """The reply to a turn that answers a slot question; None when it is a new question."""
     if phrases.cancels(text):
-        return Decision("ANSWER", faq.answer, faq.id, 1.0, [], result=result)
+        return Decision("ANSWER", faq.answer_for(channel), faq.id, 1.0, [], result=result)
     found = slots.extract(faq.slots, text)
     if not found:
         confident = result.scores and result.scores[0] >= CONFIDENT and result.similarity >= policy.similarity
         if confident and result.intents[0] != faq.id:
             return None  # the customer moved on to something else
         if pending.reprompts >= MAX_REPROMPTS:
-            return Decision("ANSWER", faq.answer, faq.id, 1.0, [], result=result)  # the way out
+            return Decision("ANSWER", faq.answer_for(channel), faq.id, 1.0, [], result=result)  # the way out
     filled = {**pending.slots, **found}
     missing = [name for name in faq.slots if name not in filled]
     if not missing:

@@ -6,13 +6,12 @@ starting together write it once, and a base someone has since edited is never ov
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import replace
 
 from twinteller import keys
-from twinteller.faqs import FaqRecord
+from twinteller.faqs import FaqRecord, audit
 from twinteller.knowledge import seed_faqs
 from twinteller.lexicon import seed_entries
 from twinteller.store import Store
@@ -39,8 +38,7 @@ async def _seed_faqs(store: Store, now: float) -> None:
         return
     records = [tidy(FaqRecord.from_faq(f)).stamped(ACTOR, now) for f in seed_faqs()]
     puts = {keys.faq(r.id): r.to_json().encode() for r in records}
-    audit = {"at": now, "actor": ACTOR, "action": "import", "ids": [r.id for r in records]}
-    puts[f"{keys.KB_AUDIT}{time.time_ns():020d}-seed"] = json.dumps(audit).encode()
+    puts.update(audit(ACTOR, "import", [r.id for r in records], now))
     puts[keys.KB_SEEDED] = str(now).encode()
     if await store.commit(absent=[keys.KB_SEEDED], unchanged={}, puts=puts):
         log.info("seeded the knowledge base with %d entries", len(records))
@@ -52,8 +50,7 @@ async def _seed_lexicon(store: Store, now: float) -> None:
         return
     entries = seed_entries()
     puts = {keys.lexicon(e.term): e.to_json().encode() for e in entries}
-    audit = {"at": now, "actor": ACTOR, "action": "lexicon import", "ids": [e.term for e in entries]}
-    puts[f"{keys.KB_AUDIT}{time.time_ns():020d}-seed-lexicon"] = json.dumps(audit, ensure_ascii=False).encode()
+    puts.update(audit(ACTOR, "lexicon import", [e.term for e in entries], now))
     puts[keys.KB_LEXICON_SEEDED] = str(now).encode()
     if await store.commit(absent=[keys.KB_LEXICON_SEEDED], unchanged={}, puts=puts):
         log.info("seeded the lexicon with %d entries", len(entries))

@@ -95,10 +95,8 @@ class Trainer:
     async def _next(self) -> bool:
         """Claim and run the oldest queued job; False when there is none."""
         entries, _ = await self._store.get_prefix(keys.JOBS)
-        queued = sorted(
-            ((JobRecord.from_json(e.value), e) for e in entries if JobRecord.from_json(e.value).state == QUEUED),
-            key=lambda item: item[0].created_at,
-        )
+        jobs = [(JobRecord.from_json(e.value), e) for e in entries]
+        queued = sorted(((job, e) for job, e in jobs if job.state == QUEUED), key=lambda item: item[0].created_at)
         if not queued:
             return False
         job, entry = queued[0]

@@ -103,6 +103,7 @@ class ZoneAgent:
 
     async def _load_models(self) -> None:
         cfg = self._config
+        await seed_knowledge_base(self._store)  # on a new cluster: the editable seed base, once
         self.versions = await self._active_versions()
         await self._publish_snapshots(self.versions)
         await self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, self.versions))
@@ -110,9 +111,7 @@ class ZoneAgent:
 
     async def _publish_snapshots(self, versions: list[str]) -> None:
         """Routers answer a turn from the knowledge-base snapshot of the version that
-        served it; make sure the snapshot of every version this zone serves is in etcd
-        (and, on a new cluster, the editable seed knowledge base)."""
-        await seed_knowledge_base(self._store)
+        served it; make sure the snapshot of every version this zone serves is in etcd."""
         for version in versions:
             path = self._config.model_repo / self._config.model_name / version / "kb.json"
             snapshot = Snapshot.from_json(path.read_bytes())

@@ -21,11 +21,14 @@ import datetime
 import io
 import json
 import re
+import secrets
 import string
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from twinteller import keys
 from twinteller.errors import InvalidArgument
 from twinteller.knowledge import Faq
 
@@ -179,6 +182,14 @@ def validate(record: FaqRecord) -> FaqRecord:
         raise InvalidArgument(f"slot_answer: cannot be filled in: {type(e).__name__} {e}") from None
     _bounded(record.slot_answer, "slot_answer", MAX_ANSWER_BYTES)
     return record
+
+
+def audit(actor: str, action: str, ids: list[str], at: float) -> dict[str, bytes]:
+    """The audit record of one change, as the put to add to the change's transaction. Keys
+    sort by time; the random tail keeps two writers' records of one instant apart."""
+    key = f"{keys.KB_AUDIT}{time.time_ns():020d}-{secrets.token_hex(4)}"
+    record = {"at": at, "actor": actor, "action": action, "ids": ids}
+    return {key: json.dumps(record, ensure_ascii=False).encode()}
 
 
 # -- files ------------------------------------------------------------------------------
