@@ -39,7 +39,7 @@ $(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
 
 model: $(STAMP_MODEL)
 $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json twinteller/lexicon.py \
-		twinteller/data/chinese_questions.json twinteller/knowledge.py \
+		twinteller/data/chinese_questions.json twinteller/knowledge.py twinteller/variants.py twinteller/text.py \
 		server/training.py server/triton_model.py twinteller/intent_model.py
 	$(PY) -m server.training --model-repo model_repo --version 1 --force
 

@@ -226,19 +226,21 @@ class KnowledgeService:
         return kpb.ListLexiconResponse(entries=[kpb.LexiconEntry(term=e.term, canonical=e.canonical) for e in terms])
 
     # -- the model lifecycle: jobs for the trainer process ---------------------------------
-    async def _job(self, context: grpc.aio.ServicerContext, kind: str, version: str = "") -> kpb.Job:
+    async def _job(
+        self, context: grpc.aio.ServicerContext, kind: str, version: str = "", *, generalise: bool = True
+    ) -> kpb.Job:
         actor = self._actor(context)
         now = time.time()
         job = JobRecord(f"{kind}-{time.time_ns()}-{secrets.token_hex(3)}", kind, version=version, created_by=actor,
-                        created_at=now)  # fmt: skip
+                        created_at=now, generalise=generalise)  # fmt: skip
         puts = {keys.job(job.id): job.to_json(), **faqs.audit(actor, kind, [version] if version else [], now)}
         await self._store.commit(absent=[keys.job(job.id)], unchanged={}, puts=puts)
         return job_pb(job)
 
     @boundary
     async def Train(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
-        checked(raw)
-        return await self._job(context, "train")
+        request = checked(raw)
+        return await self._job(context, "train", generalise=not request.no_generalisation)
 
     @boundary
     async def Deploy(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:

@@ -8,7 +8,7 @@
     python -m twinteller.admin export [--format csv|json] [-o FILE]
     python -m twinteller.admin audit [--limit N]
     python -m twinteller.admin lexicon [list | put TERM CANONICAL | delete TERM]
-    python -m twinteller.admin train [--wait]        # a new model version from the current base
+    python -m twinteller.admin train [--wait] [--no-generalisation]  # a new model version
     python -m twinteller.admin deploy VERSION [--wait]
     python -m twinteller.admin rollback [--wait]
     python -m twinteller.admin job ID
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
             raise SystemExit("lexicon list | lexicon put TERM CANONICAL | lexicon delete TERM")
     elif args.command in ("train", "deploy", "rollback"):
         requests = {
-            "train": lambda: stub.Train(kpb.TrainRequest(), **call),
+            "train": lambda: stub.Train(kpb.TrainRequest(no_generalisation=args.no_generalisation), **call),
             "deploy": lambda: stub.Deploy(kpb.DeployRequest(version=args.version), **call),
             "rollback": lambda: stub.Rollback(kpb.RollbackRequest(), **call),
         }
@@ -145,6 +145,8 @@ def parser() -> argparse.ArgumentParser:
         job = sub.add_parser(name)
         if name == "deploy":
             job.add_argument("version")
+        if name == "train":
+            job.add_argument("--no-generalisation", action="store_true", help="without generated question variants")
         job.add_argument("--wait", action="store_true", help="until the job has finished")
     sub.add_parser("job").add_argument("id")
     sub.add_parser("versions")

@@ -11,6 +11,10 @@ small talk), and prints:
   fallback rate on in-domain queries;
 - the fallback rate on out-of-domain queries (should be near 100 %);
 - top-1 and answered-correctly on our bilingual set (Chinese and colloquial English);
+- the same on the noisy copy of the test set (typos and slang, twinteller/noise.py),
+  served by the active model (trained with generated question variants) and, with its
+  own cluster, by a model trained through the admin API without them, deployed for the
+  measurement and rolled back afterwards;
 - with its own cluster: train + deploy after an edit of one answer (through the admin
   API and the trainer), and a cold train of the seed model from an empty embedding cache;
 - the command's own timing.
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import grpc
 
-from twinteller.knowledge import BANKING77, BILINGUAL_TEST, DATA_DIR, read_labelled_csv
+from twinteller.knowledge import BANKING77, BILINGUAL_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -58,6 +62,7 @@ class Report:
     out_of_domain: list[Outcome]
     seconds: float
     bilingual: list[Outcome] = field(default_factory=list)
+    noisy: list[Outcome] = field(default_factory=list)
 
     @staticmethod
     def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
@@ -97,7 +102,7 @@ class Report:
 
     @property
     def errors(self) -> int:
-        return sum(1 for o in self.in_domain + self.out_of_domain + self.bilingual if o.error)
+        return sum(1 for o in self.in_domain + self.out_of_domain + self.bilingual + self.noisy if o.error)
 
 
 async def converse_all(
@@ -126,23 +131,23 @@ async def converse_all(
             await c.close()
 
 
-async def bilingual(targets: list[str]) -> list[Outcome]:
-    """Our small bilingual set: Chinese (simplified, traditional, Cantonese) and colloquial
-    English questions with the FAQ each should reach."""
-    rows = read_labelled_csv(BILINGUAL_TEST)
-    return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag="bilingual")
+async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> list[Outcome]:
+    """Every `every`-th row of a labelled CSV: our bilingual set (Chinese, simplified,
+    traditional and Cantonese, and colloquial English), the BANKING77 test set or its noisy copy."""
+    rows = read_labelled_csv(path)[::every]
+    return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag=tag)
 
 
 async def evaluate(targets: list[str], *, every: int = 1) -> Report:
-    """Evaluate on every `every`-th test query (1 = all 3,080), the whole OOD set and the
-    bilingual set."""
-    test = read_labelled_csv(BANKING77 / "test.csv")[::every]
+    """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
+    whole OOD set and the bilingual set."""
     ood = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.monotonic()
-    in_domain = await converse_all(targets, [t for t, _ in test], [label for _, label in test])
+    in_domain = await labelled(targets, BANKING77 / "test.csv", "eval", every)
     out_of_domain = await converse_all(targets, ood, [""] * len(ood), tag="ood")
-    both = await bilingual(targets)
-    return Report(in_domain, out_of_domain, time.monotonic() - started, both)
+    both = await labelled(targets, BILINGUAL_TEST, "bilingual")
+    noisy = await labelled(targets, NOISY_TEST, "noisy", every)
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy)
 
 
 async def _finish(stub: kpb_grpc.KnowledgeStub, job: kpb.Job, auth: list[tuple[str, str]]) -> kpb.Job:
@@ -180,6 +185,22 @@ async def lifecycle_seconds(target: str, token: str) -> tuple[float, float]:
     return train_s, deploy_s
 
 
+async def without_generalisation(targets: list[str], token: str, *, every: int = 1) -> list[Outcome]:
+    """The noisy test set served by a model trained without generated variants: train it
+    through the admin API, deploy it, converse, roll back to what was active."""
+    auth = [("authorization", f"Bearer {token}")]
+    async with grpc.aio.insecure_channel(targets[0]) as channel:
+        stub = kpb_grpc.KnowledgeStub(channel)
+        train = await stub.Train(kpb.TrainRequest(no_generalisation=True), metadata=auth, timeout=10)
+        trained = await _finish(stub, train, auth)
+        deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
+        await _finish(stub, deploy, auth)
+        try:
+            return await labelled(targets, NOISY_TEST, "noisy-without", every)
+        finally:
+            await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+
+
 def cold_train_seconds() -> float:
     """Build the seed model from nothing (an empty embedding cache, a scratch repository
     sharing only the exported encoder), as its own process: `python -m server.training`."""
@@ -210,12 +231,14 @@ def main() -> None:
         cluster.start()
         targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
     lifecycle = None
+    plain: list[Outcome] = []
     try:
         report = asyncio.run(evaluate(targets))
         if cluster is not None and not args.no_lifecycle:
             from twinteller.localcluster import LOCAL_ADMIN_TOKEN
 
             lifecycle = asyncio.run(lifecycle_seconds(targets[0], LOCAL_ADMIN_TOKEN))
+            plain = asyncio.run(without_generalisation(targets, LOCAL_ADMIN_TOKEN))
     finally:
         if cluster is not None:
             cluster.stop()
@@ -228,16 +251,22 @@ def main() -> None:
     print(f"  CLARIFY between intents {report.clarified:7.2%}  (the right one offered in {offered:.1%})")
     print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
     print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({n_out} queries)")
-    both = report.bilingual
-    right = Report._rate(both, lambda o: o.top1 == o.label)
-    answered = Report._rate(both, lambda o: o.intent == o.label)
-    print(f"bilingual set top-1       {right:7.2%}  answered correctly {answered:.2%}  ({len(both)} queries)")
-    print(f"errors                    {report.errors}")
+    for name, outcomes in (
+        ("bilingual set", report.bilingual),
+        ("noisy test, generalised", report.noisy),
+        ("noisy test, without", plain),
+    ):
+        if outcomes:
+            right = Report._rate(outcomes, lambda o: o.top1 == o.label)
+            answered = Report._rate(outcomes, lambda o: o.intent == o.label)
+            print(f"{name + ' top-1':26}{right:7.2%}  answered correctly {answered:.2%}  ({len(outcomes)} queries)")
+    print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
     if lifecycle is not None:
         train_s, deploy_s = lifecycle
         print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")
         print(f"cold train (empty embedding cache): {cold_train_seconds():.1f}s")
-    print(f"queries took {report.seconds:.1f}s ({(n_in + n_out) / report.seconds:.0f}/s, concurrency 8); ", end="")
+    sent = n_in + n_out + len(report.bilingual) + len(report.noisy)
+    print(f"{sent} queries took {report.seconds:.1f}s ({sent / report.seconds:.0f}/s, concurrency 8); ", end="")
     print(f"make eval took {time.monotonic() - started:.1f}s in all")
 
 

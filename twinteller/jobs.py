@@ -21,6 +21,7 @@ class JobRecord:
     created_by: str = ""
     created_at: float = 0.0
     finished_at: float = 0.0
+    generalise: bool = True  # train: add generated question variants (twinteller/variants.py)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()

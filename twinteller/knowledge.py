@@ -17,6 +17,7 @@ SEED_FAQ = DATA_DIR / "seed_faq.json"
 CHINESE_QUESTIONS = DATA_DIR / "chinese_questions.json"
 BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
 BANKING77 = DATA_DIR / "banking77"
+NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/noise.py
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,13 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self._canonical)
 
+    def colloquial_terms(self) -> dict[str, list[str]]:
+        """Canonical term (casefolded) -> the terms that map to it."""
+        out: dict[str, list[str]] = {}
+        for term, canonical in self._canonical.items():
+            out.setdefault(canonical.casefold(), []).append(term)
+        return out
+
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text

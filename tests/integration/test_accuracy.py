@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from twinteller.evaluation import bilingual, evaluate
+from twinteller.evaluation import evaluate, labelled
+from twinteller.knowledge import BILINGUAL_TEST
 from twinteller.localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,8 @@ def test_chinese_and_colloquial_questions_reach_the_right_faq(cluster: LocalClus
     """Our bilingual set (simplified, traditional and Cantonese Chinese, colloquial English):
     the lexicon maps dialect and traditional terms, the character n-grams recognise them.
     Measured: 38 of 40 top-1 (make eval)."""
-    outcomes = asyncio.run(bilingual([cluster.layout.router_target(z) for z in cluster.layout.routers]))
+    targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
+    outcomes = asyncio.run(labelled(targets, BILINGUAL_TEST, "bilingual"))
     assert len(outcomes) == 40 and not [o.error for o in outcomes if o.error]
     right = [o for o in outcomes if o.top1 == o.label]
     assert len(right) >= 36, [(o.label, o.top1) for o in outcomes if o.top1 != o.label]
