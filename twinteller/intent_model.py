@@ -119,7 +119,10 @@ class IntentClassifier:
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[label] for label in labels])
         dims = [str(i) for i in range(embeddings.shape[1])]
-        start = (previous._embedding_head, previous.labels, dims) if previous else None
+        start = None
+        if previous:  # its own dimensions: the encoder (and its width) may have changed since
+            old_dims = [str(i) for i in range(previous._embedding_head.coef.shape[0])]
+            start = (previous._embedding_head, previous.labels, old_dims)
         embedding_head = _fit_head(embeddings, y, 10.0, names, dims, start)
         tfidf = FeatureUnion(
             [

@@ -82,16 +82,20 @@ def noisy(text: str, colloquial: dict[str, list[str]], rng: random.Random) -> st
     return " ".join(text.split())
 
 
-def main() -> None:
+def rows() -> list[tuple[str, str]]:
+    """(noisy text, label) for every BANKING77 test query, in order: the file's content."""
     rng = random.Random(SEED)
     colloquial = Lexicon(seed_entries()).colloquial_terms()
-    rows = read_labelled_csv(BANKING77 / "test.csv")
+    return [(noisy(text, colloquial, rng), label) for text, label in read_labelled_csv(BANKING77 / "test.csv")]
+
+
+def main() -> None:
+    noisy_rows = rows()
     with NOISY_TEST.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["text", "category"])
-        for text, label in rows:
-            writer.writerow([noisy(text, colloquial, rng), label])
-    print(f"wrote {len(rows)} noisy queries to {NOISY_TEST}")
+        writer.writerows(noisy_rows)
+    print(f"wrote {len(noisy_rows)} noisy queries to {NOISY_TEST}")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ class Store:
             port=int(port),
             options={
                 "grpc.lb_policy_name": "round_robin",
-                "grpc.keepalive_time_ms": 5000,
+                # etcd refuses pings closer than its --grpc-keepalive-min-time (5 s by
+                # default) with a too_many_pings GOAWAY: stay clear of the edge.
+                "grpc.keepalive_time_ms": 6000,
                 "grpc.keepalive_timeout_ms": 2000,
                 "grpc.keepalive_permit_without_calls": 1,
                 # A restarted member (or all of etcd after an outage) is used again

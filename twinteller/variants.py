@@ -102,7 +102,11 @@ class Generaliser:
         self._lexicon = lexicon
         # Chinese terms are left out: a typo cannot be made in them, so a substituted
         # Chinese term is always mapped straight back.
-        self._colloquial = {c: terms for c, terms in lexicon.colloquial_terms().items() if not cjk_share(c)}
+        self._colloquial = {
+            c: kept
+            for c, terms in lexicon.colloquial_terms().items()
+            if not cjk_share(c) and (kept := [t for t in terms if not cjk_share(t)])
+        }
         canonical = sorted(self._colloquial, key=len, reverse=True)
         self._canonical = (
             re.compile("|".join(rf"(?<!\w){re.escape(c)}(?!\w)" for c in canonical), re.IGNORECASE)
@@ -131,7 +135,9 @@ class Generaliser:
 
     def variants(self, entry_id: str, questions: list[str]) -> list[str]:
         """budget(len(questions)) new texts for one entry, none equal to a question."""
-        seen = {self._lexicon.apply(q) for q in questions}
+        # A question as the trainer reads it and as the router would read it (normalised):
+        # a variant whose edits came to nothing but the normalisation is no variant.
+        seen = {self._lexicon.apply(t) for q in questions for t in (q, normalise(q))}
         out: list[str] = []
         wanted = budget(len(questions))
         for n in range(wanted):
