@@ -173,9 +173,13 @@ class KnowledgeService:
         if len(request.content) > MAX_IMPORT_BYTES:
             raise InvalidArgument(f"content: {len(request.content)} bytes, at most {MAX_IMPORT_BYTES}; split the file")
         records, problems = faqs.parse(request.content, _format(request.format))
+        # Replace: every entry the file does not name goes, unless it changed since read.
+        existing = {r.id: rev for r, rev in await self._all()} if request.replace else {}
+        named = {r.id for r in records} | {p.id for p in problems}
+        deleted = sorted(set(existing) - named)
         if request.dry_run:
             errors = [kpb.RowError(row=p.row, id=p.id, reason=p.reason) for p in problems]
-            return kpb.ImportResponse(imported=0, ids=[r.id for r in records], errors=errors)
+            return kpb.ImportResponse(imported=0, ids=[r.id for r in records], errors=errors, deleted=deleted)
         if problems:
             shown = "; ".join(f"row {p.row} ({p.id or 'no id'}): {p.reason}" for p in problems[:SHOWN_PROBLEMS])
             more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
@@ -186,8 +190,14 @@ class KnowledgeService:
         now = time.time()
         puts = {keys.faq(r.id): r.stamped(actor, now).to_json().encode() for r in records}
         puts.update(faqs.audit(actor, "import", [r.id for r in records], now))
-        await self._store.commit(absent=[], unchanged={}, puts=puts)
-        return kpb.ImportResponse(imported=len(records), ids=[r.id for r in records])
+        if deleted:
+            puts.update(faqs.audit(actor, "import delete", deleted, now))
+        unchanged = {keys.faq(i): existing[i] for i in deleted}
+        if not await self._store.commit(
+            absent=[], unchanged=unchanged, puts=puts, deletes=tuple(keys.faq(i) for i in deleted)
+        ):
+            raise Conflict("an entry the import would delete changed meanwhile; nothing written, import again")
+        return kpb.ImportResponse(imported=len(records), ids=[r.id for r in records], deleted=deleted)
 
     @boundary
     async def Export(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ExportResponse:
@@ -298,8 +308,7 @@ class KnowledgeService:
         self._actor(context)
         if request.limit < 0:
             raise InvalidArgument("limit: must not be negative")
-        entries, _ = await self._store.get_prefix(keys.KB_AUDIT)
-        newest = sorted(entries, key=lambda e: e.key, reverse=True)[: request.limit or 100]
+        newest = await self._store.newest(keys.KB_AUDIT, request.limit or 100)
         return kpb.ListAuditResponse(entries=[kpb.AuditEntry(**json.loads(e.value)) for e in newest])
 
     def rpc_handler(self) -> grpc.GenericRpcHandler:

@@ -4,7 +4,7 @@
     python -m twinteller.admin get ID
     python -m twinteller.admin put FILE.json          # one entry, the JSON of `get`
     python -m twinteller.admin delete ID
-    python -m twinteller.admin import FILE [--format csv|json] [--dry-run]
+    python -m twinteller.admin import FILE [--format csv|json] [--dry-run] [--replace]
     python -m twinteller.admin export [--format csv|json] [-o FILE]
     python -m twinteller.admin audit [--limit N]
     python -m twinteller.admin lexicon [list | put TERM CANONICAL | delete TERM]
@@ -66,12 +66,16 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
         print(f"deleted {args.id}")
     elif args.command == "import":
         path = Path(args.file)
-        request = kpb.ImportRequest(format=_format(args.format, path), content=path.read_bytes(), dry_run=args.dry_run)
+        request = kpb.ImportRequest(
+            format=_format(args.format, path), content=path.read_bytes(), dry_run=args.dry_run, replace=args.replace
+        )
         reply = stub.Import(request, **call)
         for error in reply.errors:
             print(f"row {error.row} ({error.id or 'no id'}): {error.reason}")
-        verb = "would import" if args.dry_run else "imported"
+        verb, gone = ("would import", "would delete") if args.dry_run else ("imported", "deleted")
         print(f"{verb} {len(reply.ids)} entries" + (f", {len(reply.errors)} rows wrong" if reply.errors else ""))
+        if reply.deleted:
+            print(f"{gone} {len(reply.deleted)} entries not in the file: {', '.join(reply.deleted)}")
         if reply.errors:
             raise SystemExit(1)
     elif args.command == "export":
@@ -134,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--format", choices=sorted(FORMATS))
     imp.add_argument("--dry-run", action="store_true")
+    imp.add_argument("--replace", action="store_true", help="delete the entries the file does not have")
     exp = sub.add_parser("export")
     exp.add_argument("--format", choices=sorted(FORMATS))
     exp.add_argument("-o", "--output")

@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 import aetcd
 import aetcd.exceptions
+import aetcd.rpc
+import aetcd.utils
 import grpc
 
 from twinteller.backoff import Backoff
@@ -158,6 +160,21 @@ class Store:
         result = await self._call("get_prefix", lambda: self._client.get_prefix(prefix.encode()))
         revision = result.header.revision if result.header is not None else 0
         return [_entry(kv) for kv in result], revision
+
+    async def newest(self, prefix: str, limit: int) -> list[Entry]:
+        """The last `limit` entries under `prefix` in key order, last first. etcd sorts and
+        cuts (aetcd's get_prefix has no limit), so a long history is not read whole."""
+        start = prefix.encode()
+        request = aetcd.rpc.RangeRequest(
+            key=start,
+            range_end=aetcd.utils.prefix_range_end(start),
+            limit=limit,
+            sort_order=aetcd.rpc.RangeRequest.DESCEND,
+            sort_target=aetcd.rpc.RangeRequest.KEY,
+        )
+        kv = self._client.kvstub
+        response = await self._call("newest", lambda: kv.Range(request, metadata=self._client.metadata))
+        return [_entry(item) for item in response.kvs]
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value

@@ -4,6 +4,7 @@ nothing), also through the command line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,8 @@ def test_put_get_update_delete_with_revisions_and_an_audit_trail(
     trail = admin["a"].ListAudit(kpb.ListAuditRequest(limit=10), metadata=AUTH, timeout=10).entries
     mine = [(e.action, e.actor) for e in trail if list(e.ids) == [faq_id]]
     assert mine[:3] == [("delete", "admin"), ("put", "admin"), ("put", "admin")]  # newest first
+    two = admin["b"].ListAudit(kpb.ListAuditRequest(limit=2), metadata=AUTH, timeout=10).entries
+    assert len(two) == 2 and two[0].at >= two[1].at >= trail[2].at
 
 
 def test_a_bad_entry_is_refused_naming_the_field(admin: dict[str, kpb_grpc.KnowledgeStub], prefix: str) -> None:
@@ -173,6 +176,33 @@ def test_import_is_lossless_and_export_round_trips(
     again = admin["b"].Import(kpb.ImportRequest(format=fmt, content=exported), metadata=AUTH, timeout=30)
     assert again.imported >= len(TRICKY) + 77
     assert admin["a"].Export(kpb.ExportRequest(format=fmt), metadata=AUTH, timeout=10).content == exported
+
+
+def test_a_replacing_import_makes_the_file_the_whole_base(
+    admin: dict[str, kpb_grpc.KnowledgeStub], prefix: str
+) -> None:
+    base = admin["a"].Export(kpb.ExportRequest(format=kpb.JSON), metadata=AUTH, timeout=10).content
+    rows = json.loads(base)["faqs"]
+    added = {**next(r for r in rows if r["id"] == "card_arrival"), "id": f"{prefix}new"}
+    content = json.dumps({"faqs": [r for r in rows if r["id"] != "card_linking"] + [added]}).encode()
+
+    def replace(content: bytes, dry_run: bool = False) -> kpb.ImportResponse:
+        request = kpb.ImportRequest(format=kpb.JSON, content=content, replace=True, dry_run=dry_run)
+        return admin["a"].Import(request, metadata=AUTH, timeout=30)
+
+    try:
+        assert list(replace(content, dry_run=True).deleted) == ["card_linking"]
+        assert admin["b"].GetFaq(kpb.GetFaqRequest(id="card_linking"), metadata=AUTH, timeout=10).id  # still there
+        assert list(replace(content).deleted) == ["card_linking"]
+        with pytest.raises(grpc.RpcError) as gone:
+            admin["b"].GetFaq(kpb.GetFaqRequest(id="card_linking"), metadata=AUTH, timeout=10)
+        assert gone.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+        trail = admin["b"].ListAudit(kpb.ListAuditRequest(limit=2), metadata=AUTH, timeout=10).entries
+        assert ("import delete", ["card_linking"]) in [(e.action, list(e.ids)) for e in trail]
+    finally:
+        restored = replace(base)
+    assert list(restored.deleted) == [f"{prefix}new"]
+    assert admin["b"].Export(kpb.ExportRequest(format=kpb.JSON), metadata=AUTH, timeout=10).content == base
 
 
 def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) -> None:
