@@ -79,7 +79,11 @@ class Router:
             local_sessions=config.local_sessions,
         )
         policy = Policy(
-            config.confidence_threshold, config.similarity_threshold, config.clarify_ratio, config.handoff_after
+            config.confidence_threshold,
+            config.similarity_threshold,
+            config.clarify_ratio,
+            config.handoff_after,
+            config.cjk_confidence_threshold,
         )
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised)

@@ -18,12 +18,13 @@ Pure code over plain values, so unit tests drive it without etcd or Triton.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from router import phrases, slots
 from router.inference import ModelResult
 from router.sessions import Context, Pending
 from twinteller.knowledge import Faq, Snapshot
+from twinteller.text import mostly_cjk
 
 FALLBACK_REPLY = (
     "Sorry, I'm not sure I understood that. I can help with your cards, payments, transfers, "
@@ -67,6 +68,12 @@ class Policy:
     similarity: float  # FALLBACK below this cosine to the nearest training question
     clarify_ratio: float = 0.5  # CLARIFY when the second intent has this share of the first's
     handoff_after: int = 3  # this many FALLBACKs in a row become a HANDOFF
+    cjk_confidence: float = 0.07  # `confidence` for mostly-Chinese text (twinteller/config.py)
+
+    def for_text(self, text: str) -> Policy:
+        """The policy for reading `text`: Chinese is recognised by character n-grams alone,
+        whose probabilities are flatter than the two heads' average."""
+        return replace(self, confidence=self.cjk_confidence) if mostly_cjk(text) else self
 
 
 def decide(
@@ -81,6 +88,7 @@ def decide(
     """`follow_up`: the reading of the previous turn's words plus these, when the turn
     looks like a follow-up (router/phrases.py). An FAQ's answer for `channel` is used
     when it has one (a short one for "ivr")."""
+    policy = policy.for_text(text)
     if phrases.wants_human(text):
         return _handoff("the customer asked for a person", text, context, snapshot, result)
     pending = context.pending

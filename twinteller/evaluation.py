@@ -3,14 +3,15 @@
 Starts the local cluster on free ports (or uses `--targets`), sends every BANKING77 test
 query as the first turn of its own session, alternating between the routers, and the
 out-of-domain set (twinteller/data/out_of_domain.txt: weather, recipes, music, travel,
-small talk), and prints:
+small talk; English, then 14 Chinese lines), and prints:
 - top-1 accuracy: the model's best intent (the answer's intent, or the best candidate of
   a FALLBACK) against the label;
 - answered correctly / wrongly (an ANSWER, or a question for a detail that FAQ needs),
   CLARIFY between close intents (and how often the right one was offered) and the
   fallback rate on in-domain queries;
 - the fallback rate on out-of-domain queries (should be near 100 %);
-- top-1 and answered-correctly on our bilingual set (Chinese and colloquial English);
+- top-1 and answered-correctly on our bilingual set (Chinese and colloquial English) and
+  on the held-out Chinese set (twinteller/data/chinese_test.csv, never tuned on);
 - the same on the noisy copy of the test set (typos and slang, twinteller/noise.py),
   served by the active model (trained with generated question variants) and, with its
   own cluster, by a model trained through the admin API without them, deployed for the
@@ -33,7 +34,8 @@ from pathlib import Path
 
 import grpc
 
-from twinteller.knowledge import BANKING77, BILINGUAL_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
+from twinteller.knowledge import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
+from twinteller.text import mostly_cjk
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -63,6 +65,7 @@ class Report:
     seconds: float
     bilingual: list[Outcome] = field(default_factory=list)
     noisy: list[Outcome] = field(default_factory=list)
+    chinese: list[Outcome] = field(default_factory=list)
 
     @staticmethod
     def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
@@ -102,7 +105,9 @@ class Report:
 
     @property
     def errors(self) -> int:
-        return sum(1 for o in self.in_domain + self.out_of_domain + self.bilingual + self.noisy if o.error)
+        return sum(
+            1 for o in self.in_domain + self.out_of_domain + self.bilingual + self.noisy + self.chinese if o.error
+        )
 
 
 async def converse_all(
@@ -131,6 +136,10 @@ async def converse_all(
             await c.close()
 
 
+def out_of_domain_queries() -> list[str]:
+    return [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> list[Outcome]:
     """Every `every`-th row of a labelled CSV: our bilingual set (Chinese, simplified,
     traditional and Cantonese, and colloquial English), the BANKING77 test set or its noisy copy."""
@@ -141,13 +150,14 @@ async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> 
 async def evaluate(targets: list[str], *, every: int = 1) -> Report:
     """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
     whole OOD set and the bilingual set."""
-    ood = [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ood = out_of_domain_queries()
     started = time.monotonic()
     in_domain = await labelled(targets, BANKING77 / "test.csv", "eval", every)
     out_of_domain = await converse_all(targets, ood, [""] * len(ood), tag="ood")
     both = await labelled(targets, BILINGUAL_TEST, "bilingual")
     noisy = await labelled(targets, NOISY_TEST, "noisy", every)
-    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy)
+    chinese = await labelled(targets, CHINESE_TEST, "chinese")
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese)
 
 
 async def _finish(stub: kpb_grpc.KnowledgeStub, job: kpb.Job, auth: list[tuple[str, str]]) -> kpb.Job:
@@ -250,9 +260,13 @@ def main() -> None:
     offered = report.right_option_offered
     print(f"  CLARIFY between intents {report.clarified:7.2%}  (the right one offered in {offered:.1%})")
     print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
-    print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({n_out} queries)")
+    chinese_ood = [o for o, t in zip(report.out_of_domain, out_of_domain_queries(), strict=True) if mostly_cjk(t)]
+    zh = Report._rate(chinese_ood, lambda o: o.action == "FALLBACK")
+    share = f"{n_out} queries; the {len(chinese_ood)} Chinese: {zh:.1%}"
+    print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({share})")
     for name, outcomes in (
         ("bilingual set", report.bilingual),
+        ("Chinese held-out set", report.chinese),
         ("noisy test, generalised", report.noisy),
         ("noisy test, without", plain),
     ):
@@ -265,7 +279,7 @@ def main() -> None:
         train_s, deploy_s = lifecycle
         print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")
         print(f"cold train (empty embedding cache): {cold_train_seconds():.1f}s")
-    sent = n_in + n_out + len(report.bilingual) + len(report.noisy)
+    sent = n_in + n_out + len(report.bilingual) + len(report.noisy) + len(report.chinese)
     print(f"{sent} queries took {report.seconds:.1f}s ({sent / report.seconds:.0f}/s, concurrency 8); ", end="")
     print(f"make eval took {time.monotonic() - started:.1f}s in all")
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import pickle
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from twinteller.text import mostly_cjk
 
 LABELS_FILE = "labels.json"
 HEADS_FILE = "heads.pkl"
@@ -84,15 +85,6 @@ def _fit_head(
     return LinearHead(model.coef_, model.intercept_)
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def cjk_share(text: str) -> float:
-    """The share of CJK ideographs among the non-space characters."""
-    visible = [c for c in text if not c.isspace()]
-    return sum(1 for c in visible if _CJK.match(c)) / len(visible) if visible else 0.0
-
-
 class IntentClassifier:
     def __init__(
         self, labels: list[str], embedding_head: LinearHead, tfidf, tfidf_head: LinearHead, neighbours
@@ -144,7 +136,7 @@ class IntentClassifier:
         similarity = (embeddings @ self._neighbours.T).max(axis=1)
         # The English encoder reads Chinese poorly: for mostly-Chinese text the character
         # n-grams decide alone instead of half.
-        weight = np.array([[1.0 if cjk_share(t) > 0.5 else 0.5] for t in texts])
+        weight = np.array([[1.0 if mostly_cjk(t) else 0.5] for t in texts])
         return Prediction(weight * p_tfidf + (1.0 - weight) * p_embedding, similarity)
 
     def save(self, directory: Path) -> None:

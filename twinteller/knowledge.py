@@ -16,6 +16,9 @@ DATA_DIR = Path(__file__).parent / "data"
 SEED_FAQ = DATA_DIR / "seed_faq.json"
 CHINESE_QUESTIONS = DATA_DIR / "chinese_questions.json"
 BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
+# Two questions per intent, simplified then traditional/Cantonese, written apart from the
+# training questions and the lexicon and never used to tune anything.
+CHINESE_TEST = DATA_DIR / "chinese_test.csv"
 BANKING77 = DATA_DIR / "banking77"
 NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/noise.py
 

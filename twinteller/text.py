@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def normalise(text: str) -> str:
@@ -20,3 +21,16 @@ def normalise(text: str) -> str:
         " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in folded if unicodedata.category(c) != "Cf"
     )
     return _SPACES.sub(" ", visible).strip()
+
+
+def cjk_share(text: str) -> float:
+    """The share of CJK ideographs among the non-space characters."""
+    visible = [c for c in text if not c.isspace()]
+    return sum(1 for c in visible if _CJK.match(c)) / len(visible) if visible else 0.0
+
+
+def mostly_cjk(text: str) -> bool:
+    """Chinese text, as far as the model is concerned: its character n-grams decide alone
+    (twinteller/intent_model.py) and the dialogue policy reads their flatter probabilities
+    with its own threshold (router/dialogue.py)."""
+    return cjk_share(text) > 0.5

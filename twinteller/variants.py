@@ -23,9 +23,8 @@ import random
 import re
 from collections.abc import Callable
 
-from twinteller.intent_model import cjk_share
 from twinteller.lexicon import Lexicon
-from twinteller.text import normalise
+from twinteller.text import cjk_share, mostly_cjk, normalise
 
 # How many variants an entry gets: a share of its questions, at least MIN_EXTRA for an
 # entry with a handful of questions, at most MAX_EXTRA for one with hundreds.
@@ -80,7 +79,7 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 def _spacing(text: str, rng: random.Random) -> str:
-    if cjk_share(text) > 0.5:
+    if mostly_cjk(text):
         i = rng.randrange(1, len(text)) if len(text) > 1 else 0
         return text[:i] + " " + text[i:]
     gaps = [m.start() for m in re.finditer(r"(?<=\w) (?=\w)", text)]
@@ -91,7 +90,7 @@ def _spacing(text: str, rng: random.Random) -> str:
 
 
 def _template(text: str, rng: random.Random) -> str:
-    templates = _CHINESE_TEMPLATES if cjk_share(text) > 0.5 else _ENGLISH_TEMPLATES
+    templates = _CHINESE_TEMPLATES if mostly_cjk(text) else _ENGLISH_TEMPLATES
     return rng.choice(templates).format(text.rstrip("?？.。!！") if rng.random() < 0.5 else text)
 
 

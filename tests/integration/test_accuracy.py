@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from twinteller.evaluation import evaluate, labelled
-from twinteller.knowledge import BILINGUAL_TEST
+from twinteller.knowledge import BILINGUAL_TEST, CHINESE_TEST
 from twinteller.localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration
@@ -35,3 +35,15 @@ def test_chinese_and_colloquial_questions_reach_the_right_faq(cluster: LocalClus
     assert len(right) >= 36, [(o.label, o.top1) for o in outcomes if o.top1 != o.label]
     chinese = [o for o in outcomes[:34] if o.top1 == o.label]
     assert len(chinese) >= 30  # the first 34 rows are Chinese
+
+
+def test_held_out_chinese_questions_reach_the_right_faq(cluster: LocalCluster) -> None:
+    """Two questions per intent (simplified, then traditional or Cantonese) written apart from
+    the training questions and never tuned on. Measured: see README (make eval)."""
+    targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
+    outcomes = asyncio.run(labelled(targets, CHINESE_TEST, "chinese"))
+    assert len(outcomes) == 154 and not [o.error for o in outcomes if o.error]
+    top1 = sum(o.top1 == o.label for o in outcomes) / len(outcomes)
+    answered = sum(o.intent == o.label for o in outcomes) / len(outcomes)
+    fallback = sum(o.action == "FALLBACK" for o in outcomes) / len(outcomes)
+    assert top1 >= 0.80 and answered >= 0.60 and fallback <= 0.20, (top1, answered, fallback)

@@ -489,3 +489,14 @@ def test_follow_up_to_a_slot_faq_takes_details_from_the_new_words() -> None:
     d = c.say("what about 900 dollars?", UNSURE, follow_up=sure("transfer_timing"))
     answered(d, "transfer_timing")
     assert "900 USD" in d.reply
+
+
+def test_chinese_text_is_read_with_its_own_confidence_threshold() -> None:
+    """Mostly-Chinese text is recognised by character n-grams alone, whose probabilities are
+    flatter: the same reading answers a Chinese question and falls back on an English one."""
+    flat = reading(("lost_card", 0.12), ("fees", 0.03), ("top_up", 0.02))
+    policy = Policy(confidence=0.3, similarity=0.5, cjk_confidence=0.07)
+    assert Conversation(policy).say("我的卡丢了怎么办", flat).action == "ANSWER"
+    assert Conversation(policy).say("my card is gone what now", flat).action == "FALLBACK"
+    below = reading(("lost_card", 0.05), ("fees", 0.03))
+    assert Conversation(policy).say("我的卡丢了怎么办", below).action == "FALLBACK"

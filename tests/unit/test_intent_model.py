@@ -87,15 +87,6 @@ def test_two_class_head_matches_sklearn() -> None:
     np.testing.assert_allclose(head.probabilities(x), fitted.predict_proba(x), atol=1e-5)
 
 
-def test_cjk_share() -> None:
-    from twinteller.intent_model import cjk_share
-
-    assert cjk_share("我的卡丢了") == 1.0
-    assert cjk_share("my card") == 0.0
-    assert cjk_share("ATM吞了我的卡") == 5 / 8
-    assert cjk_share("   ") == 0.0
-
-
 # Warm start: IntentClassifier.fit(..., previous) starts each regression from the weights of
 # the version it replaces, matched by label and feature name.
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from twinteller.text import normalise
+from twinteller.text import cjk_share, mostly_cjk, normalise
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,11 @@ def test_idempotent(raw: str) -> None:
 def test_format_characters_inside_words_are_dropped_not_split() -> None:
     assert normalise("pay\u00adment") == "payment"
     assert normalise("top\u200bup") == "topup"
+
+
+def test_cjk_share() -> None:
+    assert cjk_share("我的卡丢了") == 1.0
+    assert cjk_share("my card") == 0.0
+    assert cjk_share("ATM吞了我的卡") == 5 / 8
+    assert cjk_share("   ") == 0.0
+    assert mostly_cjk("ATM吞了我的卡") and not mostly_cjk("ATM 吞了 my card")
