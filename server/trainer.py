@@ -4,7 +4,8 @@ API (`jobs/<id>` in etcd), one at a time, outside the router processes.
 - train: the live entries of the knowledge base (enabled, within their dates, with
   questions) -> a new version directory of the `intent` model (server/training.py; the
   embedding cache makes a retrain after an edit re-embed only what changed), and an offline
-  evaluation of it and of the active version on the BANKING77 test set.
+  evaluation of it and of the active version on the BANKING77 test set and its noisy copy.
+  Old versions are pruned afterwards (to_prune).
 - deploy v: every zone is asked to load v next to the active version (`models/intent/loaded`);
   once every registered zone lists v as loaded and answers a test call with it, its
   knowledge-base snapshot is published and the active version switches to v in one etcd
@@ -22,6 +23,7 @@ import asyncio
 import datetime
 import json
 import logging
+import shutil
 import signal
 import time
 from dataclasses import replace
@@ -48,6 +50,14 @@ from twinteller.text import normalise
 
 log = logging.getLogger(__name__)
 MODEL = "intent"
+KEEP_VERSIONS = 5  # built versions kept besides the seed (1), the active, previous and loaded ones
+JOB_RETENTION_S = 7 * 24 * 3600  # finished jobs are forgotten after this long
+
+
+def to_prune(built: list[int], pinned: set[int], keep: int = KEEP_VERSIONS) -> list[int]:
+    """The built versions to delete: all but the newest `keep`, the seed and `pinned`."""
+    old = sorted(built, reverse=True)[keep:]
+    return sorted(v for v in old if v != 1 and v not in pinned)
 
 
 class JobFailed(Exception):
@@ -122,6 +132,33 @@ class Trainer:
         log.info("job %s: %s in %.1fs: %s", job.id, done.state, time.monotonic() - started, done.message)
         return True
 
+    async def _prune(self) -> None:
+        """Versions beyond the newest KEEP_VERSIONS lose their directory (~16 MB each) and
+        their records in etcd, unless they are the seed, active, previous or loaded; finished
+        jobs older than JOB_RETENTION_S go too. Run at the end of each train."""
+        active, previous, loaded = await self._store.get_many(
+            keys.ACTIVE_VERSION, keys.PREVIOUS_VERSION, keys.LOADED_VERSIONS
+        )
+        pinned = {int(e.value) for e in (active, previous) if e and e.value.isdigit()}
+        pinned |= {int(v) for v in (json.loads(loaded.value) if loaded else []) if str(v).isdigit()}
+        built = [int(p.name) for p in model_dir(self._repo).iterdir() if p.name.isdigit()]
+        for version in to_prune(built, pinned):
+            await self._store.commit(
+                absent=[],
+                unchanged={},
+                puts={},
+                deletes=(keys.model_version(str(version)), keys.kb_version(str(version))),
+            )
+            shutil.rmtree(model_dir(self._repo) / str(version), ignore_errors=True)
+            log.info("pruned model version %s", version)
+        entries, _ = await self._store.get_prefix(keys.JOBS)
+        cutoff = time.time() - JOB_RETENTION_S
+        stale = [e.key for e in entries if 0 < JobRecord.from_json(e.value).finished_at < cutoff]
+        if stale:
+            await self._store.commit(
+                absent=[], unchanged={}, puts={}, deletes=tuple(stale[:1000])
+            )  # etcd caps a transaction
+
     # -- train ------------------------------------------------------------------------------
     def _embeddings(self) -> EmbeddingCache:
         if self._cache is None:
@@ -147,7 +184,9 @@ class Trainer:
         active = active_entry.value.decode() if active_entry else ""
         built = await asyncio.to_thread(
             build_version, self._repo, int(version), faqs, self._embeddings(), lexicon,
-            generalise=job.generalise, previous=self._classifier(active),
+            # A train without variants is a comparison: it starts cold, as warm from a model
+            # trained with them it would stop near that model and measure part of their effect.
+            generalise=job.generalise, previous=self._classifier(active) if job.generalise else None,
         )  # fmt: skip
         train_s = time.monotonic() - started
         report = await asyncio.to_thread(self._evaluate, version, active, lexicon)
@@ -155,6 +194,10 @@ class Trainer:
         report["skipped"] = len(records) - len(live)
         await self._store.put(keys.model_version(version), json.dumps({"trained_at": time.time(), "report": report}))
         message = f"trained version {version} in {train_s:.1f}s (BANKING77 test accuracy {report.get('test_accuracy')})"
+        try:
+            await self._prune()  # before the job reads as done: a finished train has pruned
+        except StoreError as e:  # housekeeping: the next train tries again
+            log.warning("pruning old versions: %s", e)
         return version, message, json.dumps(report)
 
     def _classifier(self, version: str) -> IntentClassifier | None:

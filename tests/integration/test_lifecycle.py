@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import pytest
 from twinteller import keys
 from twinteller.knowledge import seed_faqs
 from twinteller.load import ConversationLoad
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
+from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
 from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -157,12 +158,23 @@ def test_generated_variants_help_on_noisy_queries(admin: kpb_grpc.KnowledgeStub)
     """Two trains of the same knowledge base, without and with generated question variants
     (twinteller/variants.py). The trainer's offline report, read as the router reads, shows
     the variants help on the noisy copy of the test set (measured: +1.9 points) and cost
-    nothing that matters on the clean one."""
-    plain_job = admin.Train(kpb.TrainRequest(no_generalisation=True), metadata=AUTH, timeout=10)
-    plain = json.loads(finish(admin, plain_job, 240, lambda: None).report)
-    general = json.loads(
-        finish(admin, admin.Train(kpb.TrainRequest(), metadata=AUTH, timeout=10), 240, lambda: None).report
-    )
+    nothing that matters on the clean one. Old versions are pruned after each train: six
+    stand-ins planted before the trains, the oldest three go."""
+    repo = PROJECT_ROOT / "model_repo" / "intent"
+    newest = max(int(p.name) for p in repo.iterdir() if p.name.isdigit())
+    planted = [repo / str(newest + n) for n in range(1, 7)]
+    for path in planted:
+        path.mkdir()
+    try:
+        plain_job = admin.Train(kpb.TrainRequest(no_generalisation=True), metadata=AUTH, timeout=10)
+        plain = json.loads(finish(admin, plain_job, 240, lambda: None).report)
+        general_job = admin.Train(kpb.TrainRequest(), metadata=AUTH, timeout=10)
+        general = json.loads(finish(admin, general_job, 240, lambda: None).report)
+        kept = [p.name for p in planted if p.exists()]
+        assert kept == [p.name for p in planted[3:]], sorted(int(p.name) for p in repo.iterdir() if p.name.isdigit())
+    finally:
+        for path in planted:
+            shutil.rmtree(path, ignore_errors=True)
     assert plain["variants"] == 0 and plain["questions"] == general["questions"]
     assert general["variants"] >= 0.3 * general["questions"]
     assert general["noisy_test_accuracy"] >= plain["noisy_test_accuracy"] + 0.01, (plain, general)
