@@ -154,10 +154,8 @@ class Trainer:
         entries, _ = await self._store.get_prefix(keys.JOBS)
         cutoff = time.time() - JOB_RETENTION_S
         stale = [e.key for e in entries if 0 < JobRecord.from_json(e.value).finished_at < cutoff]
-        if stale:
-            await self._store.commit(
-                absent=[], unchanged={}, puts={}, deletes=tuple(stale[:1000])
-            )  # etcd caps a transaction
+        if stale:  # at most 1000 a time: etcd caps the operations in a transaction
+            await self._store.commit(absent=[], unchanged={}, puts={}, deletes=tuple(stale[:1000]))
 
     # -- train ------------------------------------------------------------------------------
     def _embeddings(self) -> EmbeddingCache:

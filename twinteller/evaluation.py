@@ -141,15 +141,15 @@ def out_of_domain_queries() -> list[str]:
 
 
 async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> list[Outcome]:
-    """Every `every`-th row of a labelled CSV: our bilingual set (Chinese, simplified,
-    traditional and Cantonese, and colloquial English), the BANKING77 test set or its noisy copy."""
+    """Every `every`-th row of a labelled CSV (`text,category`): the BANKING77 test set, its
+    noisy copy, our bilingual set or the held-out Chinese set."""
     rows = read_labelled_csv(path)[::every]
     return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag=tag)
 
 
 async def evaluate(targets: list[str], *, every: int = 1) -> Report:
     """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
-    whole OOD set and the bilingual set."""
+    whole OOD set, the bilingual set and the held-out Chinese set."""
     ood = out_of_domain_queries()
     started = time.monotonic()
     in_domain = await labelled(targets, BANKING77 / "test.csv", "eval", every)

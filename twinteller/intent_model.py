@@ -103,7 +103,9 @@ class IntentClassifier:
         """Fit both heads. With `previous` (the version this one replaces) each regression
         starts from its weights, matched by label and feature name: the loss is convex, so
         the optimum is the same, and after a small edit it is a few iterations away instead
-        of ~40 (the TF-IDF head's fit is most of a train: ~40 s on BANKING77 here)."""
+        of ~40 (the TF-IDF head's fit is most of a train: ~40 s on BANKING77 here). lbfgs
+        stops within its tolerance of the optimum, from the other side when warm: accuracy
+        can differ from a cold fit's by a few tenths of a point."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
 

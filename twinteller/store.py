@@ -172,8 +172,8 @@ class Store:
             sort_order=aetcd.rpc.RangeRequest.DESCEND,
             sort_target=aetcd.rpc.RangeRequest.KEY,
         )
-        kv = self._client.kvstub
-        response = await self._call("newest", lambda: kv.Range(request, metadata=self._client.metadata))
+        client = self._client
+        response = await self._call("newest", lambda: client.kvstub.Range(request, metadata=client.metadata))
         return [_entry(item) for item in response.kvs]
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
