@@ -14,14 +14,16 @@ import hmac
 import json
 import secrets
 import time
+from dataclasses import asdict, replace
 from typing import Any
 
 import grpc
 
 from router.boundary import boundary, checked, raw_deserializer
-from twinteller import faqs, keys, lexicon
+from twinteller import faqs, insights, keys, lexicon
 from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from twinteller.faqs import FaqRecord
+from twinteller.insights import Cluster, Document
 from twinteller.jobs import JobRecord
 from twinteller.lexicon import LexiconEntry
 from twinteller.store import Entry, Store
@@ -49,6 +51,12 @@ def to_pb(record: FaqRecord, revision: int = 0) -> kpb.Faq:
         updated_at=record.updated_at,
         revision=revision,
     )
+
+
+def cluster_pb(cluster: Cluster) -> kpb.UnrecognisedCluster:
+    fields = asdict(cluster)
+    fields["members"] = [kpb.ClusterMember(text=m.text, at=m.at, channel=m.channel) for m in cluster.members]
+    return kpb.UnrecognisedCluster(**fields)
 
 
 def from_pb(faq: kpb.Faq) -> FaqRecord:
@@ -311,6 +319,83 @@ class KnowledgeService:
         newest = await self._store.newest(keys.KB_AUDIT, request.limit or 100)
         return kpb.ListAuditResponse(entries=[kpb.AuditEntry(**json.loads(e.value)) for e in newest])
 
+    # -- insights: what the insights worker wrote last -------------------------------------
+    async def _insights(self) -> Document:
+        entry = await self._store.get(keys.insights(insights.LATEST))
+        return Document.from_json(entry.value) if entry else Document(0.0)
+
+    async def _cluster(self, cluster_id: str) -> Cluster:
+        found = next((c for c in (await self._insights()).clusters if c.id == cluster_id), None)
+        if found is None:
+            raise NotFound(f"cluster_id: no cluster {cluster_id!r} (see ListClusters; clusters are recomputed)")
+        return found
+
+    async def _with_cluster(
+        self, actor: str, record: FaqRecord, revision: int, cluster: Cluster, action: str
+    ) -> kpb.Faq:
+        """Write `record` and drop the cluster's queries from the unrecognised log, in one
+        transaction with its audit record; refused if the entry changed since `revision`."""
+        now = time.time()
+        record = faqs.validate(record).stamped(actor, now)
+        key = keys.faq(record.id)
+        written = await self._store.commit(
+            absent=[] if revision else [key],
+            unchanged={key: revision} if revision else {},
+            puts={key: record.to_json().encode(), **faqs.audit(actor, action, [record.id, cluster.id], now)},
+            deletes=tuple(m.key for m in cluster.members),
+        )
+        if not written:
+            raise Conflict(f"FAQ {record.id!r} changed (or appeared) meanwhile; nothing written, try again")
+        return to_pb(record, written)
+
+    @boundary
+    async def ListClusters(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListClustersResponse:
+        checked(raw)
+        self._actor(context)
+        document = await self._insights()
+        return kpb.ListClustersResponse(
+            clusters=[cluster_pb(c) for c in document.clusters], computed_at=document.computed_at
+        )
+
+    @boundary
+    async def AdoptCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
+        request = checked(raw)
+        actor = self._actor(context)
+        cluster = await self._cluster(request.cluster_id)
+        entry = await self._entry(request.faq_id)
+        record = FaqRecord.from_json(entry.value)
+        added = [m.text for m in cluster.members if m.text not in record.questions]
+        questions = list(dict.fromkeys([*record.questions, *added]))
+        return await self._with_cluster(
+            actor, replace(record, questions=questions), entry.mod_revision, cluster, "adopt cluster"
+        )
+
+    @boundary
+    async def CreateFaqFromCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
+        request = checked(raw)
+        actor = self._actor(context)
+        cluster = await self._cluster(request.cluster_id)
+        record = from_pb(request.faq)
+        if not record.questions:
+            record = replace(record, questions=list(dict.fromkeys(m.text for m in cluster.members)))
+        return await self._with_cluster(actor, record, 0, cluster, "create from cluster")
+
+    @boundary
+    async def ListTrends(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListTrendsResponse:
+        checked(raw)
+        self._actor(context)
+        document = await self._insights()
+        trends = [kpb.Trend(**asdict(t)) for t in document.trends]
+        return kpb.ListTrendsResponse(trends=trends, computed_at=document.computed_at)
+
+    @boundary
+    async def GetSatisfaction(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.GetSatisfactionResponse:
+        checked(raw)
+        self._actor(context)
+        document = await self._insights()
+        ratings = [kpb.Rating(**asdict(r)) for r in document.ratings]
+        return kpb.GetSatisfactionResponse(ratings=ratings, computed_at=document.computed_at)
+
     def rpc_handler(self) -> grpc.GenericRpcHandler:
         methods: dict[str, tuple[Any, Any]] = {
             "PutFaq": (kpb.PutFaqRequest, kpb.Faq),
@@ -328,6 +413,11 @@ class KnowledgeService:
             "Rollback": (kpb.RollbackRequest, kpb.Job),
             "GetJob": (kpb.GetJobRequest, kpb.Job),
             "ListVersions": (kpb.ListVersionsRequest, kpb.ListVersionsResponse),
+            "ListClusters": (kpb.ListClustersRequest, kpb.ListClustersResponse),
+            "AdoptCluster": (kpb.AdoptClusterRequest, kpb.Faq),
+            "CreateFaqFromCluster": (kpb.CreateFaqFromClusterRequest, kpb.Faq),
+            "ListTrends": (kpb.ListTrendsRequest, kpb.ListTrendsResponse),
+            "GetSatisfaction": (kpb.GetSatisfactionRequest, kpb.GetSatisfactionResponse),
         }
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,

@@ -22,9 +22,11 @@ from router.health import HealthProber
 from router.inference import ModelClient
 from router.interceptors import TracingInterceptor
 from router.knowledge import KnowledgeView
+from router.metrics import Metrics, MetricsInterceptor
 from router.registration import Registration
 from router.service import SERVICE_NAME, AssistantService
 from router.sessions import SessionStore
+from router.traffic import TrafficRecorder
 from router.turns import TurnHandler
 from router.unrecognised import UnrecognisedLog
 from router.zones import ZoneDirectory
@@ -86,8 +88,14 @@ class Router:
             config.cjk_confidence_threshold,
         )
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
-        turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised)
-        self.service = AssistantService(config, turns, self.store)
+        self.metrics = Metrics()
+        self.traffic = TrafficRecorder(self.store, config.identity, retention_s=config.traffic_retention_days * 86400)
+        observers = (
+            lambda turn, outcome: self.metrics.observe_turn(turn.channel, outcome.response, outcome.attempts),
+            lambda turn, outcome: self.traffic.observe(turn.channel, outcome.response),
+        )
+        turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised, observers)
+        self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback)
         self.admin = admin.KnowledgeService(self.store, parse_tokens(config.admin_tokens))
         prober = HealthProber(
             self.store,
@@ -109,9 +117,12 @@ class Router:
             self.election.mirror,
         ]
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(interceptors=[TracingInterceptor()], options=SERVER_OPTIONS)
+        self.server = grpc.aio.server(
+            interceptors=[TracingInterceptor(), MetricsInterceptor(self.metrics)], options=SERVER_OPTIONS
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
+        self.metrics_port = 0
 
     async def __aenter__(self) -> Router:
         await self.start()
@@ -126,6 +137,9 @@ class Router:
         self._tasks.append(asyncio.create_task(self.election.run()))
         self._tasks.append(asyncio.create_task(self._report_health()))
         self._tasks.append(asyncio.create_task(self.sessions.write_back()))
+        self._tasks.append(asyncio.create_task(self.traffic.run()))
+        if self.config.metrics_listen:
+            self.metrics_port = self.metrics.serve(self.config.metrics_listen)
         self.server.add_generic_rpc_handlers([self.service.rpc_handler(), self.admin.rpc_handler()])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
@@ -145,6 +159,8 @@ class Router:
         STORE_HEALTH: NOT_SERVING while etcd is unreachable and turns are served degraded."""
         last: tuple[bool, bool] | None = None
         while True:
+            self.metrics.degraded.set(1 if self.sessions.degraded else 0)
+            self.metrics.leader.set(1 if self.election.is_leader else 0)
             now = (self.zones.serving(), not self.sessions.degraded)
             if now != last:
                 serving, stored = (_status(ok) for ok in now)
@@ -168,6 +184,9 @@ class Router:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.traffic.flush(), 2.0)  # the last seconds' counts
+        self.metrics.close()
         await self.model.close()
         await self.store.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -20,7 +20,7 @@ from opentelemetry.trace import Link, SpanKind
 
 from router import validation
 from router.boundary import abort, boundary, checked, raw_deserializer
-from router.sessions import LeasePool
+from router.sessions import Context, LeasePool
 from router.turns import TurnHandler
 from twinteller import keys
 from twinteller.config import RouterConfig
@@ -39,12 +39,19 @@ PREVIOUS_ATTEMPTS_HEADER = "grpc-previous-rpc-attempts"
 FEEDBACK_RETENTION_S = 7 * 24 * 3600
 
 
+# Told of every feedback stored: intent, channel, rating (metrics).
+FeedbackObserver = Callable[[str, str, int], None]
+
+
 class AssistantService:
-    def __init__(self, config: RouterConfig, turns: TurnHandler, store: Store) -> None:
+    def __init__(
+        self, config: RouterConfig, turns: TurnHandler, store: Store, on_feedback: FeedbackObserver | None = None
+    ) -> None:
         self._config = config
         self._turns = turns
         self._store = store
         self._feedback_leases = LeasePool(store, FEEDBACK_RETENTION_S, bucket_s=3600)
+        self._on_feedback = on_feedback
 
     def _deadline(self, context: grpc.aio.ServicerContext) -> float:
         remaining = context.time_remaining()
@@ -109,16 +116,22 @@ class AssistantService:
         if stored is None:
             raise NotFound(f"turn_id: no turn {turn_id!r} in session {session_id!r}")
         answered = pb.ConverseResponse.FromString(stored.value)
+        # The channel the turn came in on, while the session still remembers the turn.
+        turns = Context.from_json(session.value).turns
+        channel = next((t.channel for t in turns if t.turn_id == turn_id), "")
         record = {
             "rating": rating,
             "comment": comment,
             "intent": answered.intent,
             "action": pb.Action.Name(answered.action),
             "model_version": answered.model_version,
+            "channel": channel,
             "at": time.time(),
         }
         lease = await self._feedback_leases.current()
         await self._store.put(keys.feedback(session_id, turn_id), json.dumps(record), lease=lease)
+        if self._on_feedback is not None:
+            self._on_feedback(answered.intent, channel, rating)
         return pb.FeedbackResponse()
 
     def rpc_handler(self) -> grpc.GenericRpcHandler:

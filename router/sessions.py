@@ -37,6 +37,7 @@ class TurnSummary:
     text: str
     action: str
     intent: str
+    channel: str = ""
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from router import phrases
@@ -12,7 +13,7 @@ from router.dialogue import Policy, decide
 from router.inference import ModelClient, ModelResult
 from router.knowledge import KnowledgeView
 from router.sessions import Context, SessionStore, TurnSummary
-from router.unrecognised import UnrecognisedLog
+from router.unrecognised import UnrecognisedLog, worth_recording
 from twinteller.errors import Unavailable
 from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.text import normalise
@@ -38,6 +39,11 @@ class Turn:
     locale: str
 
 
+# Told of every turn answered for the first time (metrics, traffic counts): telemetry
+# beside the turn, not inside it.
+TurnObserver = Callable[[Turn, Outcome], None]
+
+
 class TurnHandler:
     def __init__(
         self,
@@ -46,12 +52,14 @@ class TurnHandler:
         knowledge: KnowledgeView,
         policy: Policy,
         unrecognised: UnrecognisedLog,
+        observers: Sequence[TurnObserver] = (),
     ) -> None:
         self._sessions = sessions
         self._model = model
         self._knowledge = knowledge
         self._policy = policy
         self._unrecognised = unrecognised
+        self._observers = observers
 
     async def _read(self, text: str, context: Context, deadline: float) -> tuple[ModelResult, ModelResult | None]:
         """The model's reading of `text`, and for a follow-up also of the previous turn's
@@ -113,14 +121,17 @@ class TurnHandler:
                     trace_id=trace_id_hex(),
                     handoff_summary=decision.handoff_summary,
                 )
-                summary = TurnSummary(turn.turn_id, turn.text, decision.action, decision.intent)
+                summary = TurnSummary(turn.turn_id, turn.text, decision.action, decision.intent, turn.channel)
                 committed = await self._sessions.commit(
                     turn.session_id, loaded, summary, response.SerializeToString(), decision.pending
                 )
                 if committed:
-                    if decision.unrecognised:
+                    if worth_recording(decision):
                         await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
-                    return Outcome(response, alone.attempts)
+                    outcome = Outcome(response, alone.attempts)
+                    for observe in self._observers:
+                        observe(turn, outcome)
+                    return outcome
                 if time.monotonic() >= deadline:
                     break
             raise Unavailable("the session was changed concurrently by other turns; retry the turn")

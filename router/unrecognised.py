@@ -1,5 +1,6 @@
-"""The record of what customers asked that the model could not place (FALLBACK, or a
-HANDOFF after fallbacks), for the insights work: text, session, turn, time, channel, the
+"""The record of what customers asked that the model could not place or was unsure of
+(FALLBACK, a HANDOFF after fallbacks, a CLARIFY between intents, an ANSWER below
+LOW_CONFIDENCE), for the insights work (server/insights.py clusters them): text, session, turn, time, channel, the
 model version and its best guesses. Kept `retention_s` (30 days by default) on shared
 leases, so the log is bounded in time without a cleaner.
 """
@@ -17,6 +18,13 @@ from twinteller.errors import StoreError
 from twinteller.store import Store
 
 log = logging.getLogger(__name__)
+LOW_CONFIDENCE = 0.5
+
+
+def worth_recording(decision: Decision) -> bool:
+    choice = decision.action == "CLARIFY" and not decision.intent
+    unsure = decision.action == "ANSWER" and decision.confidence < LOW_CONFIDENCE
+    return decision.unrecognised or choice or unsure
 
 
 class UnrecognisedLog:

@@ -13,6 +13,11 @@
     python -m twinteller.admin rollback [--wait]
     python -m twinteller.admin job ID
     python -m twinteller.admin versions
+    python -m twinteller.admin clusters               # unrecognised queries grouped by meaning
+    python -m twinteller.admin adopt CLUSTER FAQ_ID   # its queries become FAQ_ID's training questions
+    python -m twinteller.admin create-from-cluster CLUSTER NEW.json  # a new entry from its queries
+    python -m twinteller.admin trends                 # intents and clusters on the rise
+    python -m twinteller.admin satisfaction           # feedback per intent, channel, version, day
 
 The router is `--target` (default: both local routers) and the token `--token` or
 TWINTELLER_ADMIN_TOKEN (`make run` prints the local one). Exit status: 0 done, 1 refused
@@ -27,6 +32,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.protobuf import json_format
@@ -122,6 +128,31 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
         for entry in stub.ListAudit(kpb.ListAuditRequest(limit=args.limit), **call).entries:
             ids = ", ".join(entry.ids[:5]) + (f" (+{len(entry.ids) - 5})" if len(entry.ids) > 5 else "")
             print(json.dumps({"at": entry.at, "actor": entry.actor, "action": entry.action, "ids": ids}))
+    else:
+        insights(args, stub, call)
+
+
+def insights(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, call: dict[str, Any]) -> None:
+    if args.command == "clusters":
+        for c in stub.ListClusters(kpb.ListClustersRequest(), **call).clusters:
+            action = f"adopt into {c.suggested_faq}" if c.suggested_faq else f"new FAQ {c.proposed_id}"
+            print(f"{c.id}  {c.size:4} queries  {c.label!r:40} -> {action}")
+            for text in c.representatives:
+                print(f"    {text}")
+    elif args.command == "adopt":
+        request = kpb.AdoptClusterRequest(cluster_id=args.cluster, faq_id=args.faq)
+        faq = stub.AdoptCluster(request, **call)
+        print(f"{faq.id} now has {len(faq.questions)} questions; train and deploy to use them")
+    elif args.command == "create-from-cluster":
+        faq = json_format.Parse(Path(args.file).read_text(encoding="utf-8"), kpb.Faq())
+        request = kpb.CreateFaqFromClusterRequest(cluster_id=args.cluster, faq=faq)
+        _show(stub.CreateFaqFromCluster(request, **call))
+    elif args.command == "trends":
+        for t in stub.ListTrends(kpb.ListTrendsRequest(), **call).trends:
+            print(f"{t.kind:8} {t.label:45} {t.window_count:6} now, {t.expected:8.1f} expected  (score {t.score:.1f})")
+    elif args.command == "satisfaction":
+        for r in stub.GetSatisfaction(kpb.GetSatisfactionRequest(), **call).ratings:
+            print(f"{r.by:14} {r.key or '-':40} {r.count:6} ratings  mean {r.mean:.2f}  satisfied {r.satisfied:.0%}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -155,6 +186,15 @@ def parser() -> argparse.ArgumentParser:
         job.add_argument("--wait", action="store_true", help="until the job has finished")
     sub.add_parser("job").add_argument("id")
     sub.add_parser("versions")
+    sub.add_parser("clusters")
+    adopt = sub.add_parser("adopt")
+    adopt.add_argument("cluster")
+    adopt.add_argument("faq")
+    create = sub.add_parser("create-from-cluster")
+    create.add_argument("cluster")
+    create.add_argument("file", help="the new entry's JSON (id, title, answer); questions: the cluster's")
+    sub.add_parser("trends")
+    sub.add_parser("satisfaction")
     return p
 
 

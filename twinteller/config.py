@@ -21,6 +21,8 @@ DEFAULT_ETCD = "127.0.0.1:2379"
 class RouterConfig:
     zone: str = "a"
     listen: str = "127.0.0.1:50051"
+    # Prometheus /metrics (router/metrics.py); empty: none.
+    metrics_listen: str = "127.0.0.1:9464"
     etcd: str = DEFAULT_ETCD
     router_id: str = ""  # default: <hostname>-<pid>
     model_name: str = "intent"
@@ -51,6 +53,8 @@ class RouterConfig:
     handoff_after: int = 3
     # Unrecognised queries are kept this long for the insights work.
     unrecognised_retention_days: int = 30
+    # Per-minute turn counts in etcd, for trends across routers (router/traffic.py).
+    traffic_retention_days: int = 8
     session_ttl_s: int = 1800
     history_turns: int = 10
     # Sessions this router keeps a copy of, to go on serving them while etcd is unreachable.
@@ -115,6 +119,7 @@ def parse_tokens(spec: str) -> dict[str, str]:
 _HELP = {
     "zone": "zone name (a, b, ...)",
     "listen": "host:port of the public gRPC server",
+    "metrics_listen": "host:port of the Prometheus /metrics endpoint (empty: none)",
     "etcd": "etcd members host:port[,host:port...] (IP addresses, or one DNS name)",
     "admin_tokens": "who may use the admin API: name:token[,name:token...]",
     "router_id": "identity in leader election (default host-pid)",

@@ -16,6 +16,8 @@ small talk; English, then 14 Chinese lines), and prints:
   served by the active model (trained with generated question variants) and, with its
   own cluster, by a model trained through the admin API without them, deployed for the
   measurement and rolled back afterwards;
+- with its own cluster: the insights worker's clusters of the test queries of five intents
+  held out of the knowledge base (adjusted Rand index, purity, share in the right cluster);
 - with its own cluster: train + deploy after an edit of one answer (through the admin
   API and the trainer), and a cold train of the seed model from an empty embedding cache;
 - the command's own timing.
@@ -143,7 +145,10 @@ def out_of_domain_queries() -> list[str]:
 async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> list[Outcome]:
     """Every `every`-th row of a labelled CSV (`text,category`): the BANKING77 test set, its
     noisy copy, our bilingual set or the held-out Chinese set."""
-    rows = read_labelled_csv(path)[::every]
+    return await labelled_rows(targets, read_labelled_csv(path)[::every], tag)
+
+
+async def labelled_rows(targets: list[str], rows: list[tuple[str, str]], tag: str) -> list[Outcome]:
     return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag=tag)
 
 
@@ -211,6 +216,82 @@ async def without_generalisation(targets: list[str], token: str, *, every: int =
             await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
 
 
+# Held out of the knowledge base for the clustering figures; the clustering threshold was
+# chosen on six others (server/clustering.py).
+HELD_OUT = ("card_about_to_expire", "atm_support", "cash_withdrawal_charge", "change_pin", "terminate_account")
+
+
+@dataclass(frozen=True)
+class ClusterQuality:
+    sent: int
+    answered: int  # answered with another entry (recorded only when unsure)
+    clustered: int  # in some cluster
+    ari: float  # adjusted Rand index of the clusters against the intents, over the clustered
+    purity: float  # over the clustered
+    right_cluster: float  # share of all sent in a cluster whose majority is their own intent
+
+
+async def cluster_quality(targets: list[str], token: str) -> ClusterQuality:
+    """Disable the HELD_OUT entries, train and deploy without them, send their test queries,
+    wait for the insights worker, score its clusters; then restore the entries and roll back."""
+    from sklearn.metrics import adjusted_rand_score
+
+    auth = [("authorization", f"Bearer {token}")]
+    rows = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
+    async with grpc.aio.insecure_channel(targets[0]) as channel:
+        stub = kpb_grpc.KnowledgeStub(channel)
+        originals = [await stub.GetFaq(kpb.GetFaqRequest(id=i), metadata=auth, timeout=10) for i in HELD_OUT]
+        for faq in originals:
+            disabled = kpb.Faq()
+            disabled.CopyFrom(faq)
+            disabled.enabled = False
+            await stub.PutFaq(kpb.PutFaqRequest(faq=disabled), metadata=auth, timeout=10)
+        try:
+            trained = await _finish(stub, await stub.Train(kpb.TrainRequest(), metadata=auth, timeout=10), auth)
+            deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
+            await _finish(stub, deploy, auth)
+            try:
+                sent_at = time.time()
+                outcomes = await labelled_rows(targets, rows, "held-out")
+                answered = sum(1 for o in outcomes if o.action == "ANSWER" and o.intent)
+                clusters = await _clusters_after(stub, auth, sent_at)
+            finally:
+                await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+        finally:
+            for faq in originals:
+                current = await stub.GetFaq(kpb.GetFaqRequest(id=faq.id), metadata=auth, timeout=10)
+                faq.revision = current.revision
+                await stub.PutFaq(kpb.PutFaqRequest(faq=faq), metadata=auth, timeout=10)
+    label_of = {t: label for t, label in rows}
+    where = {m.text: c.id for c in clusters for m in c.members if m.text in label_of}
+    truth = [label_of[t] for t in where]
+    found = [where[t] for t in where]
+    majority = {
+        c: max(set(ls), key=ls.count) for c in set(found) for ls in [[label_of[t] for t in where if where[t] == c]]
+    }
+    pure = sum(1 for t in where if majority[where[t]] == label_of[t])
+    return ClusterQuality(
+        sent=len(rows),
+        answered=answered,
+        clustered=len(where),
+        ari=adjusted_rand_score(truth, found) if where else 0.0,
+        purity=pure / max(1, len(where)),
+        right_cluster=pure / len(rows),
+    )
+
+
+async def _clusters_after(
+    stub: kpb_grpc.KnowledgeStub, auth: list[tuple[str, str]], since: float, timeout: float = 180.0
+) -> list[kpb.UnrecognisedCluster]:
+    """The insights worker's clusters, once computed after `since` plus a few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await stub.ListClusters(kpb.ListClustersRequest(), metadata=auth, timeout=10)
+        if reply.computed_at > since + 3 or time.monotonic() > deadline:
+            return list(reply.clusters)
+        await asyncio.sleep(1.0)
+
+
 def cold_train_seconds() -> float:
     """Build the seed model from nothing (an empty embedding cache, a scratch repository
     sharing only the exported encoder), as its own process: `python -m server.training`."""
@@ -242,6 +323,7 @@ def main() -> None:
         targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
     lifecycle = None
     plain: list[Outcome] = []
+    quality: ClusterQuality | None = None
     try:
         report = asyncio.run(evaluate(targets))
         if cluster is not None and not args.no_lifecycle:
@@ -249,6 +331,7 @@ def main() -> None:
 
             lifecycle = asyncio.run(lifecycle_seconds(targets[0], LOCAL_ADMIN_TOKEN))
             plain = asyncio.run(without_generalisation(targets, LOCAL_ADMIN_TOKEN))
+            quality = asyncio.run(cluster_quality(targets, LOCAL_ADMIN_TOKEN))
     finally:
         if cluster is not None:
             cluster.stop()
@@ -275,6 +358,12 @@ def main() -> None:
             answered = Report._rate(outcomes, lambda o: o.intent == o.label)
             print(f"{name + ' top-1':26}{right:7.2%}  answered correctly {answered:.2%}  ({len(outcomes)} queries)")
     print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
+    if quality is not None:
+        q = quality
+        print(f"unrecognised clusters, {len(HELD_OUT)} intents held out of the base ({q.sent} test queries):")
+        print(f"  answered by another entry {q.answered}, clustered {q.clustered}")
+        print(f"  adjusted Rand {q.ari:.3f}, purity {q.purity:.1%} (of the clustered)")
+        print(f"  in the right cluster    {q.right_cluster:7.2%}  (of all {q.sent} sent)")
     if lifecycle is not None:
         train_s, deploy_s = lifecycle
         print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")

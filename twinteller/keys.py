@@ -3,6 +3,8 @@ failure lives under ROOT."""
 
 from __future__ import annotations
 
+import time
+
 ROOT = "/twinteller"
 ZONES = f"{ROOT}/zones/"  # zones/<zone> -> {"zone", "endpoint"}, on the zone agent's lease
 HEALTH = f"{ROOT}/health/"  # health/<zone> -> {"healthy", ...}, on the leader's lease
@@ -22,7 +24,11 @@ KB_LEXICON_SEEDED = f"{ROOT}/kb/lexicon-seeded"  # set once the seed lexicon was
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
-UNRECOGNISED = f"{ROOT}/unrecognised/"  # unrecognised/<sid>/<turn_id> -> text, candidates; on a retention lease
+# unrecognised/<time_ns>/<sid>/<turn_id> -> text, candidates; on a retention lease; time first,
+# so the newest are read without reading all (Store.newest).
+UNRECOGNISED = f"{ROOT}/unrecognised/"
+TRAFFIC = f"{ROOT}/traffic/"  # traffic/<minute>/<router id> -> that router's turn counts (twinteller/traffic.py)
+INSIGHTS = f"{ROOT}/insights/"  # insights/<name> -> what server/insights.py computed last
 
 
 def zone(name: str) -> str:
@@ -54,7 +60,7 @@ def feedback(session_id: str, turn_id: str) -> str:
 
 
 def unrecognised(session_id: str, turn_id: str) -> str:
-    return f"{UNRECOGNISED}{session_id}/{turn_id}"
+    return f"{UNRECOGNISED}{time.time_ns():020d}/{session_id}/{turn_id}"
 
 
 def faq(faq_id: str) -> str:
@@ -73,3 +79,11 @@ def lexicon(term: str) -> str:
     """Terms are case-insensitive and may hold any character: the key holds the hex of the
     case-folded UTF-8."""
     return KB_LEXICON + term.casefold().encode("utf-8").hex()
+
+
+def traffic(minute: int, router_id: str) -> str:
+    return f"{TRAFFIC}{minute:010d}/{router_id}"
+
+
+def insights(name: str) -> str:
+    return INSIGHTS + name

@@ -38,6 +38,7 @@ from twinteller.store import Store
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The admin API token of the local cluster (make run, tests): local use only.
 LOCAL_ADMIN_TOKEN = "local-dev-token"
+INSIGHTS_INTERVAL_S = 5.0  # how often the local insights worker recomputes (15 s by default)
 T = TypeVar("T")
 
 
@@ -73,12 +74,14 @@ class Layout:
         default_factory=lambda: {"a": ZonePorts(8001, 8000, 8002), "b": ZonePorts(8011, 8010, 8012)}
     )
     routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
+    router_metrics: dict[str, int] = field(default_factory=lambda: {"a": 9464, "b": 9465})
 
     @classmethod
     def free(cls, etcd_members: int = 1) -> Layout:
         return cls(
             tuple(EtcdMember(f"etcd-{i + 1}", free_port(), free_port()) for i in range(etcd_members)),
             {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
+            {z: free_port() for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
         )
 
@@ -89,6 +92,10 @@ class Layout:
 
     def router_target(self, zone: str) -> str:
         return f"127.0.0.1:{self.routers[zone]}"
+
+    def metrics_url(self, zone: str) -> str:
+        """The router's Prometheus endpoint."""
+        return f"http://127.0.0.1:{self.router_metrics[zone]}/metrics"
 
 
 class EtcdReader:
@@ -149,6 +156,7 @@ class LocalCluster:
             for zone in self.layout.zones:
                 self.start_zone(zone)
             self.start_trainer()
+            self.start_insights()
             self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
             for zone in self.layout.routers:
                 self.start_router(zone)
@@ -273,6 +281,24 @@ class LocalCluster:
             ],
         )
 
+    def start_insights(self) -> None:
+        self._spawn(
+            "insights",
+            [
+                sys.executable,
+                "-m",
+                "server.insights",
+                "--etcd",
+                self.layout.etcd,
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--faq-cache",
+                str(PROJECT_ROOT / "build" / "embeddings.npz"),
+                "--interval-s",
+                str(INSIGHTS_INTERVAL_S),
+            ],
+        )
+
     def start_router(self, zone: str) -> None:
         self._spawn(
             f"router-{zone}",
@@ -288,6 +314,8 @@ class LocalCluster:
                 self.layout.router_target(zone),
                 "--router-id",
                 f"router-{zone}",
+                "--metrics-listen",
+                f"127.0.0.1:{self.layout.router_metrics[zone]}",
                 *self._router_args,
             ],
         )
@@ -313,8 +341,8 @@ class LocalCluster:
 
     def restart(self, name: str) -> None:
         """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
-        if name == "trainer":
-            self.start_trainer()
+        if name in ("trainer", "insights"):
+            self.start_trainer() if name == "trainer" else self.start_insights()
             return
         kind, _, which = name.partition("-")
         starters = {"etcd": self.start_etcd_member, "zone": self.start_zone, "router": self.start_router}
@@ -379,7 +407,7 @@ class LocalCluster:
         """Every process of the full cluster, in start order."""
         members = [m.name for m in self.layout.etcd_members]
         zones = [f"zone-{z}" for z in self.layout.zones]
-        return [*members, *zones, "trainer", *(f"router-{z}" for z in self.layout.routers)]
+        return [*members, *zones, "trainer", "insights", *(f"router-{z}" for z in self.layout.routers)]
 
     def heal(self, timeout: float = 180.0) -> None:
         """Start whatever is not running, then wait until the whole cluster serves again:
@@ -430,6 +458,7 @@ def main() -> None:
         print(f"triton zones {zones}")
         for zone in layout.routers:
             print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
+            print(f"             metrics {layout.metrics_url(zone)}")
         print(f"admin token  {LOCAL_ADMIN_TOKEN}  (python -m twinteller.admin --help)")
         health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
         print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")

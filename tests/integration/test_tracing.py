@@ -42,7 +42,9 @@ def spans() -> InMemorySpanExporter:
 @pytest.fixture
 async def router(cluster: LocalCluster, spans: InMemorySpanExporter) -> AsyncIterator[str]:
     listen = f"127.0.0.1:{free_port()}"
-    config = RouterConfig(zone="a", listen=listen, etcd=cluster.layout.etcd, router_id=f"traced-{uuid.uuid4().hex[:6]}")
+    config = RouterConfig(
+        zone="a", listen=listen, etcd=cluster.layout.etcd, router_id=f"traced-{uuid.uuid4().hex[:6]}", metrics_listen=""
+    )
     async with Router(config):
         spans.clear()
         yield listen

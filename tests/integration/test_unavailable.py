@@ -78,7 +78,7 @@ class RouterUnderTest:
 @pytest.fixture
 async def router_on(lonely_etcd: str) -> AsyncIterator[RouterUnderTest]:
     listen = f"127.0.0.1:{free_port()}"
-    config = RouterConfig(zone="a", listen=listen, etcd=lonely_etcd, router_id=uuid.uuid4().hex)
+    config = RouterConfig(zone="a", listen=listen, etcd=lonely_etcd, router_id=uuid.uuid4().hex, metrics_listen="")
     await publish(lonely_etcd, {})
     async with Router(config) as router, grpc.aio.insecure_channel(listen) as channel:
         yield RouterUnderTest(router, pb_grpc.AssistantStub(channel), lonely_etcd)
