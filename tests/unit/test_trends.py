@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import math
+import time
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -196,9 +198,20 @@ def test_satisfaction_groups() -> None:
     ]
 
 
+@pytest.fixture
+def shanghai_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("shanghai_local_time")
 def test_satisfaction_day_is_utc_and_means_round() -> None:
-    # 23:30 UTC is already the next day east of UTC: the UTC day is what counts.
+    # 23:30 UTC is already the next day in Shanghai (the local time here): the UTC day counts.
     at = _ts(2024, 12, 31, 23, 30)
+    assert time.localtime(at).tm_mday == 1  # the local zone really is east of UTC
     ratings = satisfaction(
         [
             {"rating": 4, "at": at, "intent": "a", "channel": "app", "model_version": "1"},
