@@ -173,7 +173,12 @@ class Store:
             sort_target=aetcd.rpc.RangeRequest.KEY,
         )
         client = self._client
-        response = await self._call("newest", lambda: client.kvstub.Range(request, metadata=client.metadata))
+
+        async def read() -> Any:
+            await client.connect()  # as aetcd's own calls do: the stub exists once connected
+            return await client.kvstub.Range(request, metadata=client.metadata)
+
+        response = await self._call("newest", read)
         return [_entry(item) for item in response.kvs]
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
