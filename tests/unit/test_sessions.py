@@ -28,10 +28,21 @@ def test_default_round_trip() -> None:
 
 
 def test_json_is_utf8_bytes() -> None:
-    raw = Context(turns=[TurnSummary("t1", "余额", "ANSWER", "balance")]).to_json()
+    raw = Context(turns=[TurnSummary("t1", "余额", "ANSWER", "balance", "ivr")]).to_json()
     assert isinstance(raw, bytes)
     data = json.loads(raw.decode("utf-8"))
-    assert data["turns"][0] == {"turn_id": "t1", "text": "余额", "action": "ANSWER", "intent": "balance"}
+    assert data["turns"][0] == {
+        "turn_id": "t1",
+        "text": "余额",
+        "action": "ANSWER",
+        "intent": "balance",
+        "channel": "ivr",
+    }
+
+
+def test_a_turn_stored_before_channels_were_kept_reads_back() -> None:
+    old = b'{"turns": [{"turn_id": "t1", "text": "hi", "action": "ANSWER", "intent": "greeting"}]}'
+    assert Context.from_json(old).turns[0].channel == ""
 
 
 def test_missing_fields_take_defaults() -> None:
