@@ -12,7 +12,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd protos model run chat test test-unit test-integration test-chaos eval bench-failover lint clean
+.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench-failover lint clean
 
 all: deps
 
@@ -26,6 +26,12 @@ $(STAMP_VENV): requirements.txt
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
+
+# Headless Chromium and its driver, for the console's browser tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  echo "installing chromium and chromium-driver through apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 etcd:
 	@command -v etcd >/dev/null 2>&1 || { \
@@ -50,13 +56,13 @@ run: deps
 chat: $(STAMP_PROTOS)
 	$(PY) -m twinteller.chat $(if $(TARGET),--target $(TARGET),)
 
-test: deps lint
+test: deps browser lint
 	$(PY) -m pytest tests
 
 test-unit: venv protos
 	$(PY) -m pytest tests/unit
 
-test-integration: deps
+test-integration: deps browser
 	$(PY) -m pytest tests/integration
 
 # The chaos suite alone (it is also part of `make test`).

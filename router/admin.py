@@ -396,6 +396,14 @@ class KnowledgeService:
         ratings = [kpb.Rating(**asdict(r)) for r in document.ratings]
         return kpb.GetSatisfactionResponse(ratings=ratings, computed_at=document.computed_at)
 
+    @boundary
+    async def GetTraffic(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.GetTrafficResponse:
+        checked(raw)
+        self._actor(context)
+        document = await self._insights()
+        minutes = [kpb.TrafficMinute(**asdict(t)) for t in document.traffic]
+        return kpb.GetTrafficResponse(minutes=minutes, computed_at=document.computed_at)
+
     def rpc_handler(self) -> grpc.GenericRpcHandler:
         methods: dict[str, tuple[Any, Any]] = {
             "PutFaq": (kpb.PutFaqRequest, kpb.Faq),
@@ -418,6 +426,7 @@ class KnowledgeService:
             "CreateFaqFromCluster": (kpb.CreateFaqFromClusterRequest, kpb.Faq),
             "ListTrends": (kpb.ListTrendsRequest, kpb.ListTrendsResponse),
             "GetSatisfaction": (kpb.GetSatisfactionRequest, kpb.GetSatisfactionResponse),
+            "GetTraffic": (kpb.GetTrafficRequest, kpb.GetTrafficResponse),
         }
         return grpc.method_handlers_generic_handler(
             SERVICE_NAME,

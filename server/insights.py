@@ -9,7 +9,8 @@ twinteller/insights.py):
   create from it;
 - trending intents (from the routers' per-minute traffic counts) and trending clusters
   (server/trends.py);
-- satisfaction from the feedback records.
+- satisfaction from the feedback records;
+- turns per zone and minute over the last half hour (the console's live traffic).
 
 Runs beside the trainer, outside the routers (embedding is CPU work):
     python -m server.insights --etcd 127.0.0.1:2379 --model-repo model_repo
@@ -24,6 +25,7 @@ import logging
 import re
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,10 +163,19 @@ class Insights:
         self._memo = (stamp, clusters)
         return clusters
 
-    async def _trends(self, clusters: list[Cluster], now: float) -> list[insights.Trend]:
+    async def _trends(self, clusters: list[Cluster], now: float) -> tuple[list[insights.Trend], list[insights.Traffic]]:
         policy = self._settings.trends
         entries, _ = await self._store.get_prefix(keys.TRAFFIC)
         buckets = [Bucket.from_json(e.value) for e in entries]
+        per_zone: dict[tuple[int, str], Counter[str]] = {}
+        for b in buckets:
+            if b.minute >= now // 60 - insights.TRAFFIC_MINUTES:
+                for (_, action, _, zone), n in b.counts.items():
+                    per_zone.setdefault((b.minute, zone), Counter())[action] += n
+        traffic = [
+            insights.Traffic(minute, zone, sum(c.values()), c["ANSWER"], c["HANDOFF"], c["FALLBACK"])
+            for (minute, zone), c in sorted(per_zone.items())
+        ]
         events = [(b.minute * 60.0, key[0] or "(fallback)", n) for b in buckets for key, n in b.counts.items()]
         window, baseline = split(events, now, policy)
         totals = (sum(window.values()), sum(baseline.values()))
@@ -172,7 +183,7 @@ class Insights:
         member_events = [(m.at, c.id, 1) for c in clusters for m in c.members]
         cluster_window, cluster_baseline = split(member_events, now, policy)
         names = {c.id: c.label for c in clusters}
-        return trends + rising("cluster", cluster_window, cluster_baseline, *totals, policy, names)
+        return trends + rising("cluster", cluster_window, cluster_baseline, *totals, policy, names), traffic
 
     async def _ratings(self) -> list[insights.Rating]:
         entries, _ = await self._store.get_prefix(keys.FEEDBACK)
@@ -181,7 +192,8 @@ class Insights:
     async def compute(self) -> Document:
         now = time.time()
         clusters = await self._clusters()
-        return Document(now, clusters, await self._trends(clusters, now), await self._ratings())
+        trends, traffic = await self._trends(clusters, now)
+        return Document(now, clusters, trends, await self._ratings(), traffic)
 
     async def run_once(self) -> Document:
         document = await self.compute()
@@ -199,7 +211,9 @@ class Insights:
                     "insights: %d clusters, %d trends, %d rating groups in %.1fs",
                     len(document.clusters), len(document.trends), len(document.ratings), time.monotonic() - started,
                 )  # fmt: skip
-                await asyncio.sleep(self._settings.interval_s)
+                # Busy with a stream of new queries, a round can take seconds of CPU that
+                # Triton and the trainer share: never spend more than a third of the time.
+                await asyncio.sleep(max(self._settings.interval_s, 2 * (time.monotonic() - started)))
             except StoreError as e:
                 log.warning("insights: %s", e)
                 await backoff.sleep()

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 LATEST = "latest"
+TRAFFIC_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,24 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """One zone's turns in one minute, across all routers."""
+
+    minute: int  # Unix time // 60
+    zone: str
+    turns: int
+    answered: int  # ANSWER
+    handoffs: int
+    fallbacks: int
+
+
+@dataclass(frozen=True)
 class Document:
     computed_at: float
     clusters: list[Cluster] = field(default_factory=list)
     trends: list[Trend] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
+    traffic: list[Traffic] = field(default_factory=list)  # the last TRAFFIC_MINUTES
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -71,4 +85,5 @@ class Document:
         clusters = [Cluster(**{**c, "members": [Member(**m) for m in c["members"]]}) for c in data.get("clusters", [])]
         trends = [Trend(**t) for t in data.get("trends", [])]
         ratings = [Rating(**r) for r in data.get("ratings", [])]
-        return cls(data["computed_at"], clusters, trends, ratings)
+        traffic = [Traffic(**t) for t in data.get("traffic", [])]
+        return cls(data["computed_at"], clusters, trends, ratings, traffic)

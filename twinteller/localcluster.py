@@ -75,6 +75,7 @@ class Layout:
     )
     routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
     router_metrics: dict[str, int] = field(default_factory=lambda: {"a": 9464, "b": 9465})
+    console: int = 8080
 
     @classmethod
     def free(cls, etcd_members: int = 1) -> Layout:
@@ -83,6 +84,7 @@ class Layout:
             {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
+            free_port(),
         )
 
     @property
@@ -92,6 +94,10 @@ class Layout:
 
     def router_target(self, zone: str) -> str:
         return f"127.0.0.1:{self.routers[zone]}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console}/"
 
     def metrics_url(self, zone: str) -> str:
         """The router's Prometheus endpoint."""
@@ -162,6 +168,7 @@ class LocalCluster:
                 self.start_router(zone)
             for zone in self.layout.routers:
                 self.wait_router_serving(zone, deadline - time.monotonic())
+            self.start_console()
         except BaseException:
             self.stop()
             raise
@@ -299,6 +306,11 @@ class LocalCluster:
             ],
         )
 
+    def start_console(self) -> None:
+        routers = ",".join(self.layout.router_target(z) for z in self.layout.routers)
+        argv = ["--listen", f"127.0.0.1:{self.layout.console}", "--target", routers]
+        self._spawn("console", [sys.executable, "-m", "console", *argv])
+
     def start_router(self, zone: str) -> None:
         self._spawn(
             f"router-{zone}",
@@ -341,8 +353,9 @@ class LocalCluster:
 
     def restart(self, name: str) -> None:
         """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
-        if name in ("trainer", "insights"):
-            self.start_trainer() if name == "trainer" else self.start_insights()
+        singles = {"trainer": self.start_trainer, "insights": self.start_insights, "console": self.start_console}
+        if name in singles:
+            singles[name]()
             return
         kind, _, which = name.partition("-")
         starters = {"etcd": self.start_etcd_member, "zone": self.start_zone, "router": self.start_router}
@@ -407,7 +420,7 @@ class LocalCluster:
         """Every process of the full cluster, in start order."""
         members = [m.name for m in self.layout.etcd_members]
         zones = [f"zone-{z}" for z in self.layout.zones]
-        return [*members, *zones, "trainer", "insights", *(f"router-{z}" for z in self.layout.routers)]
+        return [*members, *zones, "trainer", "insights", *(f"router-{z}" for z in self.layout.routers), "console"]
 
     def heal(self, timeout: float = 180.0) -> None:
         """Start whatever is not running, then wait until the whole cluster serves again:
@@ -459,6 +472,7 @@ def main() -> None:
         for zone in layout.routers:
             print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
             print(f"             metrics {layout.metrics_url(zone)}")
+        print(f"console      {layout.console_url}  (sign in with the admin token)")
         print(f"admin token  {LOCAL_ADMIN_TOKEN}  (python -m twinteller.admin --help)")
         health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
         print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")

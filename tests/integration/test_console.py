@@ -1,0 +1,186 @@
+"""The web console in a real browser (headless Chromium through chromedriver), against the
+real cluster: it loads, shows live numbers, refuses an unauthenticated change, and a
+knowledge manager's cluster -> FAQ action, train and deploy lead to a new active version."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+import pytest
+
+from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
+from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+from twinteller.v1 import knowledge_pb2 as kpb
+from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+
+pytestmark = pytest.mark.integration
+AUTH = [("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}")]
+PENSIONS = [
+    "can I open a pension with you",
+    "do you offer retirement savings plans",
+    "how do I start a pension",
+    "I want to transfer my old pension to you",
+    "what pension products do you have",
+    "can I pay into a pension from my account",
+]
+T = TypeVar("T")
+
+
+def until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+        time.sleep(0.5)
+
+
+def http(url: str, method: str = "GET", data: object = None, token: str = "") -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, json.loads(reply.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("chromium and chromedriver are needed (make test installs them through apt)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1800",
+    ):
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    session.set_page_load_timeout(30)
+    try:
+        yield session
+    finally:
+        session.quit()  # stops chromedriver and the browser it started
+
+
+def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url = cluster.layout.console_url
+    until(lambda: http(url + "api/faqs")[0] == 401, 30, "console answering")
+
+    # Nothing without a token, and no change either.
+    status, reply = http(url + "api/clusters/c-any/create", "POST", {"id": "x", "title": "x", "answer": "x"})
+    assert status == 401 and "token" in reply["error"]
+    assert http(url + "api/train", "POST", {}, token="not-a-valid-token")[0] == 401
+    assert http(url + "api/deploy", "POST", [], token=LOCAL_ADMIN_TOKEN)[0] == 400  # a body, but not an object
+
+    # Traffic the console should show: pension questions nobody answers, and some it does.
+    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+        assistant = pb_grpc.AssistantStub(channel)
+        for text in PENSIONS + ["my card still hasn't arrived"] * 3:
+            assistant.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text), timeout=10)
+
+    browser.get(url)
+    assert browser.find_element(By.ID, "sign-in").is_displayed()
+    browser.find_element(By.ID, "token").send_keys("wrong-token-123")
+    browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+    until(lambda: browser.find_element(By.ID, "sign-in-error").text, 10, "a refused sign-in")
+    assert not browser.find_element(By.ID, "console").is_displayed()
+
+    browser.find_element(By.ID, "token").clear()
+    browser.find_element(By.ID, "token").send_keys(LOCAL_ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+    until(lambda: browser.find_element(By.ID, "console").is_displayed(), 10, "the console after sign-in")
+    turns = until(lambda: int(browser.find_element(By.ID, "turns").text or 0), 30, "live turn counts")
+    assert turns >= len(PENSIONS) + 3
+    assert "%" in browser.find_element(By.ID, "recognition").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#traffic-chart polyline")  # a line per zone
+    assert browser.find_elements(By.CSS_SELECTOR, "#versions tbody tr")
+    screenshot = tmp_path / "console.png"
+    assert browser.save_screenshot(str(screenshot))
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
+
+    def pension_cluster() -> Any:
+        for node in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"):
+            if "pension" in node.find_element(By.CSS_SELECTOR, ".label").text:
+                return node
+        return None
+
+    node = until(pension_cluster, 60, "a pension cluster in the console")
+    faq_id = f"pensions-{uuid.uuid4().hex[:6]}"
+    form = node.find_element(By.CSS_SELECTOR, "form.create")
+    form.find_element(By.NAME, "id").clear()
+    form.find_element(By.NAME, "id").send_keys(faq_id)
+    form.find_element(By.NAME, "answer").send_keys("We do not offer pensions; see our partners in the app.")
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    until(lambda: faq_id in browser.find_element(By.ID, "status").text, 15, "the FAQ created")
+    assert Select(node.find_element(By.NAME, "faq_id")).options  # the other action is on offer too
+
+    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+        admin = kpb_grpc.KnowledgeStub(channel)
+
+        def active() -> str:
+            versions = admin.ListVersions(kpb.ListVersionsRequest(), metadata=AUTH, timeout=10).versions
+            return next(v.version for v in versions if v.active)
+
+        before = active()
+        try:
+            created = admin.GetFaq(kpb.GetFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+            assert set(PENSIONS) & set(created.questions) and created.updated_by == "admin"
+            browser.find_element(By.ID, "train").click()
+
+            def trained() -> str | None:
+                text = str(browser.find_element(By.ID, "job").text)
+                return text if "version" in text else None
+
+            job = until(trained, 240, "a trained version")
+            assert "SUCCEEDED" in job, job
+            version = job.rsplit("version ", 1)[1].strip()
+            button = until(
+                lambda: browser.find_elements(By.CSS_SELECTOR, f"button.deploy[data-version='{version}']"),
+                20,
+                f"a deploy button for version {version}",
+            )
+            button[0].click()
+            until(lambda: active() == version, 240, f"version {version} active")
+            assert version != before
+            with grpc.insecure_channel(cluster.layout.router_target("b")) as channel_b:
+                reply = pb_grpc.AssistantStub(channel_b).Converse(
+                    pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="how do I start a pension"),
+                    timeout=10,
+                )
+            assert reply.intent == faq_id and reply.model_version == version
+        finally:
+            if active() != before:
+                rollback = admin.Rollback(kpb.RollbackRequest(), metadata=AUTH, timeout=10)
+                until(
+                    lambda: (
+                        admin.GetJob(kpb.GetJobRequest(id=rollback.id), metadata=AUTH, timeout=10).state
+                        in (kpb.SUCCEEDED, kpb.FAILED)
+                    ),
+                    60,
+                    "the rollback",
+                )
+            admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
