@@ -25,7 +25,7 @@ LABEL_TERMS = 3
 _STOP = frozenset(
     "a an and are am be can do does did for from have has how i i'm is it its me my no not of on or "
     "please so that the this to was what when where which why will with you your yet still just get "
-    "got there".split()
+    "got there into about want like would could should some any much many also than".split()
 )
 _WORD = re.compile(r"[a-z][a-z']+")
 _CJK = re.compile(r"[\u3400-\u9fff]{2}")

@@ -85,6 +85,7 @@ function showSatisfaction(satisfaction) {
   const svg = $("satisfaction-chart");
   svg.replaceChildren();
   const rows = (satisfaction.ratings || []).filter((r) => r.by === "intent").sort((a, b) => b.count - a.count).slice(0, 10);
+  if (!rows.length) svg.append(el("text", "No feedback yet.", { x: 10, y: 24, "font-size": 14 }));
   rows.forEach((r, i) => {
     const y = 8 + i * 23;
     svg.append(el("text", `${r.key || "(none)"} (${r.count})`, { x: 2, y: y + 13, "font-size": 12 }));
