@@ -47,6 +47,35 @@ def _server_span(method: str, context: grpc.aio.ServicerContext) -> Iterator[Non
             _finish(span, context)
 
 
+Scope = Callable[[grpc.aio.ServicerContext], contextlib.AbstractContextManager[None]]
+
+
+def around(handler: grpc.RpcMethodHandler, scope: Scope) -> grpc.RpcMethodHandler:
+    """`handler` run inside `scope(context)`, for the whole call (unary) or stream."""
+    if handler.unary_unary is not None:
+        inner_unary = handler.unary_unary
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            with scope(context):
+                return await inner_unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+    if handler.stream_stream is not None:
+        inner_stream = handler.stream_stream
+
+        async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            with scope(context):
+                async for response in inner_stream(requests, context):
+                    yield response
+
+        return grpc.stream_stream_rpc_method_handler(
+            stream, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+    return handler
+
+
 class TracingInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
@@ -57,29 +86,4 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         if handler is None or method.startswith(UNTRACED_PREFIXES):
             return handler
-        if handler.unary_unary is not None:
-            inner_unary = handler.unary_unary
-
-            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                with _server_span(method, context):
-                    return await inner_unary(request, context)
-
-            return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream is not None:
-            inner_stream = handler.stream_stream
-
-            async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                with _server_span(method, context):
-                    async for response in inner_stream(requests, context):
-                        yield response
-
-            return grpc.stream_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        return around(handler, lambda context: _server_span(method, context))

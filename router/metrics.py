@@ -17,13 +17,15 @@ is an FAQ id or "" (FALLBACK), a zone is a configured zone name.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, start_http_server
 
+from router.interceptors import around
 from twinteller.v1 import assistant_pb2 as pb
 
 KNOWN_CHANNELS = frozenset({"", "app", "ivr", "web", "chat", "sms", "wechat", "eval", "load"})
@@ -88,11 +90,16 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    def _done(self, method: str, context: grpc.aio.ServicerContext, started: float) -> None:
-        code = context.code()
-        name = code.name if isinstance(code, grpc.StatusCode) else "OK"
-        self._metrics.rpcs.labels(method, name).inc()
-        self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
+    @contextlib.contextmanager
+    def _measured(self, method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            code = context.code()
+            name = code.name if isinstance(code, grpc.StatusCode) else "OK"
+            self._metrics.rpcs.labels(method, name).inc()
+            self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
 
     async def intercept_service(
         self,
@@ -103,36 +110,4 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         if handler is None or method.startswith(UNMEASURED_PREFIXES):
             return handler
-        name = method.lstrip("/")
-        if handler.unary_unary is not None:
-            inner_unary = handler.unary_unary
-
-            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                started = time.monotonic()
-                try:
-                    return await inner_unary(request, context)
-                finally:
-                    self._done(name, context, started)
-
-            return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream is not None:
-            inner_stream = handler.stream_stream
-
-            async def stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                started = time.monotonic()
-                try:
-                    async for response in inner_stream(requests, context):
-                        yield response
-                finally:
-                    self._done(name, context, started)
-
-            return grpc.stream_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        return around(handler, lambda context: self._measured(method.lstrip("/"), context))

@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 import re
-import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from server import clustering
+from server.process import run_with_store
 from server.training import encoder_dir
 from server.trends import TrendPolicy, rising, satisfaction, split
 from twinteller import insights, keys
@@ -234,18 +234,7 @@ def main() -> None:
         trends=TrendPolicy(window_min=args.trend_window_min, baseline_min=args.trend_baseline_min),
     )
 
-    async def serve() -> None:
-        async with Store(args.etcd) as store:
-            task = asyncio.create_task(Insights(store, args.model_repo, args.faq_cache, settings).run())
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, task.cancel)
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-
-    asyncio.run(serve())
+    run_with_store(args.etcd, lambda store: Insights(store, args.model_repo, args.faq_cache, settings).run())
 
 
 if __name__ == "__main__":

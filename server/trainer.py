@@ -24,7 +24,6 @@ import datetime
 import json
 import logging
 import shutil
-import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +33,7 @@ import tritonclient.grpc as triton_grpc
 import tritonclient.grpc.aio as triton_aio
 
 from server.embeddings import EmbeddingCache
+from server.process import run_with_store
 from server.training import KB_FILE, build_version, encoder_dir, model_dir
 from twinteller import keys
 from twinteller.backoff import Backoff
@@ -303,18 +303,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s trainer %(levelname)s %(message)s")
 
-    async def serve() -> None:
-        async with Store(args.etcd) as store:
-            task = asyncio.create_task(Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run())
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, task.cancel)
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-
-    asyncio.run(serve())
+    run_with_store(args.etcd, lambda store: Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run())
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +18,7 @@ import grpc
 import pytest
 
 from twinteller import keys
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
+from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
 from twinteller.store import Store
 from twinteller.traffic import Bucket
 from twinteller.v1 import assistant_pb2 as pb
@@ -214,3 +217,20 @@ def test_satisfaction_per_channel_and_intent(stubs: tuple[pb_grpc.AssistantStub,
     assert {"intent", "channel", "model_version", "day"} <= {r.by for r in ratings}
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     assert any(r.by == "day" and r.key == today and r.count >= 3 for r in ratings)
+
+
+def test_insights_from_the_command_line(cluster: LocalCluster) -> None:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TWINTELLER_ADMIN_TOKEN": LOCAL_ADMIN_TOKEN}
+    target = cluster.layout.router_target("b")
+
+    def admin_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "twinteller.admin", "--target", target, *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    satisfaction = admin_cli("satisfaction")
+    assert satisfaction.returncode == 0 and "survey-" in satisfaction.stdout  # the test above's channel
+    assert admin_cli("trends").returncode == 0
+    clusters = admin_cli("clusters")
+    assert clusters.returncode == 0
+    refused = admin_cli("adopt", "c-nope", "card_arrival")
+    assert refused.returncode == 1 and refused.stderr.startswith("NOT_FOUND")
