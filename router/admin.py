@@ -364,8 +364,7 @@ class KnowledgeService:
         cluster = await self._cluster(request.cluster_id)
         entry = await self._entry(request.faq_id)
         record = FaqRecord.from_json(entry.value)
-        added = [m.text for m in cluster.members if m.text not in record.questions]
-        questions = list(dict.fromkeys([*record.questions, *added]))
+        questions = list(dict.fromkeys([*record.questions, *(m.text for m in cluster.members)]))
         return await self._with_cluster(
             actor, replace(record, questions=questions), entry.mod_revision, cluster, "adopt cluster"
         )

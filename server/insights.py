@@ -1,5 +1,5 @@
 """The insights worker: every `--interval-s` it reads what all routers recorded in etcd and
-writes what knowledge managers read through the admin API (`insights/<kind>`,
+writes what knowledge managers read through the admin API (`insights/latest`,
 twinteller/insights.py):
 
 - clusters of the newest unrecognised and low-confidence queries (server/clustering.py),
