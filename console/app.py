@@ -72,7 +72,9 @@ class Console:
 
         async def wrapped(request: web.Request) -> web.Response:
             token = request.headers.get("Authorization", "")
-            if not token.startswith("Bearer ") or len(token) <= len("Bearer "):
+            # gRPC metadata is printable ASCII: anything else cannot be a token anyway.
+            printable = token.isascii() and token.isprintable()
+            if not printable or not token.startswith("Bearer ") or len(token) <= len("Bearer "):
                 return web.json_response({"error": "sign in: an admin token is needed"}, status=401)
             try:
                 result = await handler(request, self._stub, [("authorization", token)])

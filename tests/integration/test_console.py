@@ -94,6 +94,8 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     status, reply = http(url + "api/clusters/c-any/create", "POST", {"id": "x", "title": "x", "answer": "x"})
     assert status == 401 and "token" in reply["error"]
     assert http(url + "api/train", "POST", {}, token="not-a-valid-token")[0] == 401
+    assert http(url + "api/faqs", token="t\u00f6ken-with-umlaut")[0] == 401
+    assert http(url + "api/deploy", "POST", None, token=LOCAL_ADMIN_TOKEN)[0] == 400  # no body at all
     assert http(url + "api/deploy", "POST", [], token=LOCAL_ADMIN_TOKEN)[0] == 400  # a body, but not an object
 
     # Traffic the console should show: pension questions nobody answers, and some it does.
