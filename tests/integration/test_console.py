@@ -84,6 +84,7 @@ def browser() -> Iterator[Any]:
 
 
 def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -124,20 +125,37 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
 
-    def pension_cluster() -> Any:
+    # The page re-renders the clusters every 5 s until an answer is being typed into one:
+    # find elements afresh, and try again when a re-render replaced them.
+    def stable(probe: Callable[[], T]) -> Callable[[], T | None]:
+        def attempt() -> T | None:
+            try:
+                return probe()
+            except StaleElementReferenceException:
+                return None
+
+        return attempt
+
+    def pension_cluster() -> str | None:
         for node in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"):
             if "pension" in node.find_element(By.CSS_SELECTOR, ".label").text:
-                return node
+                return str(node.get_attribute("data-cluster"))
         return None
 
-    node = until(pension_cluster, 60, "a pension cluster in the console")
+    cluster_id = until(stable(pension_cluster), 60, "a pension cluster in the console")
+
+    def form() -> Any:
+        return browser.find_element(By.CSS_SELECTOR, f".cluster[data-cluster='{cluster_id}'] form.create")
+
+    answer = "We do not offer pensions; see our partners in the app."
+    until(stable(lambda: form().find_element(By.NAME, "answer").send_keys(answer) or True), 20, "the answer typed")
     faq_id = f"pensions-{uuid.uuid4().hex[:6]}"
-    form = node.find_element(By.CSS_SELECTOR, "form.create")
-    form.find_element(By.NAME, "id").clear()
-    form.find_element(By.NAME, "id").send_keys(faq_id)
-    form.find_element(By.NAME, "answer").send_keys("We do not offer pensions; see our partners in the app.")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    form().find_element(By.NAME, "id").clear()
+    form().find_element(By.NAME, "id").send_keys(faq_id)
+    assert form().find_element(By.NAME, "answer").get_attribute("value") == answer
+    form().find_element(By.CSS_SELECTOR, "button").click()
     until(lambda: faq_id in browser.find_element(By.ID, "status").text, 15, "the FAQ created")
+    node = browser.find_element(By.CSS_SELECTOR, f".cluster[data-cluster='{cluster_id}']")
     assert Select(node.find_element(By.NAME, "faq_id")).options  # the other action is on offer too
 
     with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
