@@ -1,0 +1,3 @@
+from legacy.bot import main
+
+main()
