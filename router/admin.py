@@ -324,6 +324,12 @@ class KnowledgeService:
         entry = await self._store.get(keys.insights(insights.LATEST))
         return Document.from_json(entry.value) if entry else Document(0.0)
 
+    async def _read_insights(self, raw: Any, context: grpc.aio.ServicerContext) -> Document:
+        """The common part of the read-only insights calls: check, authenticate, read."""
+        checked(raw)
+        self._actor(context)
+        return await self._insights()
+
     async def _cluster(self, cluster_id: str) -> Cluster:
         found = next((c for c in (await self._insights()).clusters if c.id == cluster_id), None)
         if found is None:
@@ -350,9 +356,7 @@ class KnowledgeService:
 
     @boundary
     async def ListClusters(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListClustersResponse:
-        checked(raw)
-        self._actor(context)
-        document = await self._insights()
+        document = await self._read_insights(raw, context)
         return kpb.ListClustersResponse(
             clusters=[cluster_pb(c) for c in document.clusters], computed_at=document.computed_at
         )
@@ -381,25 +385,19 @@ class KnowledgeService:
 
     @boundary
     async def ListTrends(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ListTrendsResponse:
-        checked(raw)
-        self._actor(context)
-        document = await self._insights()
+        document = await self._read_insights(raw, context)
         trends = [kpb.Trend(**asdict(t)) for t in document.trends]
         return kpb.ListTrendsResponse(trends=trends, computed_at=document.computed_at)
 
     @boundary
     async def GetSatisfaction(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.GetSatisfactionResponse:
-        checked(raw)
-        self._actor(context)
-        document = await self._insights()
+        document = await self._read_insights(raw, context)
         ratings = [kpb.Rating(**asdict(r)) for r in document.ratings]
         return kpb.GetSatisfactionResponse(ratings=ratings, computed_at=document.computed_at)
 
     @boundary
     async def GetTraffic(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.GetTrafficResponse:
-        checked(raw)
-        self._actor(context)
-        document = await self._insights()
+        document = await self._read_insights(raw, context)
         minutes = [kpb.TrafficMinute(**asdict(t)) for t in document.traffic]
         return kpb.GetTrafficResponse(minutes=minutes, computed_at=document.computed_at)
 
