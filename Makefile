@@ -41,7 +41,7 @@ etcd:
 protos: $(STAMP_PROTOS)
 $(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=. --pyi_out=. --grpc_python_out=. $(PROTOS)
-	touch twinteller/v1/__init__.py twinteller/internal/__init__.py
+	touch twinteller/v1/__init__.py twinteller/internal/__init__.py twinteller/legacybot/__init__.py
 
 model: $(STAMP_MODEL)
 $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json twinteller/lexicon.py \
@@ -82,4 +82,4 @@ lint: venv protos
 	$(PY) -m mypy
 
 clean:
-	rm -rf build run model_repo/intent/[0-9]* model_repo/intent/encoder twinteller/v1 twinteller/internal
+	rm -rf build run model_repo/intent/[0-9]* model_repo/intent/encoder twinteller/v1 twinteller/internal twinteller/legacybot

@@ -10,7 +10,6 @@ and one audit record in a single etcd transaction, so the trail never misses a c
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 import time
@@ -19,9 +18,10 @@ from typing import Any
 
 import grpc
 
-from router.boundary import boundary, checked, raw_deserializer
+from router.auth import Tokens
+from router.boundary import boundary, checked, unary_handlers
 from twinteller import faqs, insights, keys, lexicon
-from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from twinteller.faqs import FaqRecord
 from twinteller.insights import Cluster, Document
 from twinteller.jobs import JobRecord
@@ -98,21 +98,12 @@ def _format(value: int) -> str:
 
 
 class KnowledgeService:
-    def __init__(self, store: Store, tokens: dict[str, str]) -> None:
+    def __init__(self, store: Store, tokens: Tokens) -> None:
         self._store = store
         self._tokens = tokens
 
     def _actor(self, context: grpc.aio.ServicerContext) -> str:
-        if not self._tokens:
-            raise Unauthenticated("the admin API is off: no --admin-tokens are configured on this router")
-        header = dict(context.invocation_metadata() or ()).get("authorization", "")
-        scheme, _, token = str(header).partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("authorization: send 'Bearer <token>'")
-        for known, name in self._tokens.items():
-            if hmac.compare_digest(known.encode(), token.encode()):
-                return name
-        raise Unauthenticated("authorization: unknown token")
+        return self._tokens.actor(context)
 
     async def _delete(self, entry: Entry, actor: str, action: str, field: str, name: str) -> None:
         """Delete `entry` if unchanged since it was read, with its audit record."""
@@ -425,14 +416,4 @@ class KnowledgeService:
             "GetSatisfaction": (kpb.GetSatisfactionRequest, kpb.GetSatisfactionResponse),
             "GetTraffic": (kpb.GetTrafficRequest, kpb.GetTrafficResponse),
         }
-        return grpc.method_handlers_generic_handler(
-            SERVICE_NAME,
-            {
-                name: grpc.unary_unary_rpc_method_handler(
-                    getattr(self, name),
-                    request_deserializer=raw_deserializer(request),
-                    response_serializer=response.SerializeToString,
-                )
-                for name, (request, response) in methods.items()
-            },
-        )
+        return unary_handlers(SERVICE_NAME, self, methods)

@@ -14,18 +14,22 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from router import admin
+from router import admin, migration_admin
+from router.auth import Tokens
 from router.budget import RetryBudget
+from router.cutover import CutoverGuard
 from router.dialogue import Policy
 from router.election import Election
 from router.health import HealthProber
 from router.inference import ModelClient
 from router.interceptors import TracingInterceptor
 from router.knowledge import KnowledgeView
+from router.legacy import LegacyBot, transport
 from router.metrics import Metrics, MetricsInterceptor
 from router.registration import Registration
 from router.service import SERVICE_NAME, AssistantService
 from router.sessions import SessionStore
+from router.shadow import CutoverView, Shadow, ShadowRecorder
 from router.traffic import TrafficRecorder
 from router.turns import TurnHandler
 from router.unrecognised import UnrecognisedLog
@@ -34,7 +38,7 @@ from twinteller import keys
 from twinteller.config import RouterConfig, parse_tokens
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
-from twinteller.v1 import assistant_pb2, knowledge_pb2  # noqa: F401 - registers the descriptors for reflection
+from twinteller.v1 import assistant_pb2, knowledge_pb2, migration_pb2  # noqa: F401 - registers the descriptors for reflection
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +98,35 @@ class Router:
             lambda turn, outcome: self.metrics.observe_turn(turn.channel, outcome.response, outcome.attempts),
             lambda turn, outcome: self.traffic.observe(turn.channel, outcome.response),
         )
-        turns = TurnHandler(self.sessions, self.model, self.knowledge, policy, unrecognised, observers)
+        self.cutover = CutoverView(self.store)
+        self.shadow_recorder = ShadowRecorder(
+            self.store, config.identity, retention_s=config.cutover_retention_days * 86400
+        )
+        legacy = None
+        self.shadow = None
+        if config.legacy:
+            legacy = LegacyBot(
+                transport(config.legacy), timeout_s=config.legacy_timeout_s, suspect_s=config.legacy_suspect_s
+            )
+            self.shadow = Shadow(
+                legacy, self.cutover, self.shadow_recorder, self.knowledge, self.metrics.observe_legacy_call
+            )
+        turns = TurnHandler(
+            self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow
+        )
         self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback)
-        self.admin = admin.KnowledgeService(self.store, parse_tokens(config.admin_tokens))
+        tokens = Tokens(parse_tokens(config.admin_tokens))
+        self.admin = admin.KnowledgeService(self.store, tokens)
+        self.migration = migration_admin.MigrationService(
+            self.store,
+            tokens,
+            legacy=legacy,
+            model=self.model,
+            knowledge=self.knowledge,
+            policy=policy,
+            answer=turns.twinteller,
+            history_turns=config.history_turns,
+        )
         prober = HealthProber(
             self.store,
             self.zones,
@@ -106,7 +136,13 @@ class Router:
             timeout_s=config.probe_timeout_s,
             failures=config.probe_failures,
         )
-        self.election = Election(self.store, config.identity, config.leader_ttl_s, prober.run)
+        guard = CutoverGuard(self.store)
+
+        async def lead(lease: int) -> None:
+            """The leader's duties: zone health, and the cutover's guard."""
+            await asyncio.gather(prober.run(lease), guard.run())
+
+        self.election = Election(self.store, config.identity, config.leader_ttl_s, lead)
         self.registration = Registration(
             self.store, config.identity, {"zone": config.zone, "listen": config.listen}, config.leader_ttl_s
         )
@@ -114,6 +150,7 @@ class Router:
             PrefixMirror(self.store, keys.ZONES, on_change=self.zones.set_registrations),
             PrefixMirror(self.store, keys.HEALTH, on_change=self.zones.set_health),
             *self.knowledge.mirrors(),
+            self.cutover.mirror,
             self.election.mirror,
         ]
         self.health = health.aio.HealthServicer()
@@ -138,13 +175,17 @@ class Router:
         self._tasks.append(asyncio.create_task(self._report_health()))
         self._tasks.append(asyncio.create_task(self.sessions.write_back()))
         self._tasks.append(asyncio.create_task(self.traffic.run()))
+        self._tasks.append(asyncio.create_task(self.shadow_recorder.slots.run("cutover counts")))
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
-        self.server.add_generic_rpc_handlers([self.service.rpc_handler(), self.admin.rpc_handler()])
+        self.server.add_generic_rpc_handlers(
+            [self.service.rpc_handler(), self.admin.rpc_handler(), self.migration.rpc_handler()]
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
             SERVICE_NAME,
             admin.SERVICE_NAME,
+            migration_admin.SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         )
@@ -184,8 +225,12 @@ class Router:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.shadow is not None:
+            await self.shadow.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.traffic.flush(), 2.0)  # the last seconds' counts
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.shadow_recorder.slots.flush(), 2.0)
         self.metrics.close()
         await self.model.close()
         await self.store.close()

@@ -85,3 +85,19 @@ def boundary(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]
             raise  # unreachable: abort raises
 
     return wrapper
+
+
+def unary_handlers(service: str, servicer: Any, methods: dict[str, tuple[Any, Any]]) -> grpc.GenericRpcHandler:
+    """The handler of a service whose every method is unary: {name: (request, response)}
+    message classes; the servicer's method of that name serves it."""
+    return grpc.method_handlers_generic_handler(
+        service,
+        {
+            name: grpc.unary_unary_rpc_method_handler(
+                getattr(servicer, name),
+                request_deserializer=raw_deserializer(request),
+                response_serializer=response.SerializeToString,
+            )
+            for name, (request, response) in methods.items()
+        },
+    )

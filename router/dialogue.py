@@ -116,15 +116,15 @@ def _candidates(result: ModelResult, snapshot: Snapshot) -> list[Candidate]:
     ]
 
 
-def _confident(result: ModelResult, snapshot: Snapshot, policy: Policy) -> bool:
+def confident(result: ModelResult, snapshot: Snapshot, policy: Policy) -> bool:
     candidates = _candidates(result, snapshot)
     return bool(candidates) and candidates[0].confidence >= policy.confidence and result.similarity >= policy.similarity
 
 
 def _better(result: ModelResult, follow_up: ModelResult | None, snapshot: Snapshot, policy: Policy) -> ModelResult:
-    if follow_up is None or not _confident(follow_up, snapshot, policy):
+    if follow_up is None or not confident(follow_up, snapshot, policy):
         return result
-    if not _confident(result, snapshot, policy):
+    if not confident(result, snapshot, policy):
         return follow_up
     mine, theirs = _candidates(result, snapshot)[0], _candidates(follow_up, snapshot)[0]
     return follow_up if theirs.confidence > mine.confidence else result
@@ -134,7 +134,7 @@ def _question(
     text: str, result: ModelResult, snapshot: Snapshot, context: Context, policy: Policy, channel: str
 ) -> Decision:
     candidates = _candidates(result, snapshot)
-    if not _confident(result, snapshot, policy):
+    if not confident(result, snapshot, policy):
         best = candidates[0].confidence if candidates else 0.0
         if context.consecutive_fallbacks + 1 >= policy.handoff_after:
             reason = f"{context.consecutive_fallbacks + 1} questions in a row were not understood"

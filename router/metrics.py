@@ -9,7 +9,10 @@
   sent), `twinteller_failovers_total` (turns served by a zone other than the first tried);
 - satisfaction: `twinteller_feedback_total{intent,channel,rating}` and
   `twinteller_feedback_rating{intent,channel}` (a summary: mean = _sum / _count);
-- state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`.
+- state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`;
+- replacing the legacy bot: `twinteller_legacy_calls_total{outcome}` (ok, failed, skipped:
+  not asked because it failed moments ago); a turn the legacy served counts in
+  `twinteller_turns_total` with zone "legacy".
 
 Labels stay bounded: a channel outside `KNOWN_CHANNELS` is counted as "other", an intent
 is an FAQ id or "" (FALLBACK), a zone is a configured zone name.
@@ -56,16 +59,21 @@ class Metrics:
         )
         self.degraded = Gauge("twinteller_degraded", "1 while etcd is unreachable", registry=r)
         self.leader = Gauge("twinteller_leader", "1 while this router leads", registry=r)
+        self.legacy_calls = Counter("twinteller_legacy_calls", "Calls to the legacy bot", ["outcome"], registry=r)
         self._server: Any = None
 
     def observe_turn(self, channel: str, response: pb.ConverseResponse, attempts: tuple[str, ...]) -> None:
         action = pb.Action.Name(response.action)
-        self.turns.labels(response.zone, channel_label(channel), response.intent, action).inc()
+        zone = response.zone or response.system  # the legacy bot has no zone
+        self.turns.labels(zone, channel_label(channel), response.intent, action).inc()
         for attempt in attempts:
             zone, _, outcome = attempt.partition(":")
             self.model_calls.labels(zone, outcome or "ok").inc()
-        if attempts and attempts[0].partition(":")[0] != response.zone:
+        if response.zone and attempts and attempts[0].partition(":")[0] != response.zone:
             self.failovers.inc()
+
+    def observe_legacy_call(self, outcome: str) -> None:
+        self.legacy_calls.labels(outcome).inc()
 
     def observe_feedback(self, intent: str, channel: str, rating: int) -> None:
         self.feedback.labels(intent, channel_label(channel), str(rating)).inc()

@@ -38,6 +38,7 @@ class TurnSummary:
     action: str
     intent: str
     channel: str = ""
+    system: str = ""  # who answered it: "twinteller" or "legacy" (twinteller/cutover.py)
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Context:
     consecutive_fallbacks: int = 0
     started_at: float = 0.0
     pending: Pending = field(default_factory=Pending)
+    # The system serving this conversation while the legacy bot is being replaced: the
+    # one that answered its last turn ("" before any cutover: twinteller).
+    system: str = ""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -82,6 +86,7 @@ class Context:
             consecutive_fallbacks=fallbacks,
             started_at=self.started_at,
             pending=pending or Pending(),
+            system=summary.system or self.system,
         )
 
 

@@ -1,5 +1,7 @@
 """One conversational turn, end to end: idempotency check, context, model (twice for a
-follow-up), dialogue policy, commit, and the record of an unrecognised query."""
+follow-up), dialogue policy, commit, and the record of an unrecognised query. While the
+legacy bot is being replaced, the turn goes through router/shadow.py, which asks both
+systems and serves one."""
 
 from __future__ import annotations
 
@@ -7,17 +9,24 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
 
 from router import phrases
-from router.dialogue import Policy, decide
+from router.dialogue import Decision, Policy, decide
 from router.inference import ModelClient, ModelResult
 from router.knowledge import KnowledgeView
-from router.sessions import Context, SessionStore, TurnSummary
+from router.sessions import Context, Pending, SessionStore, TurnSummary
 from router.unrecognised import UnrecognisedLog, worth_recording
+from twinteller.cutover import TWINTELLER
 from twinteller.errors import Unavailable
 from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.text import normalise
 from twinteller.v1 import assistant_pb2 as pb
+
+if TYPE_CHECKING:
+    from router.shadow import Shadow
 
 # Two routers racing on one session: re-read and retry a few times, then give up cleanly.
 COMMIT_ATTEMPTS = 4
@@ -39,6 +48,18 @@ class Turn:
     locale: str
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A system's answer to a turn, before it is committed."""
+
+    response: pb.ConverseResponse
+    attempts: tuple[str, ...]
+    pending: Pending | None = None  # what the turn leaves open (twinteller's dialogue)
+    decision: Decision | None = None  # twinteller's decision, for the unrecognised log
+    # Told whether the turn was committed (router/shadow.py compares the systems then).
+    settle: Callable[[bool], None] | None = None
+
+
 # Told of every turn answered for the first time (metrics, traffic counts): telemetry
 # beside the turn, not inside it.
 TurnObserver = Callable[[Turn, Outcome], None]
@@ -53,6 +74,7 @@ class TurnHandler:
         policy: Policy,
         unrecognised: UnrecognisedLog,
         observers: Sequence[TurnObserver] = (),
+        shadow: Shadow | None = None,
     ) -> None:
         self._sessions = sessions
         self._model = model
@@ -60,6 +82,7 @@ class TurnHandler:
         self._policy = policy
         self._unrecognised = unrecognised
         self._observers = observers
+        self._shadow = shadow
 
     async def _read(self, text: str, context: Context, deadline: float) -> tuple[ModelResult, ModelResult | None]:
         """The model's reading of `text`, and for a follow-up also of the previous turn's
@@ -78,6 +101,41 @@ class TurnHandler:
         # The reading in context only helps: if it failed, the turn goes on without it.
         return alone, together if isinstance(together, ModelResult) else None
 
+    async def twinteller(self, turn: Turn, text: str, context: Context, deadline: float) -> Answered:
+        """Twinteller's answer to `text` (normalised, in the lexicon's words) in `context`:
+        model and dialogue policy, nothing written."""
+        alone, together = await self._read(text, context, deadline)
+        snapshot = self._knowledge.snapshot(alone.version)
+        decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel)
+        served = decision.result or alone
+        span = trace.get_current_span()
+        if span.is_recording():  # not when twinteller is only shadowing and the turn is over
+            span.set_attributes(
+                {
+                    "twinteller.action": decision.action,
+                    "twinteller.intent": decision.intent,
+                    "twinteller.zone": served.zone,
+                    "twinteller.attempts": list(alone.attempts),
+                    "twinteller.follow_up": served is together,
+                }
+            )
+        response = pb.ConverseResponse(
+            session_id=turn.session_id,
+            turn_id=turn.turn_id,
+            reply=decision.reply,
+            action=pb.Action.Value(decision.action),
+            intent=decision.intent,
+            confidence=decision.confidence,
+            alternatives=[
+                pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title) for c in decision.alternatives
+            ],
+            zone=served.zone,
+            model_version=served.version,
+            handoff_summary=decision.handoff_summary,
+            system=TWINTELLER,
+        )
+        return Answered(response, alone.attempts, decision.pending, decision)
+
     async def handle(self, turn: Turn, deadline: float) -> Outcome:
         attributes = {
             "twinteller.session_id": turn.session_id,
@@ -92,43 +150,24 @@ class TurnHandler:
                 if stored is not None:
                     span.set_attribute("twinteller.replayed", True)
                     return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
-                alone, together = await self._read(text, loaded.context, deadline)
-                snapshot = self._knowledge.snapshot(alone.version)
-                decision = decide(text, alone, snapshot, loaded.context, self._policy, together, turn.channel)
-                served = decision.result or alone
-                span.set_attributes(
-                    {
-                        "twinteller.action": decision.action,
-                        "twinteller.intent": decision.intent,
-                        "twinteller.zone": served.zone,
-                        "twinteller.attempts": list(alone.attempts),
-                        "twinteller.follow_up": served is together,
-                    }
-                )
-                response = pb.ConverseResponse(
-                    session_id=turn.session_id,
-                    turn_id=turn.turn_id,
-                    reply=decision.reply,
-                    action=pb.Action.Value(decision.action),
-                    intent=decision.intent,
-                    confidence=decision.confidence,
-                    alternatives=[
-                        pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title)
-                        for c in decision.alternatives
-                    ],
-                    zone=served.zone,
-                    model_version=served.version,
-                    trace_id=trace_id_hex(),
-                    handoff_summary=decision.handoff_summary,
-                )
-                summary = TurnSummary(turn.turn_id, turn.text, decision.action, decision.intent, turn.channel)
+                if self._shadow is not None and self._shadow.active():
+                    answered = await self._shadow.answer(turn, text, loaded.context, deadline, self.twinteller)
+                else:
+                    answered = await self.twinteller(turn, text, loaded.context, deadline)
+                response = answered.response
+                response.trace_id = trace_id_hex()
+                action = pb.Action.Name(response.action)
+                summary = TurnSummary(turn.turn_id, turn.text, action, response.intent, turn.channel, response.system)
                 committed = await self._sessions.commit(
-                    turn.session_id, loaded, summary, response.SerializeToString(), decision.pending
+                    turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
                 )
+                if answered.settle is not None:
+                    answered.settle(committed)
                 if committed:
-                    if worth_recording(decision):
+                    decision = answered.decision
+                    if decision is not None and worth_recording(decision):
                         await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
-                    outcome = Outcome(response, alone.attempts)
+                    outcome = Outcome(response, answered.attempts)
                     for observe in self._observers:
                         observe(turn, outcome)
                     return outcome

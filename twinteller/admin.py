@@ -18,6 +18,7 @@
     python -m twinteller.admin create-from-cluster CLUSTER NEW.json  # a new entry from its queries
     python -m twinteller.admin trends                 # intents and clusters on the rise
     python -m twinteller.admin satisfaction           # feedback per intent, channel, version, day
+    python -m twinteller.admin migration ...          # replace the legacy bot (twinteller/migration_cli.py)
 
 The router is `--target` (default: both local routers) and the token `--token` or
 TWINTELLER_ADMIN_TOKEN (`make run` prints the local one). Exit status: 0 done, 1 refused
@@ -37,9 +38,10 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from twinteller import client
+from twinteller import client, migration_cli
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+from twinteller.v1 import migration_pb2_grpc as mpb_grpc
 
 FORMATS: dict[str, kpb.Format] = {"csv": kpb.CSV, "json": kpb.JSON}
 
@@ -195,6 +197,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("file", help="the new entry's JSON (id, title, answer); questions: the cluster's")
     sub.add_parser("trends")
     sub.add_parser("satisfaction")
+    migration_cli.add_parser(sub)
     return p
 
 
@@ -203,8 +206,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.token:
         raise SystemExit("no admin token: give --token or set TWINTELLER_ADMIN_TOKEN")
     with client.channel(args.target.split(",")) as channel:
+        metadata = [("authorization", f"Bearer {args.token}")]
         try:
-            run(args, kpb_grpc.KnowledgeStub(channel), [("authorization", f"Bearer {args.token}")])
+            if args.command == "migration":
+                migration_cli.run(
+                    args, mpb_grpc.MigrationStub(channel), {"metadata": metadata, "timeout": args.timeout}
+                )
+            else:
+                run(args, kpb_grpc.KnowledgeStub(channel), metadata)
         except grpc.RpcError as e:
             print(f"{e.code().name}: {e.details()}", file=sys.stderr)  # type: ignore[attr-defined]
             raise SystemExit(1) from None

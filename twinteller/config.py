@@ -71,6 +71,14 @@ class RouterConfig:
     max_id_chars: int = 128
     # Who may use the admin Knowledge API: "name:token,name:token" (empty: nobody).
     admin_tokens: str = ""
+    # The legacy bot being replaced (router/legacy.py): http://host:port or grpc://host:port
+    # (empty: none). Turns go to it only while the cutover is enabled (twinteller/cutover.py).
+    legacy: str = ""
+    # One legacy call may take this long; after a failure the bot is not asked for `legacy_suspect_s`.
+    legacy_timeout_s: float = 1.0
+    legacy_suspect_s: float = 2.0
+    # Cutover comparison counts and disagreeing turns are kept this long in etcd.
+    cutover_retention_days: int = 7
     # On SIGTERM: NOT_SERVING and out of etcd first, then wait this long for clients and
     # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
     drain_notice_s: float = 0.5
@@ -116,6 +124,16 @@ def parse_tokens(spec: str) -> dict[str, str]:
     return tokens
 
 
+def legacy_address(address: str) -> tuple[str, str]:
+    """("http", "http://host:port") or ("grpc", "host:port") from a --legacy address."""
+    scheme, sep, rest = address.partition("://")
+    if sep and rest and scheme in ("http", "https"):
+        return "http", address
+    if sep and rest and scheme == "grpc":
+        return "grpc", rest
+    raise ValueError(f"--legacy {address!r}: expected http://host:port or grpc://host:port")
+
+
 _HELP = {
     "zone": "zone name (a, b, ...)",
     "listen": "host:port of the public gRPC server",
@@ -127,6 +145,7 @@ _HELP = {
     "similarity_threshold": "FALLBACK below this cosine to the nearest training question",
     "cjk_confidence_threshold": "FALLBACK below this top-1 probability for mostly-Chinese text",
     "device": "cpu or gpu: Triton instance kind",
+    "legacy": "the legacy bot: http://host:port or grpc://host:port (empty: none)",
 }
 
 
@@ -159,6 +178,11 @@ def router_config(argv: list[str] | None = None) -> RouterConfig:
         parse_tokens(config.admin_tokens)
     except ValueError as e:
         raise SystemExit(f"--admin-tokens: {e}") from None
+    if config.legacy:
+        try:
+            legacy_address(config.legacy)
+        except ValueError as e:
+            raise SystemExit(str(e)) from None
     for name in ("confidence_threshold", "similarity_threshold", "cjk_confidence_threshold"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise SystemExit(f"--{name.replace('_', '-')} must be within 0..1")

@@ -104,6 +104,7 @@ class FaqRecord:
             tuple(self.slots),
             self.slot_answer,
             dict(self.channel_answers),
+            tuple(self.tags),
         )
 
     @classmethod

@@ -29,6 +29,11 @@ FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
 UNRECOGNISED = f"{ROOT}/unrecognised/"
 TRAFFIC = f"{ROOT}/traffic/"  # traffic/<minute>/<router id> -> that router's turn counts (twinteller/traffic.py)
 INSIGHTS = f"{ROOT}/insights/"  # insights/<name> -> what server/insights.py computed last
+# Replacing the legacy bot (twinteller/cutover.py): the state every router follows, the
+# comparison counts per 10 s slot and router, and the disagreeing turns (time first).
+CUTOVER = f"{ROOT}/cutover/state"
+CUTOVER_STATS = f"{ROOT}/cutover/stats/"  # cutover/stats/<slot>/<router id>
+CUTOVER_DIFFERENCES = f"{ROOT}/cutover/differences/"  # cutover/differences/<time_ns>/<sid>/<turn_id>
 
 
 def zone(name: str) -> str:
@@ -87,3 +92,11 @@ def traffic(minute: int, router_id: str) -> str:
 
 def insights(name: str) -> str:
     return INSIGHTS + name
+
+
+def cutover_stats(slot: int, router_id: str) -> str:
+    return f"{CUTOVER_STATS}{slot:011d}/{router_id}"
+
+
+def cutover_difference(session_id: str, turn_id: str) -> str:
+    return f"{CUTOVER_DIFFERENCES}{time.time_ns():020d}/{session_id}/{turn_id}"

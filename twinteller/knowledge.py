@@ -35,6 +35,8 @@ class Faq:
     slot_answer: str = ""
     # A channel's own answer ("ivr": short, for speech); `answer` for every other channel.
     channel_answers: dict[str, str] = field(default_factory=dict)
+    # The entry's tags: `legacy:<RULE>` says it answers that legacy rule (twinteller/migration.py).
+    tags: tuple[str, ...] = ()
 
     def answer_for(self, channel: str) -> str:
         return self.channel_answers.get(channel, self.answer)
@@ -65,6 +67,8 @@ def _entry(faq: Faq) -> dict[str, object]:
         entry["slot_answer"] = faq.slot_answer
     if faq.channel_answers:
         entry["channel_answers"] = dict(faq.channel_answers)
+    if faq.tags:
+        entry["tags"] = list(faq.tags)
     return entry
 
 
@@ -77,6 +81,7 @@ def _faq(entry: dict, questions: tuple[str, ...] = ()) -> Faq:  # type: ignore[t
         tuple(entry.get("slots", ())),
         entry.get("slot_answer", ""),
         dict(entry.get("channel_answers", {})),
+        tuple(entry.get("tags", ())),
     )
 
 

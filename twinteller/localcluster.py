@@ -1,5 +1,7 @@
 """The local two-zone cluster of real processes: etcd (one member, or three for HA), two
-Triton zones, the trainer (lifecycle jobs), two routers.
+Triton zones, the trainer (lifecycle jobs), the insights worker, the reference legacy bot
+(router a reaches it over HTTP/JSON, router b over gRPC: both adapters in use), two
+routers, the console.
 
 Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
 (free ports). Every process is started in its own session and stopped by pid: SIGTERM,
@@ -76,6 +78,8 @@ class Layout:
     routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
     router_metrics: dict[str, int] = field(default_factory=lambda: {"a": 9464, "b": 9465})
     console: int = 8080
+    legacy_http: int = 8090
+    legacy_grpc: int = 8091
 
     @classmethod
     def free(cls, etcd_members: int = 1) -> Layout:
@@ -85,6 +89,8 @@ class Layout:
             {z: free_port() for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
             free_port(),
+            legacy_http=free_port(),
+            legacy_grpc=free_port(),
         )
 
     @property
@@ -102,6 +108,12 @@ class Layout:
     def metrics_url(self, zone: str) -> str:
         """The router's Prometheus endpoint."""
         return f"http://127.0.0.1:{self.router_metrics[zone]}/metrics"
+
+    def legacy_address(self, zone: str) -> str:
+        """How the router of `zone` reaches the legacy bot: a over HTTP, b over gRPC."""
+        if zone == "a":
+            return f"http://127.0.0.1:{self.legacy_http}"
+        return f"grpc://127.0.0.1:{self.legacy_grpc}"
 
 
 class EtcdReader:
@@ -163,6 +175,7 @@ class LocalCluster:
                 self.start_zone(zone)
             self.start_trainer()
             self.start_insights()
+            self.start_legacy()
             self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
             for zone in self.layout.routers:
                 self.start_router(zone)
@@ -306,6 +319,17 @@ class LocalCluster:
             ],
         )
 
+    def start_legacy(self) -> None:
+        argv = [
+            "--listen",
+            f"127.0.0.1:{self.layout.legacy_http}",
+            "--grpc-listen",
+            f"127.0.0.1:{self.layout.legacy_grpc}",
+            "--log",
+            str(self.run_dir / "legacy-conversations.jsonl"),
+        ]
+        self._spawn("legacy", [sys.executable, "-m", "legacy", *argv])
+
     def start_console(self) -> None:
         routers = ",".join(self.layout.router_target(z) for z in self.layout.routers)
         argv = ["--listen", f"127.0.0.1:{self.layout.console}", "--target", routers]
@@ -328,6 +352,8 @@ class LocalCluster:
                 f"router-{zone}",
                 "--metrics-listen",
                 f"127.0.0.1:{self.layout.router_metrics[zone]}",
+                "--legacy",
+                self.layout.legacy_address(zone),
                 *self._router_args,
             ],
         )
@@ -353,7 +379,12 @@ class LocalCluster:
 
     def restart(self, name: str) -> None:
         """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
-        singles = {"trainer": self.start_trainer, "insights": self.start_insights, "console": self.start_console}
+        singles = {
+            "trainer": self.start_trainer,
+            "insights": self.start_insights,
+            "console": self.start_console,
+            "legacy": self.start_legacy,
+        }
         if name in singles:
             singles[name]()
             return
@@ -420,7 +451,8 @@ class LocalCluster:
         """Every process of the full cluster, in start order."""
         members = [m.name for m in self.layout.etcd_members]
         zones = [f"zone-{z}" for z in self.layout.zones]
-        return [*members, *zones, "trainer", "insights", *(f"router-{z}" for z in self.layout.routers), "console"]
+        routers = [f"router-{z}" for z in self.layout.routers]
+        return [*members, *zones, "trainer", "insights", "legacy", *routers, "console"]
 
     def heal(self, timeout: float = 180.0) -> None:
         """Start whatever is not running, then wait until the whole cluster serves again:
@@ -473,6 +505,7 @@ def main() -> None:
             print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
             print(f"             metrics {layout.metrics_url(zone)}")
         print(f"console      {layout.console_url}  (sign in with the admin token)")
+        print(f"legacy bot   {layout.legacy_address('a')}, {layout.legacy_address('b')}  (reference regex bot)")
         print(f"admin token  {LOCAL_ADMIN_TOKEN}  (python -m twinteller.admin --help)")
         health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
         print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")

@@ -161,6 +161,12 @@ class Store:
         revision = result.header.revision if result.header is not None else 0
         return [_entry(kv) for kv in result], revision
 
+    async def get_range(self, start: str, end: str) -> list[Entry]:
+        """The entries with start <= key < end, in key order (a time range of time-keyed
+        records, without reading the rest)."""
+        result = await self._call("get_range", lambda: self._client.get_range(start.encode(), end.encode()))
+        return [_entry(kv) for kv in result]
+
     async def newest(self, prefix: str, limit: int) -> list[Entry]:
         """The last `limit` entries under `prefix` in key order, last first. etcd sorts and
         cuts (aetcd's get_prefix has no limit), so a long history is not read whole."""

@@ -34,3 +34,8 @@ def mostly_cjk(text: str) -> bool:
     (twinteller/intent_model.py) and the dialogue policy reads their flatter probabilities
     with its own threshold (router/dialogue.py)."""
     return cjk_share(text) > 0.5
+
+
+def is_cjk(char: str) -> bool:
+    """One character that is a CJK ideograph."""
+    return bool(char) and bool(_CJK.match(char))

@@ -37,6 +37,7 @@ def test_json_is_utf8_bytes() -> None:
         "action": "ANSWER",
         "intent": "balance",
         "channel": "ivr",
+        "system": "",
     }
 
 

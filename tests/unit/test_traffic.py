@@ -160,12 +160,12 @@ async def test_past_minutes_forgotten_once_written(store: FakeStore, clock: Cloc
     recorder = _recorder(store, clock)
     recorder.observe("app", _response("balance", pb.ANSWER, "zone-a"))
     await recorder.flush()
-    assert set(recorder._buckets) == {MINUTE}  # its minute still lasts: kept
+    assert recorder.buckets.held() == {MINUTE}  # its minute still lasts: kept
 
     clock.now += 60
     recorder.observe("app", _response("top_up", pb.ANSWER, "zone-a"))
     await recorder.flush()
-    assert set(recorder._buckets) == {MINUTE + 1}  # written already, minute over: gone
+    assert recorder.buckets.held() == {MINUTE + 1}  # written already, minute over: gone
     assert [key for key, _, _ in store.puts] == [keys.traffic(MINUTE, ROUTER), keys.traffic(MINUTE + 1, ROUTER)]
 
 
@@ -178,7 +178,7 @@ async def test_past_minute_written_once_more_then_forgotten(store: FakeStore, cl
     clock.now += 10
     await recorder.flush()
     assert _bucket(store, MINUTE).counts == Counter({("balance", "ANSWER", "app", "zone-a"): 2})
-    assert recorder._buckets == {}
+    assert recorder.buckets.held() == set()
     await recorder.flush()
     assert len(store.puts) == 2
 
@@ -202,7 +202,7 @@ async def test_failed_put_keeps_counts_for_the_next_flush(store: FakeStore, cloc
     await recorder.flush()
     assert _bucket(store, MINUTE).counts == Counter({("balance", "ANSWER", "app", "zone-a"): 2})
     assert _bucket(store, MINUTE + 1).counts == Counter({("top_up", "ANSWER", "app", "zone-a"): 1})
-    assert set(recorder._buckets) == {MINUTE + 1}
+    assert recorder.buckets.held() == {MINUTE + 1}
 
 
 async def test_failed_lease_grant_keeps_counts(store: FakeStore, clock: Clock) -> None:
@@ -229,4 +229,4 @@ async def test_turn_during_a_write_is_written_next_time(store: FakeStore, clock:
     clock.now += 60
     await recorder.flush()
     assert _bucket(store, MINUTE).counts == Counter({("balance", "ANSWER", "app", "zone-a"): 2})
-    assert recorder._buckets == {}
+    assert recorder.buckets.held() == set()
