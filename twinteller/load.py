@@ -45,6 +45,7 @@ class TurnRecord:
     attempts: tuple[str, ...]  # zones the router tried: ("a:failed", "b:ok"); ("replay",)
     client_attempt: int  # 1, or 2+ when the client's retry policy had to resend it
     error: str  # "" when answered, else "CODE: details"
+    system: str = ""  # who answered: "twinteller" or "legacy" (while replacing the legacy bot)
 
     @property
     def latency(self) -> float:
@@ -137,9 +138,9 @@ class ConversationLoad:
         begun = time.monotonic()
         try:
             reply, call = stub.Converse.with_call(request, timeout=self._timeout)
-            zone, error, trailers = reply.zone, "", call
+            zone, error, trailers, system = reply.zone, "", call, reply.system
         except grpc.RpcError as e:
-            zone, error, trailers = "", f"{e.code().name}: {e.details()}", e  # type: ignore[attr-defined]
+            zone, error, trailers, system = "", f"{e.code().name}: {e.details()}", e, ""  # type: ignore[attr-defined]
         attempts = tuple(a for a in _trailer(trailers, "twinteller-attempts").split(",") if a)
         record = TurnRecord(
             begun,
@@ -150,6 +151,7 @@ class ConversationLoad:
             attempts,
             int(_trailer(trailers, "twinteller-client-attempt") or 1),
             error,
+            system,
         )
         with self._lock:
             self._records.append(record)

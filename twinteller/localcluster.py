@@ -26,6 +26,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +179,7 @@ class LocalCluster:
             self.start_insights()
             self.start_legacy()
             self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+            self.wait_legacy_ready(deadline - time.monotonic())
             for zone in self.layout.routers:
                 self.start_router(zone)
             for zone in self.layout.routers:
@@ -477,6 +480,16 @@ class LocalCluster:
                 return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
         except grpc.RpcError as e:
             return f"down ({e.code().name})"
+
+    def legacy_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.layout.legacy_http}/health", timeout=1) as reply:
+                return reply.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_legacy_ready(self, timeout: float) -> None:
+        self._wait(self.legacy_ready, time.monotonic() + timeout, "legacy bot")
 
     def wait_router_serving(self, zone: str, timeout: float) -> None:
         self._wait(lambda: self.router_health(zone) == "SERVING", time.monotonic() + timeout, f"router {zone}")
