@@ -5,7 +5,7 @@
   -> {"rule", "answer"}), as the reference bot in legacy/ serves;
 - `grpc://host:port`: a gRPC bot (legacybot.v1.LegacyBot/Ask).
 
-A bot that fails (refused, timed out, a bad reply) is skipped for `suspect_s`, so a dead
+A bot that fails (refused, timed out, an unreadable reply) is skipped for `suspect_s`, so a dead
 or hung legacy costs one slow turn per router, not one per turn; callers see
 `LegacyUnavailable` and serve twinteller's answer instead (router/shadow.py).
 """

@@ -34,7 +34,7 @@ from router.sessions import Context, LeasePool
 from router.turns import Answered, Turn
 from twinteller import keys, migration
 from twinteller.cutover import LEGACY, SLOT_S, TWINTELLER, Cutover, Slot
-from twinteller.errors import StoreError, TwintellerError
+from twinteller.errors import StoreError, TwintellerError, Unavailable
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
@@ -164,21 +164,24 @@ class Shadow:
 
     # -- what the knowledge base says about legacy rules (per active version, cached) ---------
     def _rules_by_faq(self) -> dict[str, frozenset[str]]:
-        version = self._knowledge.active_version()
-        if self._rules_of[0] != version:
-            snapshot = self._knowledge.snapshot(version)
-            self._rules_of = (version, migration.rules_by_faq({f.id: f.tags for f in snapshot.faqs.values()}))
+        try:
+            version = self._knowledge.active_version()
+            if self._rules_of[0] != version:
+                snapshot = self._knowledge.snapshot(version)
+                self._rules_of = (version, migration.rules_by_faq({f.id: f.tags for f in snapshot.faqs.values()}))
+        except Unavailable:  # no model published yet: the legacy still answers, unmapped
+            return {}
         return self._rules_of[1]
 
     def _faq_for_rule(self, rule: str) -> str:
         """The entry that answers `rule` in the active version; else `legacy:<RULE>`."""
-        version = self._knowledge.active_version()
-        if self._faq_of_rule[0] != version:
+        rules_of = self._rules_by_faq()
+        if self._faq_of_rule[0] != self._rules_of[0]:
             index: dict[str, str] = {}
-            for faq, rules in sorted(self._rules_by_faq().items()):
+            for faq, rules in sorted(rules_of.items()):
                 for name in rules:
                     index.setdefault(name, faq)
-            self._faq_of_rule = (version, index)
+            self._faq_of_rule = (self._rules_of[0], index)
         return self._faq_of_rule[1].get(rule, migration.rule_tag(rule))
 
     # -- one turn ----------------------------------------------------------------------------

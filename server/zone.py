@@ -4,8 +4,9 @@ while Triton reports the model ready.
 Registration is `zones/<zone>` on a short lease (2 s by default) that this agent keeps
 alive from its readiness loop: if Triton stops answering, the model unloads or the agent
 dies, the keepalives stop and etcd deletes the key by itself; when the agent sees Triton
-not ready it revokes the lease at once. If Triton exits, the agent starts it again (with
-backoff) and re-registers once the model is ready. SIGTERM: deregister first, so routers
+not ready it revokes the lease at once. If Triton exits, or stays not ready for
+`restart_unready_s` (hung), the agent starts it again (with backoff) and re-registers once
+the model is ready. SIGTERM: deregister first, so routers
 stop sending, then stop Triton.
 """
 
@@ -106,7 +107,9 @@ class ZoneAgent:
         await seed_knowledge_base(self._store)  # on a new cluster: the editable seed base, once
         self.versions = await self._active_versions()
         await self._publish_snapshots(self.versions)
-        await self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, self.versions))
+        await self._client.load_model(
+            cfg.model_name, config=triton.load_config_json(cfg, self.versions), client_timeout=cfg.load_timeout_s
+        )
         log.info("zone %s: loaded %s versions %s", cfg.zone, cfg.model_name, self.versions)
 
     async def _publish_snapshots(self, versions: list[str]) -> None:
@@ -143,7 +146,9 @@ class ZoneAgent:
         try:
             await self._publish_snapshots(wanted)
             loading = asyncio.create_task(
-                self._client.load_model(cfg.model_name, config=triton.load_config_json(cfg, wanted))
+                self._client.load_model(
+                    cfg.model_name, config=triton.load_config_json(cfg, wanted), client_timeout=cfg.load_timeout_s
+                )
             )
             while not loading.done():  # a load takes seconds: keep the registration alive meanwhile
                 await asyncio.wait({loading}, timeout=cfg.ready_interval_s)
@@ -166,11 +171,14 @@ class ZoneAgent:
     async def _serve(self) -> None:
         """Keep the registration alive exactly while the model is ready."""
         cfg = self._config
+        loop = asyncio.get_running_loop()
+        ready_at = loop.time()
         while not self._stopping.is_set():
             if self._process is None or self._process.poll() is not None:
                 raise RuntimeError("tritonserver exited")
             await self._follow_versions()
             if await self._ready():
+                ready_at = loop.time()
                 try:
                     await self._register_or_refresh()
                 except StoreError as e:
@@ -178,6 +186,8 @@ class ZoneAgent:
                     self._lease = None
             else:
                 await self._deregister()
+                if loop.time() - ready_at > cfg.restart_unready_s:
+                    raise RuntimeError(f"tritonserver not ready for {cfg.restart_unready_s:.0f}s")
             try:
                 await asyncio.wait_for(self._stopping.wait(), cfg.ready_interval_s)
             except TimeoutError:

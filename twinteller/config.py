@@ -107,6 +107,12 @@ class ZoneConfig:
     # On SIGTERM: deregister, then keep Triton up this long for calls routers already sent.
     drain_s: float = 1.0
     startup_timeout_s: float = 180.0
+    # One load_model call may take this long (a load takes seconds; a hung Triton never answers).
+    load_timeout_s: float = 60.0
+    # A live Triton whose model is not ready this long is stopped and started again (seen
+    # here: Triton aborting on a corrupted heap and hanging in its signal handler). Well
+    # above a load or a stop-the-world pause, which it survives by itself.
+    restart_unready_s: float = 30.0
 
     @property
     def endpoint(self) -> str:

@@ -459,7 +459,8 @@ class LocalCluster:
 
     def heal(self, timeout: float = 180.0) -> None:
         """Start whatever is not running, then wait until the whole cluster serves again:
-        etcd answers, every zone is registered, every router is SERVING, a leader leads."""
+        etcd answers, every zone is registered, the legacy bot answers, every router is
+        SERVING, a leader leads."""
         deadline = time.monotonic() + timeout
         for name in self.names():
             process = self.processes.get(name)
@@ -468,6 +469,7 @@ class LocalCluster:
                 self.restart(name)
         self.wait_etcd_ready(deadline - time.monotonic())
         self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+        self.wait_legacy_ready(deadline - time.monotonic())
         for zone in self.layout.routers:
             self.wait_router_serving(zone, deadline - time.monotonic())
         self._wait(lambda: bool(self.router_leader()), deadline, "a router leader")

@@ -66,6 +66,11 @@ class OtlpReceiver:
             self.trace_ids.add(trace_id)
             self.span_names.append(name)
 
+    def summary(self) -> str:
+        """What arrived so far, for a failure message."""
+        with self._lock:
+            return f"{len(self.span_names)} spans of {len(self.trace_ids)} traces received"
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -85,6 +90,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
         # look at router spans run a router in-process with an in-memory exporter).
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp.url,
         "OTEL_TRACES_EXPORTER": "none",
+        # A hung Triton is restarted after 15 s here (30 s by default): above the 10 s
+        # SIGSTOP of chaos scenario 2, which must be survived without a restart.
+        "TWINTELLER_RESTART_UNREADY_S": "15",
     }
     local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(etcd_members=3), env=env)
     local.start()

@@ -12,6 +12,7 @@ cluster before it ends. Run it alone with `make test-chaos` (pytest -m chaos).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -95,6 +96,24 @@ def test_2_hung_zone_fails_no_turn_and_takes_traffic_after_sigcont(chaos: LocalC
     assert served_by(records, stopped + 2.0, resumed) == {"b"}
     # Hedging kept the hung zone's cost per turn far below the 5 s client deadline.
     assert max(r.latency for r in records if r.started >= stopped) < 2.0
+
+
+def test_2b_a_triton_hung_for_good_is_restarted_by_its_agent(chaos: LocalCluster) -> None:
+    """A Triton that never comes back by itself (seen here: an abort on a corrupted heap,
+    then a hang in its signal handler) is killed and started again by its zone agent after
+    `restart_unready_s` (15 s in the test cluster, conftest.py)."""
+    pid = chaos.triton_pid("a")
+    with ConversationLoad(routers(chaos), retry=False, max_s=120) as load:
+        load.wait_turns(20)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_until(lambda: chaos.triton_pid("a") != pid, 60, "a new tritonserver for zone a", step=0.5)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)  # in case it was not replaced: let it go on
+        back = wait_until(lambda: "a" in chaos.registered_zones(), 60, "zone a registered again")
+        wait_until(lambda: any(r.zone == "a" and r.started >= back for r in load.records()), 10, "zone a serving")
+    assert describe(load.failures()) == []
 
 
 def test_3_killed_leader_is_replaced_within_3s_and_retrying_clients_lose_nothing(chaos: LocalCluster) -> None:
