@@ -42,7 +42,7 @@ class ZoneAgent:
         self._process: subprocess.Popen[bytes] | None = None
         self._lease: int | None = None
         self._stopping = asyncio.Event()
-        self._client = triton_client.InferenceServerClient(config.endpoint)
+        self._client = triton_client.InferenceServerClient(config.local_endpoint)
         self.versions: list[str] = []
         self._refused: list[str] = []  # a version set Triton would not load
 

@@ -93,7 +93,9 @@ class RouterConfig:
 class ZoneConfig:
     zone: str = "a"
     etcd: str = DEFAULT_ETCD
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # Triton listens here (0.0.0.0 in a container)
+    # The address routers use for this zone, if not `host` (in Kubernetes: the pod IP).
+    advertise_host: str = ""
     grpc_port: int = 8001
     http_port: int = 8000
     metrics_port: int = 8002
@@ -116,7 +118,14 @@ class ZoneConfig:
 
     @property
     def endpoint(self) -> str:
-        return f"{self.host}:{self.grpc_port}"
+        """Where routers reach this zone's Triton (registered in etcd)."""
+        return f"{self.advertise_host or self.host}:{self.grpc_port}"
+
+    @property
+    def local_endpoint(self) -> str:
+        """Where this agent reaches its own Triton."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"{host}:{self.grpc_port}"
 
 
 def parse_tokens(spec: str) -> dict[str, str]:
