@@ -12,7 +12,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench-failover lint clean
+.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench-failover loadtest lint clean
 
 all: deps
 
@@ -75,6 +75,12 @@ eval: deps
 # Failover times under load (docs/benchmarks.md). ARGS="--runs 1" for a quick look.
 bench-failover: deps
 	$(PY) -m bench.failover $(ARGS)
+
+# A bounded headless Locust run against a local cluster it starts, zone a's Triton killed
+# 20 s in; CSV + HTML reports in run/loadtest; fails on failure ratio or p99 (loadtest/run.py).
+# ARGS="--target 127.0.0.1:50051,127.0.0.1:50052" for a running cluster instead.
+loadtest: deps
+	$(PY) -m loadtest.run $(if $(ARGS),$(ARGS),--kill-zone-at 20)
 
 lint: venv protos
 	$(PY) -m ruff check .
