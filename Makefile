@@ -12,7 +12,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench-failover loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench bench-failover loadtest lint clean
 
 all: deps
 
@@ -71,6 +71,11 @@ test-chaos: deps
 
 eval: deps
 	$(PY) -m twinteller.evaluation
+
+# Where a turn's time goes: encoder, dynamic batching, bare gRPC relay, direct Triton vs
+# router, with ratios against baselines of the same run (docs/benchmarks.md). ~4 minutes.
+bench: deps
+	$(PY) -m bench.performance $(ARGS)
 
 # Failover times under load (docs/benchmarks.md). ARGS="--runs 1" for a quick look.
 bench-failover: deps

@@ -66,18 +66,22 @@ class Reading:
 
 
 class CutoverView:
-    def __init__(self, store: Store) -> None:
-        self.mirror = PrefixMirror(store, keys.CUTOVER)
+    """The cutover state, parsed once per change (it is read on every turn)."""
 
-    def state(self) -> Cutover:
-        raw = self.mirror.items.get("")
-        if raw is None:
-            return Cutover()
+    def __init__(self, store: Store) -> None:
+        self.mirror = PrefixMirror(store, keys.CUTOVER, on_change=self._changed)
+        self._state = Cutover()
+
+    def _changed(self, items: dict[str, bytes]) -> None:
+        raw = items.get("")
         try:
-            return Cutover.from_json(raw)
+            self._state = Cutover() if raw is None else Cutover.from_json(raw)
         except (ValueError, TypeError):
             log.error("cutover state in etcd is not readable: shadowing stays off")
-            return Cutover()
+            self._state = Cutover()
+
+    def state(self) -> Cutover:
+        return self._state
 
 
 class ShadowRecorder:

@@ -28,6 +28,13 @@ from twinteller.v1 import assistant_pb2 as pb
 if TYPE_CHECKING:
     from router.shadow import Shadow
 
+
+def _retrieved(future: asyncio.Future[ModelResult]) -> None:
+    """Mark an early reading's failure as seen: the turn reports it where it is awaited."""
+    if not future.cancelled():
+        future.exception()
+
+
 # Two routers racing on one session: re-read and retry a few times, then give up cleanly.
 COMMIT_ATTEMPTS = 4
 
@@ -84,27 +91,27 @@ class TurnHandler:
         self._observers = observers
         self._shadow = shadow
 
-    async def _read(self, text: str, context: Context, deadline: float) -> tuple[ModelResult, ModelResult | None]:
-        """The model's reading of `text`, and for a follow-up also of the previous turn's
-        words with it (both in one go: Triton batches them)."""
+    async def _read(
+        self, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None
+    ) -> tuple[ModelResult, ModelResult | None]:
+        """The model's reading of `text` (`early`: already asked for, while the context was
+        read), and for a follow-up also of the previous turn's words with it."""
         version = self._knowledge.active_version()
+        alone = early if early is not None else asyncio.ensure_future(self._model.classify(text, version, deadline))
         before = context.last_text()
         if not (before and phrases.is_follow_up(text)):
-            return await self._model.classify(text, version, deadline), None
-        alone, together = await asyncio.gather(
-            self._model.classify(text, version, deadline),
-            self._model.classify(f"{self._knowledge.lexicon.apply(normalise(before))} {text}", version, deadline),
-            return_exceptions=True,
-        )
-        if isinstance(alone, BaseException):
-            raise alone
+            return await alone, None
+        joined = f"{self._knowledge.lexicon.apply(normalise(before))} {text}"
+        together = await asyncio.gather(self._model.classify(joined, version, deadline), return_exceptions=True)
         # The reading in context only helps: if it failed, the turn goes on without it.
-        return alone, together if isinstance(together, ModelResult) else None
+        return await alone, together[0] if isinstance(together[0], ModelResult) else None
 
-    async def twinteller(self, turn: Turn, text: str, context: Context, deadline: float) -> Answered:
+    async def twinteller(
+        self, turn: Turn, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None = None
+    ) -> Answered:
         """Twinteller's answer to `text` (normalised, in the lexicon's words) in `context`:
         model and dialogue policy, nothing written."""
-        alone, together = await self._read(text, context, deadline)
+        alone, together = await self._read(text, context, deadline, early)
         snapshot = self._knowledge.snapshot(alone.version)
         decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel)
         served = decision.result or alone
@@ -144,33 +151,48 @@ class TurnHandler:
         }
         # What the model and the policy read: normalised, then in the lexicon's words.
         text = self._knowledge.lexicon.apply(normalise(turn.text))
-        with tracer().start_as_current_span("dialogue.turn", attributes=attributes) as span:
-            for _ in range(COMMIT_ATTEMPTS):
-                stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
-                if stored is not None:
-                    span.set_attribute("twinteller.replayed", True)
-                    return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
-                if self._shadow is not None and self._shadow.active():
-                    answered = await self._shadow.answer(turn, text, loaded.context, deadline, self.twinteller)
-                else:
-                    answered = await self.twinteller(turn, text, loaded.context, deadline)
-                response = answered.response
-                response.trace_id = trace_id_hex()
-                action = pb.Action.Name(response.action)
-                summary = TurnSummary(turn.turn_id, turn.text, action, response.intent, turn.channel, response.system)
-                committed = await self._sessions.commit(
-                    turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
-                )
-                if answered.settle is not None:
-                    answered.settle(committed)
-                if committed:
-                    decision = answered.decision
-                    if decision is not None and worth_recording(decision):
-                        await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
-                    outcome = Outcome(response, answered.attempts)
-                    for observe in self._observers:
-                        observe(turn, outcome)
-                    return outcome
-                if time.monotonic() >= deadline:
-                    break
-            raise Unavailable("the session was changed concurrently by other turns; retry the turn")
+        with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
+            # The model's reading needs no context: ask for it while the context is read.
+            early = asyncio.ensure_future(self._model.classify(text, self._knowledge.active_version(), deadline))
+            early.add_done_callback(_retrieved)
+            try:
+                return await self._handle(turn, text, deadline, early)
+            except BaseException:
+                early.cancel()
+                raise
+
+    async def _handle(self, turn: Turn, text: str, deadline: float, early: asyncio.Future[ModelResult]) -> Outcome:
+        async def mine(t: Turn, x: str, c: Context, d: float) -> Answered:
+            return await self.twinteller(t, x, c, d, early)
+
+        for _ in range(COMMIT_ATTEMPTS):
+            stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
+            if stored is not None:
+                early.cancel()  # answered before: the reading is not needed
+                trace.get_current_span().set_attribute("twinteller.replayed", True)
+                return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
+            if self._shadow is not None and self._shadow.active():
+                # The shadowed system may still use `early` after the turn is answered.
+                answered = await self._shadow.answer(turn, text, loaded.context, deadline, mine)
+            else:
+                answered = await mine(turn, text, loaded.context, deadline)
+            response = answered.response
+            response.trace_id = trace_id_hex()
+            action = pb.Action.Name(response.action)
+            summary = TurnSummary(turn.turn_id, turn.text, action, response.intent, turn.channel, response.system)
+            committed = await self._sessions.commit(
+                turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
+            )
+            if answered.settle is not None:
+                answered.settle(committed)
+            if committed:
+                decision = answered.decision
+                if decision is not None and worth_recording(decision):
+                    await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
+                outcome = Outcome(response, answered.attempts)
+                for observe in self._observers:
+                    observe(turn, outcome)
+                return outcome
+            if time.monotonic() >= deadline:
+                break
+        raise Unavailable("the session was changed concurrently by other turns; retry the turn")

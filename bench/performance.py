@@ -1,0 +1,369 @@
+"""`make bench`: where a turn's time goes, measured in one run on this machine.
+
+1. the encoder alone, in this process: sentences/s at batch 32 (the model's own limit);
+2. dynamic batching: one standalone Triton serving the model twice, with dynamic batching
+   (as deployed) and with batches of one, at high concurrency;
+3. the Python limit: a bare `grpc.aio` echo server, and a bare relay in front of it
+   (client -> relay -> echo), each its own process;
+4. a local cluster (etcd, two Triton zones, two routers): client -> Triton directly (the
+   served model), and client -> router -> Triton (a whole turn: session read and write,
+   dialogue policy and all), at several concurrencies.
+
+It prints throughput and p50/p99 latency for each, then the ratios the issue sets targets
+for, each against a baseline from the same run: the router's added p50 over direct Triton
+against what the bare relay adds (at concurrency 1), router vs direct-Triton throughput at
+saturation, batched vs batch-of-one throughput, and end-to-end turns/s vs the encoder's
+own batched rate. The machine is shared and noisy: run it three times before believing it
+(docs/benchmarks.md). It never fails on a missed target; it says so.
+
+    python -m bench.performance [--seconds 6] [--concurrency 1,8,32,64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import functools
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import numpy as np
+import tritonclient.grpc.aio as triton_aio
+
+from server import triton
+from twinteller.config import ZoneConfig
+from twinteller.encoder import Encoder
+from twinteller.knowledge import BANKING77
+from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster, free_port
+from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+
+MODEL_REPO = PROJECT_ROOT / "model_repo"
+ECHO = "/bench.Echo/Echo"
+ENCODER_BATCH = 32
+
+
+@dataclass(frozen=True)
+class Result:
+    path: str
+    concurrency: int
+    count: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        errors = f"  ({self.errors} errors)" if self.errors else ""
+        return f"{self.path:26} {self.concurrency:5} {self.rate:9.1f} {self.p50_ms:9.2f} {self.p99_ms:9.2f}{errors}"
+
+
+def queries() -> list[str]:
+    with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f)]
+
+
+async def measure(
+    path: str, call: Callable[[int], Awaitable[object]], concurrency: int, seconds: float, warmup_s: float = 1.0
+) -> Result:
+    """`concurrency` callers in a closed loop for `seconds` after a warm-up; latencies of
+    the calls that started after the warm-up."""
+    latencies: list[float] = []
+    errors = 0
+    counter = itertools.count()
+    start = time.perf_counter()
+    measured_from = start + warmup_s
+    end = measured_from + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while (began := time.perf_counter()) < end:
+            try:
+                await call(next(counter))
+            except Exception:
+                if began >= measured_from:
+                    errors += 1
+                continue
+            if began >= measured_from:
+                latencies.append(time.perf_counter() - began)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if not latencies:
+        return Result(path, concurrency, 0, errors, seconds, float("nan"), float("nan"))
+    ms = np.array(latencies) * 1000
+    return Result(path, concurrency, len(latencies), errors, seconds, float(np.percentile(ms, 50)),
+                  float(np.percentile(ms, 99)))  # fmt: skip
+
+
+# -- 1. the encoder alone --------------------------------------------------------------------
+def encoder_rate(texts: list[str], seconds: float) -> float:
+    encoder = Encoder(MODEL_REPO / "intent" / "encoder", threads=2)
+    encoder.encode(texts[:ENCODER_BATCH])  # warm
+    done, start = 0, time.perf_counter()
+    for batch in itertools.cycle(range(0, len(texts) - ENCODER_BATCH, ENCODER_BATCH)):
+        encoder.encode(texts[batch : batch + ENCODER_BATCH])
+        done += ENCODER_BATCH
+        if time.perf_counter() - start > seconds:
+            break
+    return done / (time.perf_counter() - start)
+
+
+# -- Triton calls ------------------------------------------------------------------------------
+def infer_call(
+    client: triton_aio.InferenceServerClient, model: str, texts: list[str]
+) -> Callable[[int], Awaitable[object]]:
+    async def call(n: int) -> object:
+        data = triton_aio.InferInput("TEXT", [1, 1], "BYTES")
+        data.set_data_from_numpy(np.array([[texts[n % len(texts)].encode()]], dtype=np.object_))
+        return await client.infer(model, [data], client_timeout=10)
+
+    return call
+
+
+def batching_repo(root: Path) -> Path:
+    """A repository with the served model twice: as deployed (dynamic batching) and with
+    batches of one; both read version 1 and the encoder of model_repo/intent."""
+    config = (MODEL_REPO / "intent" / "config.pbtxt").read_text()
+    single = re.sub(r"dynamic_batching \{[^}]*\}\n", "", config.replace('name: "intent"', 'name: "intent_single"'))
+    single = single.replace("max_batch_size: 64", "max_batch_size: 1")
+    assert "dynamic_batching" not in single and "max_batch_size: 1" in single
+    for name, text in (("intent", config), ("intent_single", single)):
+        model = root / name
+        model.mkdir(parents=True)
+        (model / "config.pbtxt").write_text(text)
+        (model / "1").symlink_to(MODEL_REPO / "intent" / "1", target_is_directory=True)
+        (model / "encoder").symlink_to(MODEL_REPO / "intent" / "encoder", target_is_directory=True)
+    return root
+
+
+async def batching(texts: list[str], concurrency: int, seconds: float, workdir: Path) -> list[Result]:
+    config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
+                        grpc_port=free_port(), http_port=free_port(), metrics_port=free_port())  # fmt: skip
+    process = triton.start(config, workdir / "triton-bench.log")
+    client = triton_aio.InferenceServerClient(config.local_endpoint)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if await client.is_server_live(client_timeout=1.0):
+                    break
+            except Exception:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"standalone Triton did not start; see {workdir / 'triton-bench.log'}")
+            await asyncio.sleep(0.2)
+        results = []
+        for model, label in (("intent", "triton, dynamic batching"), ("intent_single", "triton, batch of one")):
+            await client.load_model(model, client_timeout=120)
+            results.append(await measure(label, infer_call(client, model, texts), concurrency, seconds))
+            await client.unload_model(model)
+        return results
+    finally:
+        await client.close()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# -- 3. the bare gRPC relay --------------------------------------------------------------------
+async def serve_echo(listen: str, upstream: str) -> None:
+    """An echo server (no upstream) or a relay to `upstream`, over one reused channel."""
+    server = grpc.aio.server()
+    channel = grpc.aio.insecure_channel(upstream) if upstream else None
+    forward = channel.unary_unary(ECHO) if channel else None
+
+    async def echo(request: bytes, _context: grpc.aio.ServicerContext) -> bytes:
+        return await forward(request) if forward else request
+
+    handler = grpc.unary_unary_rpc_method_handler(echo)
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler})])
+    server.add_insecure_port(listen)
+    await server.start()
+    await server.wait_for_termination()
+
+
+def start_echo(listen: str, upstream: str = "") -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "bench.performance", "--serve-echo", listen, "--upstream", upstream]
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_serving(target: str) -> None:
+    async with grpc.aio.insecure_channel(target) as channel:
+        await asyncio.wait_for(channel.channel_ready(), 30)
+
+
+async def relay(levels: list[int], seconds: float) -> list[Result]:
+    echo_at, relay_at = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    processes = [start_echo(echo_at), start_echo(relay_at, echo_at)]
+    request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="my card has not arrived")
+    payload = request.SerializeToString()
+    results = []
+    try:
+        for target, label in ((echo_at, "grpc.aio echo"), (relay_at, "grpc.aio relay -> echo")):
+            await wait_serving(target)
+            async with grpc.aio.insecure_channel(target) as channel:
+                echo = channel.unary_unary(ECHO)
+
+                async def call(_n: int, echo: grpc.aio.UnaryUnaryMultiCallable = echo) -> object:
+                    return await echo(payload, timeout=10)
+
+                for level in levels:
+                    results.append(await measure(label, call, level, seconds))
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+    return results
+
+
+# -- 4. the cluster ----------------------------------------------------------------------------
+async def cluster_paths(cluster: LocalCluster, texts: list[str], levels: list[int], seconds: float) -> list[Result]:
+    layout = cluster.layout
+    zones = [triton_aio.InferenceServerClient(f"127.0.0.1:{layout.zones[z].grpc}") for z in ("a", "b")]
+    routers = [grpc.aio.insecure_channel(layout.router_target(z)) for z in ("a", "b")]
+    stubs = [pb_grpc.AssistantStub(c) for c in routers]
+    direct = [infer_call(z, "intent", texts) for z in zones]
+    run = uuid.uuid4().hex[:8]
+
+    async def turn(n: int, *, stubs: list[pb_grpc.AssistantStub]) -> object:
+        request = pb.ConverseRequest(session_id=f"bench-{run}-{n}", turn_id="1", text=texts[n % len(texts)])
+        return await stubs[n % len(stubs)].Converse(request, timeout=10)
+
+    results = []
+    try:
+        for level in levels:
+            # Concurrency 1 compares like with like: router a (which prefers zone a) vs zone a.
+            both = level > 1
+            triton_call = (lambda n: direct[n % 2](n)) if both else direct[0]
+            label = "triton direct" + (" (a+b)" if both else " (a)")
+            results.append(await measure(label, triton_call, level, seconds))
+            chosen = stubs if both else stubs[:1]
+            label = "router -> triton" + (" (a+b)" if both else " (a)")
+            before = {name: cpu_seconds(p.pid) for name, p in cluster.processes.items()}
+            client_before = time.process_time()
+            result = await measure(label, functools.partial(turn, stubs=chosen), level, seconds, warmup_s=0.0)
+            results.append(result)
+            if level == max(levels) and result.count:
+                spent = cpu_per_turn(cluster, before, result.count)
+                spent["this client"] = 1000 * (time.process_time() - client_before) / result.count
+                shown = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if ms >= 0.01)
+                print(f"CPU ms per turn at concurrency {level}: {shown}", flush=True)
+    finally:
+        for z in zones:
+            await z.close()
+        for c in routers:
+            await c.close()
+    return results
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (Triton's python stubs)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue  # gone meanwhile
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending += [int(c) for c in children]
+    return total
+
+
+def cpu_per_turn(cluster: LocalCluster, before: dict[str, float], turns: int) -> dict[str, float]:
+    return {name: 1000 * (cpu_seconds(p.pid) - before[name]) / turns for name, p in cluster.processes.items()}
+
+
+def report(results: list[Result], encoder: float) -> dict[str, float]:
+    print(f"\n{'path':26} {'conc':>5} {'per s':>9} {'p50 ms':>9} {'p99 ms':>9}")
+    for r in results:
+        print(r.line())
+    print(f"{'encoder alone, batch 32':26} {'':5} {encoder:9.1f}")
+
+    def find(prefix: str, level: int) -> Result:
+        return next(r for r in results if r.path.startswith(prefix) and r.concurrency == level)
+
+    echo1, relay1 = find("grpc.aio echo", 1), find("grpc.aio relay", 1)
+    triton1, router1 = find("triton direct", 1), find("router -> triton", 1)
+    relay_adds = relay1.p50_ms - echo1.p50_ms
+    router_adds = router1.p50_ms - triton1.p50_ms
+    best_triton = max(r.rate for r in results if r.path.startswith("triton direct"))
+    best_router = max(r.rate for r in results if r.path.startswith("router -> triton"))
+    batched = next(r for r in results if r.path.startswith("triton, dynamic batching"))
+    single = next(r for r in results if r.path.startswith("triton, batch of one"))
+    ratios = {
+        "router_adds_over_relay_adds": router_adds / relay_adds if relay_adds > 0 else float("inf"),
+        "router_vs_direct_throughput": best_router / best_triton,
+        "batched_vs_single_throughput": batched.rate / single.rate if single.rate else float("inf"),
+        "turns_vs_encoder": best_router / encoder,
+    }
+    targets = {
+        "router_adds_over_relay_adds": ("<=", 2.0),
+        "router_vs_direct_throughput": (">=", 0.9),
+        "batched_vs_single_throughput": (">=", 3.0),
+        "turns_vs_encoder": (">=", 0.8),
+    }
+    print(f"\nat concurrency 1: the bare relay adds {relay_adds:.2f} ms at p50,", end=" ")
+    print(f"the router adds {router_adds:.2f} ms over direct Triton")
+    print(f"at saturation: router {best_router:.1f} turns/s, direct Triton {best_triton:.1f}/s,", end=" ")
+    print(f"encoder alone {encoder:.1f}/s")
+    for name, value in ratios.items():
+        op, target = targets[name]
+        met = value <= target if op == "<=" else value >= target
+        print(f"  {name:30} {value:6.2f}  (target {op} {target}: {'met' if met else 'MISSED'})")
+    return ratios
+
+
+async def bench(args: argparse.Namespace) -> None:
+    texts = queries()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    print(f"encoder alone ({args.seconds:.0f} s) ...", flush=True)
+    encoder = encoder_rate(texts, args.seconds)
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="twinteller-bench-") as tmp:
+        work = Path(tmp)
+        print("dynamic batching vs batches of one (standalone Triton) ...", flush=True)
+        results += await batching(texts, max(levels), args.seconds, work)
+        print("bare grpc.aio echo and relay ...", flush=True)
+        results += await relay(levels, args.seconds)
+        print("local cluster: direct Triton and router ...", flush=True)
+        with LocalCluster(work / "cluster", Layout.free()) as cluster:
+            results += await cluster_paths(cluster, texts, levels, args.seconds)
+    ratios = report(results, encoder)
+    if args.json:
+        figures = {"results": [r.__dict__ | {"rate": r.rate} for r in results], "encoder": encoder, "ratios": ratios}
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(figures, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per path and concurrency")
+    parser.add_argument("--concurrency", default="1,8,32,64")
+    parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--serve-echo", help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_echo:
+        asyncio.run(serve_echo(args.serve_echo, args.upstream))
+        return
+    asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+{{/* Names */}}
+{{- define "twinteller.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "twinteller.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "twinteller.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels: include with (dict "ctx" $ "component" "router") */}}
+{{- define "twinteller.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "twinteller.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "twinteller.labels" -}}
+helm.sh/chart: {{ include "twinteller.chart" .ctx }}
+{{ include "twinteller.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: twinteller
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{- define "twinteller.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "twinteller.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "twinteller.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Triton model: `python -m server.training` builds it under this name. */}}
+{{- define "twinteller.modelName" -}}intent{{- end -}}
+
+{{/* Service names */}}
+{{- define "twinteller.routerService" -}}{{ include "twinteller.fullname" . }}-router{{- end -}}
+{{- define "twinteller.routerHeadless" -}}{{ include "twinteller.fullname" . }}-router-headless{{- end -}}
+{{- define "twinteller.etcdName" -}}{{ include "twinteller.fullname" . }}-etcd{{- end -}}
+{{- define "twinteller.etcdPeer" -}}{{ include "twinteller.fullname" . }}-etcd-peer{{- end -}}
+{{- define "twinteller.modelClaim" -}}
+{{- default (printf "%s-models" (include "twinteller.fullname" .)) .Values.modelVolume.existingClaim -}}
+{{- end -}}
+{{- define "twinteller.adminSecret" -}}
+{{- default (printf "%s-admin-tokens" (include "twinteller.fullname" .)) .Values.adminTokens.existingSecret -}}
+{{- end -}}
+{{- define "twinteller.hasAdminTokens" -}}
+{{- if or .Values.adminTokens.existingSecret .Values.adminTokens.tokens -}}true{{- end -}}
+{{- end -}}
+
+{{/* Fully qualified in-cluster names */}}
+{{- define "twinteller.svcDomain" -}}
+{{- printf "%s.svc.%s" .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
+{{/* What every process passes as --etcd: one DNS name resolving to every ready member
+(a headless Service), which the store balances over and retries across. */}}
+{{- define "twinteller.etcdEndpoints" -}}
+{{- if .Values.etcd.enabled -}}
+{{- printf "%s.%s:2379" (include "twinteller.etcdName" .) (include "twinteller.svcDomain" .) -}}
+{{- else -}}
+{{- required "etcd.external is required when etcd.enabled is false" .Values.etcd.external -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Every router, for in-cluster gRPC clients (console, inspect): a headless Service, so
+the client's round_robin channel knows each router and skips a draining one. */}}
+{{- define "twinteller.routerTargets" -}}
+{{- printf "%s.%s:%d" (include "twinteller.routerHeadless" .) (include "twinteller.svcDomain" .) (int .Values.router.grpcPort) -}}
+{{- end -}}
+
+{{- define "twinteller.etcdInitialCluster" -}}
+{{- $name := include "twinteller.etcdName" . -}}
+{{- $peer := include "twinteller.etcdPeer" . -}}
+{{- $domain := include "twinteller.svcDomain" . -}}
+{{- $members := list -}}
+{{- range $i := until (int .Values.etcd.replicas) -}}
+{{- $members = append $members (printf "%s-%d=http://%s-%d.%s.%s:2380" $name $i $name $i $peer $domain) -}}
+{{- end -}}
+{{- join "," $members -}}
+{{- end -}}
+
+{{/* TWINTELLER_* variables from a settings map (flag names without dashes). */}}
+{{- define "twinteller.settingsEnv" -}}
+{{- range $key, $value := . }}
+{{ printf "TWINTELLER_%s" (upper $key) }}: {{ include "twinteller.scalar" $value | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/* A value as the flag parser reads it: whole numbers without an exponent or ".0"
+(values arrive as float64, and 10485760 would print as 1.048576e+07). */}}
+{{- define "twinteller.scalar" -}}
+{{- if and (kindIs "float64" .) (eq . (float64 (int64 .))) -}}
+{{- int64 . -}}
+{{- else -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "twinteller.otelEnv" -}}
+{{- if .Values.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.otel.endpoint | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The shared model volume */}}
+{{- define "twinteller.modelVolume" -}}
+- name: models
+  persistentVolumeClaim:
+    claimName: {{ include "twinteller.modelClaim" . }}
+{{- end -}}
+
+{{/* Where the image holds the project (Dockerfile WORKDIR). */}}
+{{- define "twinteller.appDir" -}}/app{{- end -}}
+
+{{/* An init container that waits until the seed model is in the volume (pass the root
+context). The trainer's bootstrap-model init container builds it. */}}
+{{- define "twinteller.waitForModel" -}}
+{{- $model := include "twinteller.modelName" . -}}
+- name: wait-for-model
+  image: {{ include "twinteller.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args:
+    - sh
+    - -c
+    - |
+      until [ -f /models/{{ $model }}/1/kb.json ] && [ -f /models/{{ $model }}/config.pbtxt ]; do
+        echo "waiting for the seed model in /models/{{ $model }}/1 (built by the trainer's bootstrap-model init container)"
+        sleep 5
+      done
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 16Mi
+    limits:
+      memory: 64Mi
+  volumeMounts:
+    - name: models
+      mountPath: /models
+      subPath: {{ .Values.modelVolume.modelsSubPath }}
+      readOnly: true
+{{- end -}}
