@@ -313,9 +313,15 @@ def test_seed_model_is_built_once_into_the_shared_volume_before_zones_start(
     volumes = {v["name"]: v for v in trainer["spec"]["template"]["spec"]["volumes"]}
     assert volumes["models"]["persistentVolumeClaim"]["claimName"] == f"{PREFIX}-models"
     assert all(not m.get("readOnly") for m in bootstrap["volumeMounts"])  # the trainer writes versions
+    # The subdirectories exist (made by the pod's user) before any pod mounts them as subPath.
+    layout = container(trainer, "volume-layout", init=True)
+    assert layout["args"] == ["mkdir", "-p", "/volume/models", "/volume/cache"]
+    init_names = [c["name"] for c in trainer["spec"]["template"]["spec"]["initContainers"]]
+    assert init_names == ["volume-layout", "bootstrap-model"]
     for zone in zone_deployments(docs):
         wait = container(zone, "wait-for-model", init=True)
-        assert "/models/intent/1/kb.json" in wait["args"][-1] and "until" in wait["args"][-1]
+        assert wait["args"][-1].startswith("until [ -f /volume/models/intent/1/kb.json ]")
+        assert wait["volumeMounts"] == [{"name": "models", "mountPath": "/volume", "readOnly": True}]
         zone_volumes = {v["name"]: v for v in zone["spec"]["template"]["spec"]["volumes"]}
         assert zone_volumes["models"]["persistentVolumeClaim"]["claimName"] == f"{PREFIX}-models"
         mount = next(m for m in container(zone, "zone")["volumeMounts"] if m["name"] == "models")

@@ -132,9 +132,12 @@ the client's round_robin channel knows each router and skips a draining one. */}
 {{- define "twinteller.appDir" -}}/app{{- end -}}
 
 {{/* An init container that waits until the seed model is in the volume (pass the root
-context). The trainer's bootstrap-model init container builds it. */}}
+context). The trainer's bootstrap-model init container builds it. It mounts the whole volume,
+not the subdirectory: a subPath that does not exist yet would be created by the kubelet, as
+root, where the trainer could not write. */}}
 {{- define "twinteller.waitForModel" -}}
 {{- $model := include "twinteller.modelName" . -}}
+{{- $dir := printf "/volume/%s/%s" .Values.modelVolume.modelsSubPath $model -}}
 - name: wait-for-model
   image: {{ include "twinteller.image" . }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
@@ -142,8 +145,8 @@ context). The trainer's bootstrap-model init container builds it. */}}
     - sh
     - -c
     - |
-      until [ -f /models/{{ $model }}/1/kb.json ] && [ -f /models/{{ $model }}/config.pbtxt ]; do
-        echo "waiting for the seed model in /models/{{ $model }}/1 (built by the trainer's bootstrap-model init container)"
+      until [ -f {{ $dir }}/1/kb.json ] && [ -f {{ $dir }}/config.pbtxt ]; do
+        echo "waiting for the seed model /models/{{ $model }}/1/kb.json (built by the trainer's bootstrap-model init container)"
         sleep 5
       done
   securityContext:
@@ -156,7 +159,6 @@ context). The trainer's bootstrap-model init container builds it. */}}
       memory: 64Mi
   volumeMounts:
     - name: models
-      mountPath: /models
-      subPath: {{ .Values.modelVolume.modelsSubPath }}
+      mountPath: /volume
       readOnly: true
 {{- end -}}
