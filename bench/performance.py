@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ class Result:
     path: str
     concurrency: int
     count: int
-    errors: int
+    errors: Counter[str]
     seconds: float
     p50_ms: float
     p99_ms: float
@@ -70,7 +71,7 @@ class Result:
         return self.count / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
-        errors = f"  ({self.errors} errors)" if self.errors else ""
+        errors = "  errors: " + ", ".join(f"{n} {code}" for code, n in self.errors.items()) if self.errors else ""
         return f"{self.path:26} {self.concurrency:5} {self.rate:9.1f} {self.p50_ms:9.2f} {self.p99_ms:9.2f}{errors}"
 
 
@@ -85,20 +86,20 @@ async def measure(
     """`concurrency` callers in a closed loop for `seconds` after a warm-up; latencies of
     the calls that started after the warm-up."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()
     counter = itertools.count()
     start = time.perf_counter()
     measured_from = start + warmup_s
     end = measured_from + seconds
 
     async def worker() -> None:
-        nonlocal errors
         while (began := time.perf_counter()) < end:
             try:
                 await call(next(counter))
-            except Exception:
+            except Exception as e:
                 if began >= measured_from:
-                    errors += 1
+                    code = e.code() if isinstance(e, grpc.aio.AioRpcError) else None
+                    errors[code.name if code else type(e).__name__] += 1
                 continue
             if began >= measured_from:
                 latencies.append(time.perf_counter() - began)
