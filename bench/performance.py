@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import functools
 import itertools
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -80,16 +80,15 @@ def queries() -> list[str]:
         return [row["text"] for row in csv.DictReader(f)]
 
 
-async def measure(
-    path: str, call: Callable[[int], Awaitable[object]], concurrency: int, seconds: float, warmup_s: float = 1.0
-) -> Result:
-    """`concurrency` callers in a closed loop for `seconds` after a warm-up; latencies of
-    the calls that started after the warm-up."""
+async def closed_loop(
+    call: Callable[[int], Awaitable[object]], concurrency: int, seconds: float, warmup_s: float = 1.0
+) -> tuple[list[float], Counter[str]]:
+    """`concurrency` callers in a closed loop for `seconds` after a warm-up: the latencies
+    (seconds) of the calls that started after the warm-up, and their errors by code."""
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     counter = itertools.count()
-    start = time.perf_counter()
-    measured_from = start + warmup_s
+    measured_from = time.perf_counter() + warmup_s
     end = measured_from + seconds
 
     async def worker() -> None:
@@ -105,11 +104,21 @@ async def measure(
                 latencies.append(time.perf_counter() - began)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, errors
+
+
+def summary(path: str, concurrency: int, latencies: list[float], errors: Counter[str], seconds: float) -> Result:
     if not latencies:
         return Result(path, concurrency, 0, errors, seconds, float("nan"), float("nan"))
     ms = np.array(latencies) * 1000
-    return Result(path, concurrency, len(latencies), errors, seconds, float(np.percentile(ms, 50)),
-                  float(np.percentile(ms, 99)))  # fmt: skip
+    p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+    return Result(path, concurrency, len(latencies), errors, seconds, p50, p99)
+
+
+async def measure(
+    path: str, call: Callable[[int], Awaitable[object]], concurrency: int, seconds: float, warmup_s: float = 1.0
+) -> Result:
+    return summary(path, concurrency, *await closed_loop(call, concurrency, seconds, warmup_s), seconds)
 
 
 # -- 1. the encoder alone --------------------------------------------------------------------
@@ -233,42 +242,90 @@ async def relay(levels: list[int], seconds: float) -> list[Result]:
 
 
 # -- 4. the cluster ----------------------------------------------------------------------------
-async def cluster_paths(cluster: LocalCluster, texts: list[str], levels: list[int], seconds: float) -> list[Result]:
-    layout = cluster.layout
-    zones = [triton_aio.InferenceServerClient(f"127.0.0.1:{layout.zones[z].grpc}") for z in ("a", "b")]
-    routers = [grpc.aio.insecure_channel(layout.router_target(z)) for z in ("a", "b")]
-    stubs = [pb_grpc.AssistantStub(c) for c in routers]
-    direct = [infer_call(z, "intent", texts) for z in zones]
+CLIENT_PROCESSES = 2  # at concurrency 8 and above: one Python client process saturates first
+
+
+async def client_load(kind: str, targets: list[str], concurrency: int, seconds: float) -> dict[str, object]:
+    """One load process's share (`--client`): turns through routers, or calls to Triton."""
+    texts = queries()
     run = uuid.uuid4().hex[:8]
+    if kind == "triton":
+        clients = [triton_aio.InferenceServerClient(t) for t in targets]
+        calls = [infer_call(c, "intent", texts) for c in clients]
 
-    async def turn(n: int, *, stubs: list[pb_grpc.AssistantStub]) -> object:
-        request = pb.ConverseRequest(session_id=f"bench-{run}-{n}", turn_id="1", text=texts[n % len(texts)])
-        return await stubs[n % len(stubs)].Converse(request, timeout=10)
+        async def call(n: int) -> object:
+            return await calls[n % len(calls)](n)
+    else:
+        channels = [grpc.aio.insecure_channel(t) for t in targets]
+        stubs = [pb_grpc.AssistantStub(c) for c in channels]
 
+        async def call(n: int) -> object:
+            request = pb.ConverseRequest(session_id=f"bench-{run}-{n}", turn_id="1", text=texts[n % len(texts)])
+            return await stubs[n % len(stubs)].Converse(request, timeout=10)
+
+    latencies, errors = await closed_loop(call, concurrency, seconds, warmup_s=2.0)
+    return {"latencies": latencies, "errors": dict(errors)}
+
+
+async def from_clients(label: str, kind: str, targets: list[str], level: int, seconds: float, work: Path) -> Result:
+    """`level` callers spread over client processes; their figures merged."""
+    processes = CLIENT_PROCESSES if level >= 8 else 1
+    shares = [level // processes + (1 if i < level % processes else 0) for i in range(processes)]
+    outputs = [work / f"client-{uuid.uuid4().hex[:8]}.json" for _ in shares]
+    started = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.performance",
+            "--client",
+            kind,
+            "--targets",
+            ",".join(targets),
+            "--concurrency",
+            str(share),
+            "--seconds",
+            str(seconds),
+            "--json",
+            str(out),
+            cwd=PROJECT_ROOT,
+        )
+        for share, out in zip(shares, outputs, strict=True)
+    ]
+    for process in started:
+        await process.wait()
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    for out in outputs:
+        data = json.loads(await asyncio.to_thread(out.read_text))
+        latencies += data["latencies"]
+        errors.update(data["errors"])
+    return summary(label, level, latencies, errors, seconds)
+
+
+async def cluster_paths(cluster: LocalCluster, levels: list[int], seconds: float, work: Path) -> list[Result]:
+    layout = cluster.layout
+    zones = [f"127.0.0.1:{layout.zones[z].grpc}" for z in ("a", "b")]
+    routers = [layout.router_target(z) for z in ("a", "b")]
     results = []
-    try:
-        for level in levels:
-            # Concurrency 1 compares like with like: router a (which prefers zone a) vs zone a.
-            both = level > 1
-            triton_call = (lambda n: direct[n % 2](n)) if both else direct[0]
-            label = "triton direct" + (" (a+b)" if both else " (a)")
-            results.append(await measure(label, triton_call, level, seconds))
-            chosen = stubs if both else stubs[:1]
-            label = "router -> triton" + (" (a+b)" if both else " (a)")
-            before = {name: cpu_seconds(p.pid) for name, p in cluster.processes.items()}
-            client_before = time.process_time()
-            result = await measure(label, functools.partial(turn, stubs=chosen), level, seconds, warmup_s=0.0)
-            results.append(result)
-            if level == max(levels) and result.count:
-                spent = cpu_per_turn(cluster, before, result.count)
-                spent["this client"] = 1000 * (time.process_time() - client_before) / result.count
-                shown = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if ms >= 0.01)
-                print(f"CPU ms per turn at concurrency {level}: {shown}", flush=True)
-    finally:
-        for z in zones:
-            await z.close()
-        for c in routers:
-            await c.close()
+    for level in levels:
+        # Concurrency 1 compares like with like: router a (which prefers zone a) vs zone a.
+        both = level > 1
+        where = " (a+b)" if both else " (a)"
+        results.append(await from_clients("triton direct" + where, "triton", zones if both else zones[:1], level,
+                                          seconds, work))  # fmt: skip
+        before = {name: cpu_seconds(p.pid) for name, p in cluster.processes.items()}
+        clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = await from_clients("router -> triton" + where, "router", routers if both else routers[:1], level,
+                                    seconds, work)  # fmt: skip
+        results.append(result)
+        if level == max(levels) and result.count:
+            # The clients' warm-up turns are counted too: a slight overestimate per turn.
+            spent = cpu_per_turn(cluster, before, result.count)
+            clients = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = clients.ru_utime + clients.ru_stime - clients_before.ru_utime - clients_before.ru_stime
+            spent["load clients"] = 1000 * used / result.count
+            shown = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if ms >= 0.01)
+            print(f"CPU ms per turn at concurrency {level}: {shown}", flush=True)
     return results
 
 
@@ -345,7 +402,7 @@ async def bench(args: argparse.Namespace) -> None:
         results += await relay(levels, args.seconds)
         print("local cluster: direct Triton and router ...", flush=True)
         with LocalCluster(work / "cluster", Layout.free()) as cluster:
-            results += await cluster_paths(cluster, texts, levels, args.seconds)
+            results += await cluster_paths(cluster, levels, args.seconds, work)
     ratios = report(results, encoder)
     if args.json:
         figures = {"results": [r.__dict__ | {"rate": r.rate} for r in results], "encoder": encoder, "ratios": ratios}
@@ -359,9 +416,15 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--serve-echo", help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=["triton", "router"], help=argparse.SUPPRESS)
+    parser.add_argument("--targets", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_echo:
         asyncio.run(serve_echo(args.serve_echo, args.upstream))
+        return
+    if args.client:
+        figures = asyncio.run(client_load(args.client, args.targets.split(","), int(args.concurrency), args.seconds))
+        Path(args.json).write_text(json.dumps(figures))
         return
     asyncio.run(bench(args))
 

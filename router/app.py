@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from router import admin, migration_admin
+from router import admin, migration_admin, operations
 from router.auth import Tokens
 from router.budget import RetryBudget
 from router.cutover import CutoverGuard
@@ -31,6 +32,7 @@ from router.service import SERVICE_NAME, AssistantService
 from router.sessions import SessionStore
 from router.shadow import CutoverView, Shadow, ShadowRecorder
 from router.traffic import TrafficRecorder
+from router.turnlog import TurnLog
 from router.turns import TurnHandler
 from router.unrecognised import UnrecognisedLog
 from router.zones import ZoneDirectory
@@ -38,7 +40,9 @@ from twinteller import keys
 from twinteller.config import RouterConfig, parse_tokens
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
-from twinteller.v1 import assistant_pb2, knowledge_pb2, migration_pb2  # noqa: F401 - registers the descriptors for reflection
+
+# Imported to register their descriptors for reflection.
+from twinteller.v1 import assistant_pb2, knowledge_pb2, migration_pb2, operations_pb2  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +118,10 @@ class Router:
         turns = TurnHandler(
             self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow
         )
-        self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback)
+        self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400)
+        self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback, self.turn_log)
         tokens = Tokens(parse_tokens(config.admin_tokens))
+        self.operations = operations.OperationsService(self.turn_log, tokens, config.identity)
         self.admin = admin.KnowledgeService(self.store, tokens)
         self.migration = migration_admin.MigrationService(
             self.store,
@@ -143,9 +149,8 @@ class Router:
             await asyncio.gather(prober.run(lease), guard.run())
 
         self.election = Election(self.store, config.identity, config.leader_ttl_s, lead)
-        self.registration = Registration(
-            self.store, config.identity, {"zone": config.zone, "listen": config.listen}, config.leader_ttl_s
-        )
+        registered = {"zone": config.zone, "listen": config.listen, "address": config.advertise or config.listen}
+        self.registration = Registration(self.store, config.identity, registered, config.leader_ttl_s)
         self._mirrors = [
             PrefixMirror(self.store, keys.ZONES, on_change=self.zones.set_registrations),
             PrefixMirror(self.store, keys.HEALTH, on_change=self.zones.set_health),
@@ -176,16 +181,23 @@ class Router:
         self._tasks.append(asyncio.create_task(self.sessions.write_back()))
         self._tasks.append(asyncio.create_task(self.traffic.run()))
         self._tasks.append(asyncio.create_task(self.shadow_recorder.slots.run("cutover counts")))
+        self._tasks.append(asyncio.create_task(self.turn_log.run()))
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
         self.server.add_generic_rpc_handlers(
-            [self.service.rpc_handler(), self.admin.rpc_handler(), self.migration.rpc_handler()]
+            [
+                self.service.rpc_handler(),
+                self.admin.rpc_handler(),
+                self.migration.rpc_handler(),
+                self.operations.rpc_handler(),
+            ]
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
             SERVICE_NAME,
             admin.SERVICE_NAME,
             migration_admin.SERVICE_NAME,
+            operations.SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         )
@@ -231,6 +243,9 @@ class Router:
             await asyncio.wait_for(self.traffic.flush(), 2.0)  # the last seconds' counts
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.shadow_recorder.slots.flush(), 2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.turn_log.flush(), 2.0)
+        self.turn_log.close()
         self.metrics.close()
         await self.model.close()
         await self.store.close()

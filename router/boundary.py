@@ -65,10 +65,16 @@ def checked(request: Any) -> Any:
     return request
 
 
+def status_code(error: BaseException) -> grpc.StatusCode:
+    """The status code `error` is reported with."""
+    if isinstance(error, TwintellerError):
+        return next((c for kind, c in _CODES.items() if isinstance(error, kind)), grpc.StatusCode.INTERNAL)
+    return grpc.StatusCode.INTERNAL
+
+
 async def abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
     if isinstance(error, TwintellerError):
-        code = next((c for kind, c in _CODES.items() if isinstance(error, kind)), grpc.StatusCode.INTERNAL)
-        await context.abort(code, str(error))
+        await context.abort(status_code(error), str(error))
     log.exception("unexpected error in handler", exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id_hex()})")
 

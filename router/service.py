@@ -19,15 +19,17 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from router import validation
-from router.boundary import abort, boundary, checked, raw_deserializer
+from router.boundary import abort, boundary, checked, raw_deserializer, status_code
 from router.sessions import Context, LeasePool
-from router.turns import TurnHandler
+from router.turnlog import TurnLog, TurnRow
+from router.turns import Outcome, Turn, TurnHandler
 from twinteller import keys
 from twinteller.config import RouterConfig
 from twinteller.errors import InvalidArgument, NotFound
 from twinteller.internal import raw_pb2
+from twinteller.masking import mask
 from twinteller.store import Store
-from twinteller.telemetry import tracer
+from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.v1 import assistant_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,62 @@ FeedbackObserver = Callable[[str, str, int], None]
 
 class AssistantService:
     def __init__(
-        self, config: RouterConfig, turns: TurnHandler, store: Store, on_feedback: FeedbackObserver | None = None
+        self,
+        config: RouterConfig,
+        turns: TurnHandler,
+        store: Store,
+        on_feedback: FeedbackObserver | None = None,
+        turn_log: TurnLog | None = None,
     ) -> None:
         self._config = config
         self._turns = turns
         self._store = store
         self._feedback_leases = LeasePool(store, FEEDBACK_RETENTION_S, bucket_s=3600)
         self._on_feedback = on_feedback
+        self._turn_log = turn_log
+
+    async def _serve(self, turn: Turn, context: grpc.aio.ServicerContext) -> Outcome:
+        """The turn answered, and logged (answered or failed) for `locate` and `inspect`."""
+        arrived, started = time.time(), time.monotonic()
+        try:
+            outcome = await self._turns.handle(turn, self._deadline(context))
+        except Exception as e:
+            self._log(turn, arrived, started, None, (), f"{status_code(e).name}: {e}")
+            raise
+        self._log(turn, arrived, started, outcome.response, outcome.attempts, "")
+        return outcome
+
+    def _log(
+        self,
+        turn: Turn,
+        arrived: float,
+        started: float,
+        response: pb.ConverseResponse | None,
+        attempts: tuple[str, ...],
+        error: str,
+    ) -> None:
+        if self._turn_log is None:
+            return
+        reply = response or pb.ConverseResponse()
+        self._turn_log.record(
+            TurnRow(
+                at=arrived,
+                session_id=turn.session_id,
+                turn_id=turn.turn_id,
+                channel=turn.channel,
+                text=mask(turn.text),
+                action=pb.Action.Name(reply.action) if response is not None else "",
+                intent=reply.intent,
+                zone=reply.zone,
+                model_version=reply.model_version,
+                system=reply.system,
+                latency_ms=(time.monotonic() - started) * 1000,
+                error=error,
+                trace_id=reply.trace_id or trace_id_hex(),
+                attempts=",".join(attempts),
+                router=self._config.identity,
+            )
+        )
 
     def _deadline(self, context: grpc.aio.ServicerContext) -> float:
         remaining = context.time_remaining()
@@ -67,7 +118,7 @@ class AssistantService:
     @boundary
     async def Converse(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.ConverseResponse:
         turn = self._turn(raw)
-        outcome = await self._turns.handle(turn, self._deadline(context))
+        outcome = await self._serve(turn, context)
         # For operators and `make bench-failover`: which zones this router tried, and which
         # try of the client's retry policy this was (gRPC sends the count of earlier ones).
         previous = str(dict(context.invocation_metadata() or ()).get(PREVIOUS_ATTEMPTS_HEADER, "0"))
@@ -98,7 +149,7 @@ class AssistantService:
                     kind=SpanKind.SERVER,
                     links=[Link(stream_span)],
                 ):
-                    outcome = await self._turns.handle(turn, self._deadline(context))
+                    outcome = await self._serve(turn, context)
                 yield outcome.response  # outside the span: never hold a context across a yield
         except grpc.aio.AbortError:
             raise

@@ -21,6 +21,9 @@ DEFAULT_ETCD = "127.0.0.1:2379"
 class RouterConfig:
     zone: str = "a"
     listen: str = "127.0.0.1:50051"
+    # Where tools (locate, inspect) reach this router, registered in etcd; default `listen`
+    # (in Kubernetes: the pod IP and port).
+    advertise: str = ""
     # Prometheus /metrics (router/metrics.py); empty: none.
     metrics_listen: str = "127.0.0.1:9464"
     etcd: str = DEFAULT_ETCD
@@ -79,6 +82,10 @@ class RouterConfig:
     legacy_suspect_s: float = 2.0
     # Cutover comparison counts and disagreeing turns are kept this long in etcd.
     cutover_retention_days: int = 7
+    # Every turn this router served, for `locate` and `inspect` (router/turnlog.py): a SQLite
+    # file, kept this many days.
+    turn_log: str = "turns.sqlite3"
+    turn_log_retention_days: int = 7
     # On SIGTERM: NOT_SERVING and out of etcd first, then wait this long for clients and
     # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
     drain_notice_s: float = 0.5

@@ -357,6 +357,8 @@ class LocalCluster:
                 f"127.0.0.1:{self.layout.router_metrics[zone]}",
                 "--legacy",
                 self.layout.legacy_address(zone),
+                "--turn-log",
+                str(self.run_dir / f"turns-router-{zone}.sqlite3"),
                 *self._router_args,
             ],
         )

@@ -248,6 +248,27 @@ class Store:
     async def revoke(self, lease_id: int) -> None:
         await self._call("lease revoke", lambda: self._client.revoke_lease(lease_id))
 
+    async def members(self) -> list[tuple[str, list[str]]]:
+        """(name, client URLs) of every member of the etcd cluster."""
+
+        async def read() -> list[tuple[str, list[str]]]:
+            return [(m.name, list(m.client_urls)) async for m in self._client.members()]
+
+        return await self._call("members", read)
+
+    async def db_size(self) -> int:
+        """The database size of the member that answers (bytes, as counted against the quota)."""
+        status = await self._call("status", self._client.status)
+        return int(status.db_size)
+
+    async def alarms(self) -> list[str]:
+        """Raised alarms ("NOSPACE", "CORRUPT"), cluster-wide."""
+
+        async def read() -> list[str]:
+            return [aetcd.rpc.AlarmType.Name(a.alarm_type) async for a in self._client.list_alarms()]
+
+        return await self._call("alarms", read)
+
     async def leader_member(self) -> str:
         """The name of the etcd member leading the cluster now ("" while there is none)."""
         status = await self._call("status", self._client.status)

@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -40,10 +41,16 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-async def router(cluster: LocalCluster, spans: InMemorySpanExporter) -> AsyncIterator[str]:
+async def router(cluster: LocalCluster, spans: InMemorySpanExporter, tmp_path: Path) -> AsyncIterator[str]:
     listen = f"127.0.0.1:{free_port()}"
+    identity = f"traced-{uuid.uuid4().hex[:6]}"
     config = RouterConfig(
-        zone="a", listen=listen, etcd=cluster.layout.etcd, router_id=f"traced-{uuid.uuid4().hex[:6]}", metrics_listen=""
+        zone="a",
+        listen=listen,
+        etcd=cluster.layout.etcd,
+        router_id=identity,
+        metrics_listen="",
+        turn_log=str(tmp_path / "turns.sqlite3"),
     )
     async with Router(config):
         spans.clear()

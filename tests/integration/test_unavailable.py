@@ -76,9 +76,16 @@ class RouterUnderTest:
 
 
 @pytest.fixture
-async def router_on(lonely_etcd: str) -> AsyncIterator[RouterUnderTest]:
+async def router_on(lonely_etcd: str, tmp_path: Path) -> AsyncIterator[RouterUnderTest]:
     listen = f"127.0.0.1:{free_port()}"
-    config = RouterConfig(zone="a", listen=listen, etcd=lonely_etcd, router_id=uuid.uuid4().hex, metrics_listen="")
+    config = RouterConfig(
+        zone="a",
+        listen=listen,
+        etcd=lonely_etcd,
+        router_id=uuid.uuid4().hex,
+        metrics_listen="",
+        turn_log=str(tmp_path / "turns.sqlite3"),
+    )
     await publish(lonely_etcd, {})
     async with Router(config) as router, grpc.aio.insecure_channel(listen) as channel:
         yield RouterUnderTest(router, pb_grpc.AssistantStub(channel), lonely_etcd)

@@ -401,7 +401,10 @@ def test_inspect_cronjob_is_optional(rendered: dict[str, list[Manifest]]) -> Non
     args = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[:3] == ["python", "-m", "twinteller.inspect"]
     assert args[args.index("--etcd") + 1] == f"{PREFIX}-etcd.{NAMESPACE}.svc.cluster.local:2379"
-    assert args[args.index("--routers") + 1].endswith(":50051")
+    assert args[args.index("--zones") + 1] == "a,b"
+    env = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    token = next(e for e in env if e["name"] == "TWINTELLER_ADMIN_TOKEN")
+    assert token["valueFrom"]["secretKeyRef"]["key"] == "inspect-token"
 
 
 # --- values.schema.json --------------------------------------------------------------------

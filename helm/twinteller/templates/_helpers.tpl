@@ -162,3 +162,10 @@ root, where the trainer could not write. */}}
       mountPath: /volume
       readOnly: true
 {{- end -}}
+
+{{/* The zone names of zones.list, comma-separated (inspect --zones). */}}
+{{- define "twinteller.zoneNames" -}}
+{{- $names := list -}}
+{{- range .Values.zones.list -}}{{- $names = append $names .name -}}{{- end -}}
+{{- join "," $names -}}
+{{- end -}}
