@@ -43,11 +43,14 @@ import grpc
 import numpy as np
 import tritonclient.grpc.aio as triton_aio
 
+from router.turnlog import TurnLog, TurnRow
 from server import triton
 from twinteller.config import ZoneConfig
 from twinteller.encoder import Encoder
 from twinteller.knowledge import BANKING77
 from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster, free_port
+from twinteller.masking import mask
+from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -132,6 +135,62 @@ def encoder_rate(texts: list[str], seconds: float) -> float:
         if time.perf_counter() - start > seconds:
             break
     return done / (time.perf_counter() - start)
+
+
+# -- 0. what a kept turn costs: SQLite (the routers' turn logs) against etcd ----------------------
+FOOTPRINT_TURNS = 5000
+
+
+def sample_rows(texts: list[str]) -> list[TurnRow]:
+    return [
+        TurnRow(
+            time.time(),
+            f"session-{uuid.uuid4().hex}",
+            str(n % 5 + 1),
+            "app",
+            mask(text),
+            "ANSWER",
+            "card_arrival",
+            "a",
+            "7",
+            "twinteller",
+            31.5,
+            "",
+            uuid.uuid4().hex,
+            "a:ok",
+            "router-a",
+        )
+        for n, text in enumerate(texts[:FOOTPRINT_TURNS])
+    ]
+
+
+async def footprint(texts: list[str], work: Path) -> dict[str, float]:
+    """Bytes on disk per kept turn: the same records in a SQLite turn log and in a fresh
+    one-member etcd (as turn keys with the JSON record, the way sessions are kept)."""
+    rows = sample_rows(texts * 2)
+    log = TurnLog(work / "footprint" / "turns.sqlite3", retention_s=86400)
+    for row in rows:
+        log.record(row)
+    await log.flush()
+    await asyncio.to_thread(log._db.execute, "PRAGMA wal_checkpoint(TRUNCATE)")
+    sqlite_bytes = log.size_bytes() / len(rows)
+    log.close()
+    layout = Layout.free()
+    etcd = LocalCluster(work / "footprint-etcd", layout)  # only its etcd is started
+    etcd.run_dir.mkdir(parents=True)
+    try:
+        etcd.start_etcd()
+        await asyncio.to_thread(etcd.wait_etcd_ready, 30)
+        async with Store(layout.etcd) as store:
+            before = await store.db_size()
+            for batch in range(0, len(rows), 100):
+                puts = {f"/footprint/{r.session_id}/{r.turn_id}": json.dumps(r.__dict__).encode()
+                        for r in rows[batch : batch + 100]}  # fmt: skip
+                await store.commit(absent=[], unchanged={}, puts=puts)
+            etcd_bytes = (await store.db_size() - before) / len(rows)
+    finally:
+        etcd.stop()
+    return {"sqlite_bytes_per_turn": sqlite_bytes, "etcd_bytes_per_turn": etcd_bytes}
 
 
 # -- Triton calls ------------------------------------------------------------------------------
@@ -251,10 +310,10 @@ async def client_load(kind: str, targets: list[str], concurrency: int, seconds: 
     run = uuid.uuid4().hex[:8]
     if kind == "triton":
         clients = [triton_aio.InferenceServerClient(t) for t in targets]
-        calls = [infer_call(c, "intent", texts) for c in clients]
+        infers = [infer_call(c, "intent", texts) for c in clients]
 
         async def call(n: int) -> object:
-            return await calls[n % len(calls)](n)
+            return await infers[n % len(infers)](n)
     else:
         channels = [grpc.aio.insecure_channel(t) for t in targets]
         stubs = [pb_grpc.AssistantStub(c) for c in channels]
@@ -263,12 +322,22 @@ async def client_load(kind: str, targets: list[str], concurrency: int, seconds: 
             request = pb.ConverseRequest(session_id=f"bench-{run}-{n}", turn_id="1", text=texts[n % len(texts)])
             return await stubs[n % len(stubs)].Converse(request, timeout=10)
 
-    latencies, errors = await closed_loop(call, concurrency, seconds, warmup_s=2.0)
-    return {"latencies": latencies, "errors": dict(errors)}
+    calls = 0
+
+    async def counted(n: int) -> object:
+        nonlocal calls
+        calls += 1
+        return await call(n)
+
+    latencies, errors = await closed_loop(counted, concurrency, seconds, warmup_s=2.0)
+    return {"latencies": latencies, "errors": dict(errors), "calls": calls}
 
 
-async def from_clients(label: str, kind: str, targets: list[str], level: int, seconds: float, work: Path) -> Result:
-    """`level` callers spread over client processes; their figures merged."""
+async def from_clients(
+    label: str, kind: str, targets: list[str], level: int, seconds: float, work: Path
+) -> tuple[Result, int]:
+    """`level` callers spread over client processes: their figures merged, and how many
+    calls they made in all (warm-up included)."""
     processes = CLIENT_PROCESSES if level >= 8 else 1
     shares = [level // processes + (1 if i < level % processes else 0) for i in range(processes)]
     outputs = [work / f"client-{uuid.uuid4().hex[:8]}.json" for _ in shares]
@@ -295,11 +364,13 @@ async def from_clients(label: str, kind: str, targets: list[str], level: int, se
         await process.wait()
     latencies: list[float] = []
     errors: Counter[str] = Counter()
+    calls = 0
     for out in outputs:
         data = json.loads(await asyncio.to_thread(out.read_text))
         latencies += data["latencies"]
         errors.update(data["errors"])
-    return summary(label, level, latencies, errors, seconds)
+        calls += data["calls"]
+    return summary(label, level, latencies, errors, seconds), calls
 
 
 async def cluster_paths(cluster: LocalCluster, levels: list[int], seconds: float, work: Path) -> list[Result]:
@@ -311,19 +382,20 @@ async def cluster_paths(cluster: LocalCluster, levels: list[int], seconds: float
         # Concurrency 1 compares like with like: router a (which prefers zone a) vs zone a.
         both = level > 1
         where = " (a+b)" if both else " (a)"
-        results.append(await from_clients("triton direct" + where, "triton", zones if both else zones[:1], level,
-                                          seconds, work))  # fmt: skip
+        direct, _ = await from_clients("triton direct" + where, "triton", zones if both else zones[:1], level,
+                                       seconds, work)  # fmt: skip
+        results.append(direct)
         before = {name: cpu_seconds(p.pid) for name, p in cluster.processes.items()}
         clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = await from_clients("router -> triton" + where, "router", routers if both else routers[:1], level,
-                                    seconds, work)  # fmt: skip
+        result, calls = await from_clients("router -> triton" + where, "router", routers if both else routers[:1],
+                                           level, seconds, work)  # fmt: skip
         results.append(result)
-        if level == max(levels) and result.count:
-            # The clients' warm-up turns are counted too: a slight overestimate per turn.
-            spent = cpu_per_turn(cluster, before, result.count)
+        if level == max(levels) and calls:
+            # Per turn made (warm-up included); the load clients' start-up counts against them.
+            spent = cpu_per_turn(cluster, before, calls)
             clients = resource.getrusage(resource.RUSAGE_CHILDREN)
             used = clients.ru_utime + clients.ru_stime - clients_before.ru_utime - clients_before.ru_stime
-            spent["load clients"] = 1000 * used / result.count
+            spent["load clients"] = 1000 * used / calls
             shown = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if ms >= 0.01)
             print(f"CPU ms per turn at concurrency {level}: {shown}", flush=True)
     return results
@@ -391,11 +463,13 @@ def report(results: list[Result], encoder: float) -> dict[str, float]:
 async def bench(args: argparse.Namespace) -> None:
     texts = queries()
     levels = [int(c) for c in args.concurrency.split(",")]
-    print(f"encoder alone ({args.seconds:.0f} s) ...", flush=True)
-    encoder = encoder_rate(texts, args.seconds)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="twinteller-bench-") as tmp:
         work = Path(tmp)
+        kept = await footprint(texts, work)
+        print(f"a kept turn: SQLite {kept['sqlite_bytes_per_turn']:.0f} B, etcd {kept['etcd_bytes_per_turn']:.0f} B")
+        print(f"encoder alone ({args.seconds:.0f} s) ...", flush=True)
+        encoder = encoder_rate(texts, args.seconds)
         print("dynamic batching vs batches of one (standalone Triton) ...", flush=True)
         results += await batching(texts, max(levels), args.seconds, work)
         print("bare grpc.aio echo and relay ...", flush=True)
@@ -405,7 +479,8 @@ async def bench(args: argparse.Namespace) -> None:
             results += await cluster_paths(cluster, levels, args.seconds, work)
     ratios = report(results, encoder)
     if args.json:
-        figures = {"results": [r.__dict__ | {"rate": r.rate} for r in results], "encoder": encoder, "ratios": ratios}
+        figures = {"results": [r.__dict__ | {"rate": r.rate} for r in results], "encoder": encoder, "ratios": ratios,
+                   "footprint": kept}  # fmt: skip
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(figures, indent=1))
 
 
