@@ -222,8 +222,10 @@ def batching_repo(root: Path) -> Path:
 
 
 async def batching(texts: list[str], concurrency: int, seconds: float, workdir: Path) -> list[Result]:
+    # Batching, not tracing, is measured here: trace one request in 1000 (see trace_rate).
     config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
-                        grpc_port=free_port(), http_port=free_port(), metrics_port=free_port())  # fmt: skip
+                        grpc_port=free_port(), http_port=free_port(), metrics_port=free_port(),
+                        trace_rate=1000)  # fmt: skip
     process = triton.start(config, workdir / "triton-bench.log")
     client = triton_aio.InferenceServerClient(config.local_endpoint)
     try:

@@ -79,7 +79,7 @@ def command(config: ZoneConfig, backends: Path) -> list[str]:
         "--grpc-http2-min-recv-ping-interval-without-data=1000",
         "--grpc-http2-max-pings-without-data=0",
         "--trace-config=mode=opentelemetry",
-        "--trace-config=rate=1",
+        f"--trace-config=rate={config.trace_rate}",
         "--trace-config=level=TIMESTAMPS",
         f"--trace-config=opentelemetry,url={otlp_traces_url()}",
         f"--trace-config=opentelemetry,resource=service.name=triton-zone-{config.zone}",

@@ -122,6 +122,11 @@ class ZoneConfig:
     # here: Triton aborting on a corrupted heap and hanging in its signal handler). Well
     # above a load or a stop-the-world pause, which it survives by itself.
     restart_unready_s: float = 30.0
+    # Triton traces 1 request in `trace_rate` (OpenTelemetry, continuing the router's trace).
+    # 1: every turn has Triton's spans. Triton 2.51 can crash under high request rates with
+    # tracing on (triton-inference-server/server#7795, seen here at ~150 requests/s); a
+    # larger rate makes that rarer, and the agent restarts a Triton that crashed or hung.
+    trace_rate: int = 1
 
     @property
     def endpoint(self) -> str:
@@ -215,4 +220,6 @@ def zone_config(argv: list[str] | None = None) -> ZoneConfig:
     config: ZoneConfig = _build(ZoneConfig, argv, "twinteller zone agent (Triton + registration)")
     if config.device not in ("cpu", "gpu"):
         raise SystemExit("--device must be cpu or gpu")
+    if config.trace_rate < 1:
+        raise SystemExit("--trace-rate must be 1 or more")
     return config
