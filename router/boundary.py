@@ -20,6 +20,7 @@ from twinteller.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    ResourceExhausted,
     StoreError,
     TwintellerError,
     Unauthenticated,
@@ -39,7 +40,10 @@ _CODES: dict[type[TwintellerError], grpc.StatusCode] = {
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     Conflict: grpc.StatusCode.ABORTED,
     FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
+# gRPC's retry policy waits this long before its next attempt (gRFC A6 server pushback).
+PUSHBACK = "grpc-retry-pushback-ms"
 
 
 class MalformedRequest:
@@ -73,6 +77,9 @@ def status_code(error: BaseException) -> grpc.StatusCode:
 
 
 async def abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
+    if isinstance(error, ResourceExhausted):
+        pushback = ((PUSHBACK, str(max(1, round(error.retry_after_s * 1000)))),)
+        await context.abort(status_code(error), str(error), trailing_metadata=pushback)
     if isinstance(error, TwintellerError):
         await context.abort(status_code(error), str(error))
     log.exception("unexpected error in handler", exc_info=error)

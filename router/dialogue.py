@@ -24,6 +24,7 @@ from router import phrases, slots
 from router.inference import ModelResult
 from router.sessions import Context, Pending
 from twinteller.knowledge import Faq, Snapshot
+from twinteller.masking import mask
 from twinteller.text import mostly_cjk
 
 FALLBACK_REPLY = (
@@ -212,7 +213,8 @@ def _handoff(
         title = snapshot.faqs[turn.intent].title if turn.intent in snapshot.faqs else ""
         if title and title not in topics:
             topics.append(title)
-    said = [t.text for t in context.turns[-3:]] + [text]
+    # The summary is stored with the turn: what the customer said, masked.
+    said = [mask(t.text) for t in context.turns[-3:]] + [mask(text)]
     summary = "; ".join(
         [
             f"Handoff: {reason}",

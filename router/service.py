@@ -20,6 +20,7 @@ from opentelemetry.trace import Link, SpanKind
 
 from router import validation
 from router.boundary import abort, boundary, checked, raw_deserializer, status_code
+from router.limits import ClientLimits, client_of
 from router.sessions import Context, LeasePool
 from router.turnlog import TurnLog, TurnRow
 from router.turns import Outcome, Turn, TurnHandler
@@ -60,6 +61,7 @@ class AssistantService:
         self._feedback_leases = LeasePool(store, FEEDBACK_RETENTION_S, bucket_s=3600)
         self._on_feedback = on_feedback
         self._turn_log = turn_log
+        self._limits = ClientLimits(config.client_rate_per_s, config.client_burst, config.client_max_in_flight)
 
     async def _serve(self, turn: Turn, context: grpc.aio.ServicerContext) -> Outcome:
         """The turn answered, and logged (answered or failed) for `locate` and `inspect`."""
@@ -117,8 +119,11 @@ class AssistantService:
 
     @boundary
     async def Converse(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.ConverseResponse:
+        client = client_of(context)
+        self._limits.take(client)
         turn = self._turn(raw)
-        outcome = await self._serve(turn, context)
+        with self._limits.in_flight(client):
+            outcome = await self._serve(turn, context)
         # For operators and `make bench-failover`: which zones this router tried, and which
         # try of the client's retry policy this was (gRPC sends the count of earlier ones).
         previous = str(dict(context.invocation_metadata() or ()).get(PREVIOUS_ATTEMPTS_HEADER, "0"))
@@ -135,22 +140,25 @@ class AssistantService:
         stream with INVALID_ARGUMENT naming the turn; the turns before it stand."""
         index = 0
         stream_span = trace.get_current_span().get_span_context()
+        client = client_of(context)
         try:
-            async for raw in requests:
-                index += 1
-                try:
-                    turn = self._turn(raw)
-                except InvalidArgument as e:
-                    raise InvalidArgument(f"message {index}: {e}") from e
-                # One trace per turn, linked to the stream's span: a call can last minutes.
-                with tracer().start_as_current_span(
-                    "twinteller.v1.Assistant/StreamConverse.turn",
-                    context=otel_context.Context(),
-                    kind=SpanKind.SERVER,
-                    links=[Link(stream_span)],
-                ):
-                    outcome = await self._serve(turn, context)
-                yield outcome.response  # outside the span: never hold a context across a yield
+            with self._limits.in_flight(client):  # a call is one call in flight, however long
+                async for raw in requests:
+                    index += 1
+                    self._limits.take(client)  # ... but each of its turns takes a turn's token
+                    try:
+                        turn = self._turn(raw)
+                    except InvalidArgument as e:
+                        raise InvalidArgument(f"message {index}: {e}") from e
+                    # One trace per turn, linked to the stream's span: a call can last minutes.
+                    with tracer().start_as_current_span(
+                        "twinteller.v1.Assistant/StreamConverse.turn",
+                        context=otel_context.Context(),
+                        kind=SpanKind.SERVER,
+                        links=[Link(stream_span)],
+                    ):
+                        outcome = await self._serve(turn, context)
+                    yield outcome.response  # outside the span: never hold a context across a yield
         except grpc.aio.AbortError:
             raise
         except Exception as e:
@@ -158,6 +166,7 @@ class AssistantService:
 
     @boundary
     async def Feedback(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.FeedbackResponse:
+        self._limits.take(client_of(context))
         session_id, turn_id, rating, comment = validation.feedback_request(
             checked(raw), max_id_chars=self._config.max_id_chars
         )
@@ -172,7 +181,7 @@ class AssistantService:
         channel = next((t.channel for t in turns if t.turn_id == turn_id), "")
         record = {
             "rating": rating,
-            "comment": comment,
+            "comment": mask(comment),
             "intent": answered.intent,
             "action": pb.Action.Name(answered.action),
             "model_version": answered.model_version,

@@ -35,6 +35,7 @@ from router.turns import Answered, Turn
 from twinteller import keys, migration
 from twinteller.cutover import LEGACY, SLOT_S, TWINTELLER, Cutover, Slot
 from twinteller.errors import StoreError, TwintellerError, Unavailable
+from twinteller.masking import mask
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
@@ -129,7 +130,7 @@ class ShadowRecorder:
             "session_id": turn.session_id,
             "turn_id": turn.turn_id,
             "channel": turn.channel,
-            "text": turn.text,
+            "text": mask(turn.text),
             "legacy_rule": legacy.rule,
             "legacy_answer": legacy.answered.response.reply,
             "twinteller_intent": mine.intent,

@@ -21,6 +21,7 @@ from router.sessions import Context, Pending, SessionStore, TurnSummary
 from router.unrecognised import UnrecognisedLog, worth_recording
 from twinteller.cutover import TWINTELLER
 from twinteller.errors import Unavailable
+from twinteller.masking import mask
 from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.text import normalise
 from twinteller.v1 import assistant_pb2 as pb
@@ -179,7 +180,9 @@ class TurnHandler:
             response = answered.response
             response.trace_id = trace_id_hex()
             action = pb.Action.Name(response.action)
-            summary = TurnSummary(turn.turn_id, turn.text, action, response.intent, turn.channel, response.system)
+            # Kept in etcd: no card number, IBAN, e-mail or phone number in clear (issue 8).
+            said = mask(turn.text)
+            summary = TurnSummary(turn.turn_id, said, action, response.intent, turn.channel, response.system)
             committed = await self._sessions.commit(
                 turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
             )
@@ -188,7 +191,7 @@ class TurnHandler:
             if committed:
                 decision = answered.decision
                 if decision is not None and worth_recording(decision):
-                    await self._unrecognised.record(turn.session_id, turn.turn_id, text, turn.channel, decision)
+                    await self._unrecognised.record(turn.session_id, turn.turn_id, mask(text), turn.channel, decision)
                 outcome = Outcome(response, answered.attempts)
                 for observe in self._observers:
                     observe(turn, outcome)

@@ -70,6 +70,11 @@ class RouterConfig:
     probe_timeout_s: float = 0.5
     probe_failures: int = 2
     leader_ttl_s: int = 2
+    # Per client (its address) on the public API: turns a second, the burst above that,
+    # and calls in flight (router/limits.py); 0 = no limit.
+    client_rate_per_s: float = 200.0
+    client_burst: float = 400.0
+    client_max_in_flight: int = 256
     max_text_bytes: int = 2048
     max_id_chars: int = 128
     # Who may use the admin Knowledge API: "name:token,name:token" (empty: nobody).

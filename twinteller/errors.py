@@ -48,3 +48,11 @@ class ModelCallFailed(TwintellerError):
 
 class StoreError(TwintellerError):
     """etcd could not be reached or answered with an error."""
+
+
+class ResourceExhausted(TwintellerError):
+    """The caller sends more than its share (rate or calls in flight); retry after a while."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,12 +29,14 @@ class OtlpReceiver:
     def __init__(self) -> None:
         self.trace_ids: set[str] = set()
         self.span_names: list[str] = []
+        self.bodies: deque[bytes] = deque(maxlen=2000)  # the newest exports, for scanning
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.bodies.append(body)
                 if "json" in self.headers.get("Content-Type", ""):
                     # OTLP/JSON (Triton's default): ids are hex strings, unlike protobuf JSON.
                     for resource_spans in json.loads(body).get("resourceSpans", []):
