@@ -235,23 +235,27 @@ class SessionStore:
         return True
 
     async def write_back(self) -> None:
-        """Runs for the router's life: while degraded, probe etcd; once it answers, write
-        the turns served meanwhile back to it, and leave the degraded mode."""
+        """Runs for the router's life: while degraded, probe etcd; once it answers, leave
+        the degraded mode and write the turns served meanwhile back to it. A session with
+        turns etcd has not seen yet stays with its local copy until they are written
+        (`load`), so leaving at once is safe, and it must be: under steady load new turns
+        keep arriving, and waiting for no unsynced turn at all could wait forever."""
         while True:
             await asyncio.sleep(self._probe_s)
             if not self.degraded and not self._local.unsynced():
                 continue
             try:
                 await self._store.get(keys.ROOT)
-                # Only now, with etcd answering: the probe itself may have waited while
-                # more turns were kept here.
-                for session_id, entry in self._local.unsynced():
-                    await self._write_back(session_id, entry)
             except StoreError:
                 continue
-            if self.degraded and not self._local.unsynced():
+            if self.degraded:
                 log.warning("etcd is back: sessions are read from and written to etcd again")
                 self.degraded = False
+            try:
+                for session_id, entry in self._local.unsynced():
+                    await self._write_back(session_id, entry)
+            except StoreError as e:
+                self._went_offline(e)
 
     async def _write_back(self, session_id: str, entry: LocalSession) -> None:
         written = list(entry.unsynced)  # turns may be added while the commit is in flight

@@ -34,6 +34,7 @@ from twinteller.backoff import Backoff
 from twinteller.errors import StoreError
 
 log = logging.getLogger(__name__)
+PAGE = 500  # entries per read of a prefix
 T = TypeVar("T")
 
 
@@ -114,6 +115,9 @@ class Store:
                 "grpc.initial_reconnect_backoff_ms": 100,
                 "grpc.min_reconnect_backoff_ms": 1000,  # also gRPC's connect timeout
                 "grpc.max_reconnect_backoff_ms": 1000,
+                # A page of a prefix holding big values (a knowledge base of long FAQ
+                # entries) can pass gRPC's default 4 MiB; etcd itself sends up to its limit.
+                "grpc.max_receive_message_length": 64 * 1024 * 1024,
             },
         )
 
@@ -156,10 +160,26 @@ class Store:
         return [_entry(found[0][1]) if found else None for found in results]
 
     async def get_prefix(self, prefix: str) -> tuple[list[Entry], int]:
-        """All entries under `prefix` and the store revision they were read at."""
-        result = await self._call("get_prefix", lambda: self._client.get_prefix(prefix.encode()))
-        revision = result.header.revision if result.header is not None else 0
-        return [_entry(kv) for kv in result], revision
+        """All entries under `prefix` and the store revision they were read at. Read a
+        page at a time, all pages at the first page's revision (one consistent view): a
+        prefix can outgrow one reply (gRPC's 4 MiB; a week of traffic counts does)."""
+        start, end = prefix.encode(), aetcd.utils.prefix_range_end(prefix.encode())
+        client = self._client
+        entries: list[Entry] = []
+        revision = 0
+        while True:
+            request = aetcd.rpc.RangeRequest(key=start, range_end=end, limit=PAGE, revision=revision)
+
+            async def read(request: Any = request) -> Any:
+                await client.connect()  # as aetcd's own calls do: the stub exists once connected
+                return await client.kvstub.Range(request, metadata=client.metadata)
+
+            response = await self._call("get_prefix", read)
+            revision = revision or int(response.header.revision)
+            entries += [_entry(item) for item in response.kvs]
+            if not response.more or not response.kvs:
+                return entries, revision
+            start = response.kvs[-1].key + b"\0"
 
     async def get_range(self, start: str, end: str) -> list[Entry]:
         """The entries with start <= key < end, in key order (a time range of time-keyed

@@ -41,7 +41,7 @@ SECRETS = [f for v in (CARD, OTHER_CARD, IBAN, EMAIL, PHONE, ACCOUNT) for f in f
 
 async def everything_in_etcd(endpoint: str) -> bytes:
     async with Store(endpoint) as store:
-        entries, _ = await store.get_prefix(keys.ROOT)
+        entries, _ = await store.get_prefix(keys.ROOT)  # the whole of it, read a page at a time
     return b"\n".join(e.key.encode() + b" " + e.value for e in entries)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
@@ -465,3 +466,41 @@ async def test_write_back_keeps_turns_served_while_it_was_in_flight() -> None:
     assert fake.data[keys.turn("s1", "t2")].value == b"response t2"
     assert turn_ids(fake.context("s1")) == ["t1", "t2"]
     assert store._local.unsynced() == []
+
+
+async def test_degraded_mode_ends_when_etcd_answers_even_under_steady_load() -> None:
+    """New turns keep arriving while the turns served without etcd are written back: the
+    router must still go back to etcd (it once stayed degraded for as long as load lasted)."""
+    fake = FakeStore()
+    store = sessions_over(fake)
+    fake.down = True
+    await serve(store, "s0", "t1")
+    assert store.degraded
+    fake.down = False
+    original_commit = fake.commit
+
+    async def slow_commit(**kwargs: Any) -> int:
+        await asyncio.sleep(0.004)  # a real etcd write takes a while: turns keep arriving meanwhile
+        return await original_commit(**kwargs)
+
+    fake.commit = slow_commit  # type: ignore[method-assign]
+    task = asyncio.create_task(store.write_back())
+    try:
+        for n in range(1, 200):
+            await serve(store, f"s{n}", "t1")  # steady load, a new conversation each time
+            await asyncio.sleep(0.002)
+            if not store.degraded:
+                break
+        assert not store.degraded
+        _, loaded = await store.load("fresh", "t1")
+        assert not loaded.local  # new conversations are read from etcd again
+        for _ in range(200):
+            if not store._local.unsynced():
+                break
+            await asyncio.sleep(0.01)
+        assert store._local.unsynced() == []
+        assert keys.turn("s0", "t1") in fake.data
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
