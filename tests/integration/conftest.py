@@ -7,16 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from twinteller import keys
-from twinteller.localcluster import Layout, LocalCluster
+from twinteller.config import RouterConfig
+from twinteller.localcluster import Layout, LocalCluster, free_port
 from twinteller.store import Store
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -109,6 +113,20 @@ def stubs(cluster: LocalCluster) -> Iterator[dict[str, pb_grpc.AssistantStub]]:
     yield {z: pb_grpc.AssistantStub(c) for z, c in channels.items()}
     for c in channels.values():
         c.close()
+
+
+def router_config(etcd: str, tmp_path: Path, name: str, **overrides: Any) -> RouterConfig:
+    """A router of zone a for a test to run in-process: a free port, its own id and turn
+    log, no metrics endpoint; `overrides` for what the test is about."""
+    return RouterConfig(
+        zone="a",
+        listen=f"127.0.0.1:{free_port()}",
+        etcd=etcd,
+        router_id=f"{name}-{uuid.uuid4().hex[:6]}",
+        metrics_listen="",
+        turn_log=str(tmp_path / "turns.sqlite3"),
+        **overrides,
+    )
 
 
 def read_session(cluster: LocalCluster, session_id: str) -> dict | None:

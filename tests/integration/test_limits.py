@@ -14,8 +14,8 @@ import grpc
 import pytest
 
 from router.app import Router
-from twinteller.config import RouterConfig
-from twinteller.localcluster import LocalCluster, free_port
+from tests.integration.conftest import router_config
+from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -24,20 +24,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def tight(cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[str]:
-    listen = f"127.0.0.1:{free_port()}"
-    config = RouterConfig(
-        zone="a",
-        listen=listen,
-        etcd=cluster.layout.etcd,
-        router_id=f"limited-{uuid.uuid4().hex[:6]}",
-        metrics_listen="",
-        turn_log=str(tmp_path / "turns.sqlite3"),
-        client_rate_per_s=2.0,
-        client_burst=3.0,
-        client_max_in_flight=1,
+    config = router_config(
+        cluster.layout.etcd, tmp_path, "limited", client_rate_per_s=2.0, client_burst=3.0, client_max_in_flight=1
     )
     async with Router(config):
-        yield listen
+        yield config.listen
 
 
 def turn(session: str, n: int) -> pb.ConverseRequest:

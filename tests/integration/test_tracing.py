@@ -19,9 +19,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from router.app import Router
-from tests.integration.conftest import OtlpReceiver
-from twinteller.config import RouterConfig
-from twinteller.localcluster import LocalCluster, free_port
+from tests.integration.conftest import OtlpReceiver, router_config
+from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -42,19 +41,10 @@ def spans() -> InMemorySpanExporter:
 
 @pytest.fixture
 async def router(cluster: LocalCluster, spans: InMemorySpanExporter, tmp_path: Path) -> AsyncIterator[str]:
-    listen = f"127.0.0.1:{free_port()}"
-    identity = f"traced-{uuid.uuid4().hex[:6]}"
-    config = RouterConfig(
-        zone="a",
-        listen=listen,
-        etcd=cluster.layout.etcd,
-        router_id=identity,
-        metrics_listen="",
-        turn_log=str(tmp_path / "turns.sqlite3"),
-    )
+    config = router_config(cluster.layout.etcd, tmp_path, "traced")
     async with Router(config):
         spans.clear()
-        yield listen
+        yield config.listen
 
 
 def spans_of(exporter: InMemorySpanExporter, trace_id: str) -> dict[str, object]:

@@ -15,8 +15,8 @@ import grpc
 import pytest
 
 from router.app import Router
+from tests.integration.conftest import router_config
 from twinteller import keys
-from twinteller.config import RouterConfig
 from twinteller.knowledge import Faq, Snapshot
 from twinteller.localcluster import Layout, LocalCluster, free_port
 from twinteller.store import Store
@@ -77,17 +77,9 @@ class RouterUnderTest:
 
 @pytest.fixture
 async def router_on(lonely_etcd: str, tmp_path: Path) -> AsyncIterator[RouterUnderTest]:
-    listen = f"127.0.0.1:{free_port()}"
-    config = RouterConfig(
-        zone="a",
-        listen=listen,
-        etcd=lonely_etcd,
-        router_id=uuid.uuid4().hex,
-        metrics_listen="",
-        turn_log=str(tmp_path / "turns.sqlite3"),
-    )
+    config = router_config(lonely_etcd, tmp_path, "lonely")
     await publish(lonely_etcd, {})
-    async with Router(config) as router, grpc.aio.insecure_channel(listen) as channel:
+    async with Router(config) as router, grpc.aio.insecure_channel(config.listen) as channel:
         yield RouterUnderTest(router, pb_grpc.AssistantStub(channel), lonely_etcd)
     await clear(lonely_etcd)
 
