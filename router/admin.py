@@ -21,6 +21,7 @@ import grpc
 from router.auth import Tokens
 from router.boundary import boundary, checked, unary_handlers
 from twinteller import faqs, insights, keys, lexicon
+from twinteller.config import ADMIN
 from twinteller.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from twinteller.faqs import FaqRecord
 from twinteller.insights import Cluster, Document
@@ -30,6 +31,12 @@ from twinteller.store import Entry, Store
 from twinteller.v1 import knowledge_pb2 as kpb
 
 SERVICE_NAME = "twinteller.v1.Knowledge"
+# Changes to the knowledge base made at once: admins only. Editors propose them
+# (ProposeChange, router/proposals.py) and an approver applies them.
+DIRECT = (ADMIN,)
+# Who starts which job: a model is trained by editors and operators, deployed and rolled
+# back by operators.
+JOB_ROLES = {"train": ("editor", "operator"), "deploy": ("operator",), "rollback": ("operator",)}
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 SHOWN_PROBLEMS = 20
 
@@ -102,8 +109,8 @@ class KnowledgeService:
         self._store = store
         self._tokens = tokens
 
-    def _actor(self, context: grpc.aio.ServicerContext) -> str:
-        return self._tokens.actor(context)
+    def _actor(self, context: grpc.aio.ServicerContext, *allowed: str) -> str:
+        return self._tokens.actor(context, *allowed)
 
     async def _delete(self, entry: Entry, actor: str, action: str, field: str, name: str) -> None:
         """Delete `entry` if unchanged since it was read, with its audit record."""
@@ -124,8 +131,9 @@ class KnowledgeService:
 
     @boundary
     async def PutFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
-        request = checked(raw)
-        actor = self._actor(context)
+        return await self.put_faq(checked(raw), self._actor(context, *DIRECT))
+
+    async def put_faq(self, request: kpb.PutFaqRequest, actor: str) -> kpb.Faq:
         now = time.time()
         record = faqs.validate(from_pb(request.faq)).stamped(actor, now)
         key = keys.faq(record.id)
@@ -160,15 +168,19 @@ class KnowledgeService:
 
     @boundary
     async def DeleteFaq(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.DeleteFaqResponse:
-        request = checked(raw)
-        actor = self._actor(context)
+        return await self.delete_faq(checked(raw), self._actor(context, *DIRECT))
+
+    async def delete_faq(self, request: kpb.DeleteFaqRequest, actor: str) -> kpb.DeleteFaqResponse:
         await self._delete(await self._entry(request.id), actor, "delete", "id", request.id)
         return kpb.DeleteFaqResponse()
 
     @boundary
     async def Import(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.ImportResponse:
         request = checked(raw)
-        actor = self._actor(context)
+        actor = self._actor(context) if request.dry_run else self._actor(context, *DIRECT)
+        return await self.import_file(request, actor)
+
+    async def import_file(self, request: kpb.ImportRequest, actor: str) -> kpb.ImportResponse:
         if len(request.content) > MAX_IMPORT_BYTES:
             raise InvalidArgument(f"content: {len(request.content)} bytes, at most {MAX_IMPORT_BYTES}; split the file")
         records, problems = faqs.parse(request.content, _format(request.format))
@@ -208,8 +220,9 @@ class KnowledgeService:
     # -- the lexicon --------------------------------------------------------------------------
     @boundary
     async def PutLexiconEntry(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.LexiconEntry:
-        request = checked(raw)
-        actor = self._actor(context)
+        return await self.put_lexicon_entry(checked(raw), self._actor(context, *DIRECT))
+
+    async def put_lexicon_entry(self, request: kpb.PutLexiconEntryRequest, actor: str) -> kpb.LexiconEntry:
         entry = lexicon.validate(LexiconEntry(request.entry.term, request.entry.canonical))
         puts = {keys.lexicon(entry.term): entry.to_json().encode()}
         puts.update(faqs.audit(actor, "lexicon put", [f"{entry.term} -> {entry.canonical}"], time.time()))
@@ -218,8 +231,11 @@ class KnowledgeService:
 
     @boundary
     async def DeleteLexiconEntry(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.DeleteLexiconEntryResponse:
-        request = checked(raw)
-        actor = self._actor(context)
+        return await self.delete_lexicon_entry(checked(raw), self._actor(context, *DIRECT))
+
+    async def delete_lexicon_entry(
+        self, request: kpb.DeleteLexiconEntryRequest, actor: str
+    ) -> kpb.DeleteLexiconEntryResponse:
         found = await self._store.get(keys.lexicon(request.term)) if request.term else None
         if found is None:
             raise NotFound(f"term: {request.term!r} is not in the lexicon")
@@ -235,10 +251,7 @@ class KnowledgeService:
         return kpb.ListLexiconResponse(entries=[kpb.LexiconEntry(term=e.term, canonical=e.canonical) for e in terms])
 
     # -- the model lifecycle: jobs for the trainer process ---------------------------------
-    async def _job(
-        self, context: grpc.aio.ServicerContext, kind: str, version: str = "", *, generalise: bool = True
-    ) -> kpb.Job:
-        actor = self._actor(context)
+    async def _job(self, actor: str, kind: str, version: str = "", *, generalise: bool = True) -> kpb.Job:
         now = time.time()
         job = JobRecord(f"{kind}-{time.time_ns()}-{secrets.token_hex(3)}", kind, version=version, created_by=actor,
                         created_at=now, generalise=generalise)  # fmt: skip
@@ -249,23 +262,25 @@ class KnowledgeService:
     @boundary
     async def Train(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
         request = checked(raw)
-        return await self._job(context, "train", generalise=not request.no_generalisation)
+        actor = self._actor(context, *JOB_ROLES["train"])
+        return await self._job(actor, "train", generalise=not request.no_generalisation)
 
     @boundary
     async def Deploy(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
-        request = checked(raw)
-        self._actor(context)
+        return await self.deploy(checked(raw), self._actor(context, *JOB_ROLES["deploy"]))
+
+    async def deploy(self, request: kpb.DeployRequest, actor: str) -> kpb.Job:
         if await self._store.get(keys.model_version(request.version)) is None:
             raise NotFound(f"version: no trained model version {request.version!r} (see ListVersions)")
-        return await self._job(context, "deploy", request.version)
+        return await self._job(actor, "deploy", request.version)
 
     @boundary
     async def Rollback(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
         checked(raw)
-        self._actor(context)
+        actor = self._actor(context, *JOB_ROLES["rollback"])
         if await self._store.get(keys.PREVIOUS_VERSION) is None:
             raise FailedPrecondition("no previous model version to roll back to")
-        return await self._job(context, "rollback")
+        return await self._job(actor, "rollback")
 
     @boundary
     async def GetJob(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:
@@ -355,7 +370,7 @@ class KnowledgeService:
     @boundary
     async def AdoptCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
         request = checked(raw)
-        actor = self._actor(context)
+        actor = self._actor(context, *DIRECT)
         cluster = await self._cluster(request.cluster_id)
         entry = await self._entry(request.faq_id)
         record = FaqRecord.from_json(entry.value)
@@ -367,7 +382,7 @@ class KnowledgeService:
     @boundary
     async def CreateFaqFromCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
         request = checked(raw)
-        actor = self._actor(context)
+        actor = self._actor(context, *DIRECT)
         cluster = await self._cluster(request.cluster_id)
         record = from_pb(request.faq)
         if not record.questions:

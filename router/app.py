@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from router import admin, migration_admin, operations
+from router import admin, migration_admin, operations, proposals
 from router.auth import Tokens
 from router.budget import RetryBudget
 from router.cutover import CutoverGuard
@@ -123,6 +123,7 @@ class Router:
         tokens = Tokens(parse_tokens(config.admin_tokens))
         self.operations = operations.OperationsService(self.turn_log, tokens, config.identity)
         self.admin = admin.KnowledgeService(self.store, tokens)
+        self.proposals = proposals.ProposalService(self.store, tokens, self.admin)
         self.migration = migration_admin.MigrationService(
             self.store,
             tokens,
@@ -188,6 +189,7 @@ class Router:
             [
                 self.service.rpc_handler(),
                 self.admin.rpc_handler(),
+                self.proposals.rpc_handler(),
                 self.migration.rpc_handler(),
                 self.operations.rpc_handler(),
             ]

@@ -119,7 +119,7 @@ class MigrationService:
     @boundary
     async def UpdateCutover(self, raw: Any, context: grpc.aio.ServicerContext) -> mpb.Cutover:
         request = checked(raw).cutover
-        actor = self._tokens.actor(context)
+        actor = self._tokens.actor(context, "operator")
         if request.enabled and self._legacy is None:
             raise FailedPrecondition("this router has no legacy bot (--legacy): routers must know it to shadow it")
         now = time.time()
@@ -190,7 +190,7 @@ class MigrationService:
     @boundary
     async def ImportLegacyRules(self, raw: Any, context: grpc.aio.ServicerContext) -> mpb.ImportLegacyRulesResponse:
         request = checked(raw)
-        actor = self._tokens.actor(context)
+        actor = self._tokens.actor(context) if request.dry_run else self._tokens.actor(context, "editor")
         plan = migration.plan(_bounded(request.rules, "rules"), _bounded(request.logs, "logs"))
         settled = await self._settled(plan.migrated)
         overlapped: dict[str, list[str]] = defaultdict(list)

@@ -19,6 +19,12 @@
     python -m twinteller.admin trends                 # intents and clusters on the rise
     python -m twinteller.admin satisfaction           # feedback per intent, channel, version, day
     python -m twinteller.admin migration ...          # replace the legacy bot (twinteller/migration_cli.py)
+    python -m twinteller.admin propose put FILE.json | delete ID | import FILE [--replace] |
+                                       lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy VERSION
+                                       [--reason TEXT]   # an editor's change, applied once approved
+    python -m twinteller.admin proposals [--pending]
+    python -m twinteller.admin approve ID [--comment TEXT]   # an approver; not the proposer
+    python -m twinteller.admin reject ID [--comment TEXT]
 
 The router is `--target` (default: both local routers) and the token `--token` or
 TWINTELLER_ADMIN_TOKEN (`make run` prints the local one). Exit status: 0 done, 1 refused
@@ -130,8 +136,55 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
         for entry in stub.ListAudit(kpb.ListAuditRequest(limit=args.limit), **call).entries:
             ids = ", ".join(entry.ids[:5]) + (f" (+{len(entry.ids) - 5})" if len(entry.ids) > 5 else "")
             print(json.dumps({"at": entry.at, "actor": entry.actor, "action": entry.action, "ids": ids}))
+    elif args.command in ("propose", "proposals", "approve", "reject"):
+        proposals(args, stub, call)
     else:
         insights(args, stub, call)
+
+
+def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
+    what, words = args.what, args.words
+    if what == "put" and len(words) == 1:
+        faq = json_format.Parse(Path(words[0]).read_text(encoding="utf-8"), kpb.Faq())
+        return kpb.ProposeChangeRequest(put_faq=kpb.PutFaqRequest(faq=faq))
+    if what == "delete" and len(words) == 1:
+        return kpb.ProposeChangeRequest(delete_faq=kpb.DeleteFaqRequest(id=words[0]))
+    if what == "import" and len(words) == 1:
+        path = Path(words[0])
+        request = kpb.ImportRequest(format=_format(None, path), content=path.read_bytes(), replace=args.replace)
+        return kpb.ProposeChangeRequest(import_file=request)
+    if what == "lexicon-put" and len(words) == 2:
+        entry = kpb.LexiconEntry(term=words[0], canonical=words[1])
+        return kpb.ProposeChangeRequest(put_lexicon_entry=kpb.PutLexiconEntryRequest(entry=entry))
+    if what == "lexicon-delete" and len(words) == 1:
+        return kpb.ProposeChangeRequest(delete_lexicon_entry=kpb.DeleteLexiconEntryRequest(term=words[0]))
+    if what == "deploy" and len(words) == 1:
+        return kpb.ProposeChangeRequest(deploy=kpb.DeployRequest(version=words[0]))
+    raise SystemExit(
+        "propose put FILE | delete ID | import FILE | lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy V"
+    )
+
+
+def _show_proposal(p: kpb.Proposal) -> None:
+    state = kpb.ProposalState.Name(p.state)
+    decided = f", {state.lower()} by {p.decided_by}" if p.decided_by else ""
+    print(f"{p.id}  {state:11} {p.summary}  (proposed by {p.proposed_by}{decided})")
+    for line in (p.reason and f"reason: {p.reason}", p.comment and f"comment: {p.comment}", p.result):
+        if line:
+            print(f"    {line}")
+
+
+def proposals(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, call: dict[str, Any]) -> None:
+    if args.command == "propose":
+        change = _change(args)
+        change.reason = args.reason
+        _show_proposal(stub.ProposeChange(change, **call))
+    elif args.command == "proposals":
+        for p in stub.ListProposals(kpb.ListProposalsRequest(pending_only=args.pending), **call).proposals:
+            _show_proposal(p)
+    else:
+        decide = stub.ApproveProposal if args.command == "approve" else stub.RejectProposal
+        _show_proposal(decide(kpb.DecideProposalRequest(id=args.id, comment=args.comment), **call))
 
 
 def insights(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, call: dict[str, Any]) -> None:
@@ -198,6 +251,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("trends")
     sub.add_parser("satisfaction")
     migration_cli.add_parser(sub)
+    propose = sub.add_parser("propose", help="an editor's change, applied once a different approver accepts it")
+    propose.add_argument("what", choices=["put", "delete", "import", "lexicon-put", "lexicon-delete", "deploy"])
+    propose.add_argument("words", nargs="+", help="FILE.json | ID | FILE | TERM CANONICAL | TERM | VERSION")
+    propose.add_argument("--replace", action="store_true", help="import: the file becomes the whole base")
+    propose.add_argument("--reason", default="", help="for the approver and the audit trail")
+    sub.add_parser("proposals").add_argument("--pending", action="store_true")
+    for name in ("approve", "reject"):
+        decide = sub.add_parser(name)
+        decide.add_argument("id")
+        decide.add_argument("--comment", default="")
     return p
 
 

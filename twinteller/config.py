@@ -145,14 +145,34 @@ class ZoneConfig:
         return f"{host}:{self.grpc_port}"
 
 
-def parse_tokens(spec: str) -> dict[str, str]:
-    """ "alice:s3cret,bob:t0ken" -> {token: name}."""
-    tokens: dict[str, str] = {}
+# Admin roles (README "Security model"): viewers read; editors change the knowledge base
+# and propose deploys, which take effect once a different approver accepts them; operators
+# train, deploy, roll back and steer the cutover. ADMIN is every role with no second
+# person: for local development and automation, and the role of a token given no roles.
+ROLES = ("viewer", "editor", "approver", "operator")
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[str]
+
+
+def parse_tokens(spec: str) -> dict[str, Principal]:
+    """ "alice:s3cret:editor,bob:t0ken:approver+viewer,ci:k3y" -> {token: principal};
+    a token with no roles is ADMIN. Tokens have 8 characters or more, and no ':' or ','."""
+    tokens: dict[str, Principal] = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
-        name, sep, token = item.partition(":")
-        if not sep or not name or len(token) < 8:
-            raise ValueError(f"admin token {name or item!r}: expected name:token with a token of 8+ characters")
-        tokens[token] = name
+        parts = item.split(":")
+        name, token = parts[0], parts[1] if len(parts) > 1 else ""
+        if not name or len(token) < 8 or len(parts) > 3:
+            raise ValueError(f"admin token {name or item!r}: expected name:token[:role+role], a token of 8+ characters")
+        roles = frozenset(filter(None, (parts[2] if len(parts) == 3 else "").split("+"))) or frozenset({ADMIN})
+        unknown = roles - {*ROLES, ADMIN}
+        if unknown:
+            raise ValueError(f"admin token {name!r}: unknown roles {sorted(unknown)}; known: {[*ROLES, ADMIN]}")
+        tokens[token] = Principal(name, roles)
     return tokens
 
 
@@ -171,7 +191,8 @@ _HELP = {
     "listen": "host:port of the public gRPC server",
     "metrics_listen": "host:port of the Prometheus /metrics endpoint (empty: none)",
     "etcd": "etcd members host:port[,host:port...] (IP addresses, or one DNS name)",
-    "admin_tokens": "who may use the admin API: name:token[,name:token...]",
+    "admin_tokens": "who may use the admin API: name:token[:role+role][,...] (roles: viewer, editor, approver, "
+    "operator; none: admin)",
     "router_id": "identity in leader election (default host-pid)",
     "confidence_threshold": "FALLBACK below this top-1 probability",
     "similarity_threshold": "FALLBACK below this cosine to the nearest training question",

@@ -20,6 +20,10 @@ class Unauthenticated(TwintellerError):
     """An admin call without a valid token."""
 
 
+class PermissionDenied(TwintellerError):
+    """An admin call by someone whose roles do not allow it."""
+
+
 class Conflict(TwintellerError):
     """The thing changed since the caller read it (a stale revision); re-read and retry."""
 

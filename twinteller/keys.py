@@ -21,6 +21,7 @@ KB_AUDIT = f"{ROOT}/kb/audit/"  # kb/audit/<time_ns>-<n> -> who changed which en
 KB_SEEDED = f"{ROOT}/kb/seeded"  # set once the seed knowledge base was written
 KB_LEXICON = f"{ROOT}/kb/lexicon/"  # kb/lexicon/<hex of the term> -> {"term", "canonical"}
 KB_LEXICON_SEEDED = f"{ROOT}/kb/lexicon-seeded"  # set once the seed lexicon was written
+KB_PROPOSALS = f"{ROOT}/kb/proposals/"  # kb/proposals/<time_ns>-<hex> -> Proposal (maker-checker)
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
@@ -100,3 +101,7 @@ def cutover_stats(slot: int, router_id: str) -> str:
 
 def cutover_difference(session_id: str, turn_id: str) -> str:
     return f"{CUTOVER_DIFFERENCES}{time.time_ns():020d}/{session_id}/{turn_id}"
+
+
+def proposal(proposal_id: str) -> str:
+    return KB_PROPOSALS + proposal_id
