@@ -122,3 +122,32 @@ def test_malformed_number_in_environment_is_a_clean_usage_error(monkeypatch: pyt
 def test_similarity_threshold_out_of_range_is_rejected() -> None:
     with pytest.raises(SystemExit):
         router_config(["--similarity-threshold", "1.5"])
+
+
+def test_admin_tokens_with_and_without_roles() -> None:
+    from twinteller.config import ADMIN, Principal, parse_tokens
+
+    tokens = parse_tokens("alice:secret-one:editor+viewer, bob:secret-two ,carol:secret-3:approver")
+    assert tokens == {
+        "secret-one": Principal("alice", frozenset({"editor", "viewer"})),
+        "secret-two": Principal("bob", frozenset({ADMIN})),  # no roles: admin
+        "secret-3": Principal("carol", frozenset({"approver"})),
+    }
+    assert parse_tokens("") == {}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("alice", "expected name:token"),
+        ("alice:short", "8\\+ characters"),
+        (":nameless-token", "expected name:token"),
+        ("alice:secret-one:editor:extra", "expected name:token"),
+        ("alice:secret-one:superuser", "unknown roles"),
+    ],
+)
+def test_bad_admin_tokens_are_refused(spec: str, message: str) -> None:
+    from twinteller.config import parse_tokens
+
+    with pytest.raises(ValueError, match=message):
+        parse_tokens(spec)
