@@ -3,7 +3,9 @@
 Model calls are idempotent, so the router may ask two zones the same question:
 - if the first zone has not answered within `hedge_delay_s`, the same call goes to the next
   zone of the plan as well (a hedge) and the first answer wins, the other is cancelled: a
-  hung zone (SIGSTOP, no reset) costs a turn `hedge_delay_s`, not a timeout;
+  hung zone (SIGSTOP, no reset) costs a turn `hedge_delay_s`, not a timeout. When every
+  call is slow (the zones are saturated, not broken) the hedge waits longer: HEDGE_FACTOR
+  times the recent p90 latency, so hedges do not add load where load is the problem;
 - if a call fails outright, it is retried in the next zone at once.
 Every extra call is paid from the retry budget (router/budget.py), so a sick cluster is not
 flooded. Each attempt gets at most `model_attempt_timeout_s` and never outlives the caller's
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 # The shortest attempt worth making: below this a call cannot finish on this hardware.
 MIN_ATTEMPT_S = 0.05
 BUDGET_EXHAUSTED = "retry budget exhausted"
+# A hedge waits at least this many times the recent p90 of answered calls (saturation: every
+# call is slow; hedging then doubles work) and never less than `hedge_delay_s`.
+HEDGE_FACTOR = 2.0
+RECENT_CALLS = 200
 
 
 def triton_client(endpoint: str) -> triton_aio.InferenceServerClient:
@@ -86,6 +93,7 @@ class ModelClient:
         self._attempt_timeout = attempt_timeout_s
         self._hedge_delay = hedge_delay_s
         self.budget = budget
+        self._recent: deque[float] = deque(maxlen=RECENT_CALLS)  # latencies of answered calls
         self._clients: dict[str, triton_aio.InferenceServerClient] = {}
 
     def _client(self, zone: Zone) -> triton_aio.InferenceServerClient:
@@ -99,6 +107,14 @@ class ModelClient:
         for client in clients.values():
             await client.close()
 
+    def hedge_delay(self) -> float:
+        """How long the first zone gets before a hedge: `hedge_delay_s`, or more when the
+        recent calls were all slow."""
+        if len(self._recent) < RECENT_CALLS // 4:
+            return self._hedge_delay
+        ordered = sorted(self._recent)
+        return max(self._hedge_delay, HEDGE_FACTOR * ordered[int(0.9 * (len(ordered) - 1))])
+
     async def classify(self, text: str, version: str, deadline: float) -> ModelResult:
         """Top intents for `text` from model `version`, before `deadline` (monotonic)."""
         plan = self._directory.plan()
@@ -109,6 +125,7 @@ class ModelClient:
         trail: dict[str, str] = {}  # zone -> outcome, in start order
         failures: list[str] = []
         hedging = True
+        hedge_after = self.hedge_delay()
 
         def launch(extra: bool) -> None:
             nonlocal hedging
@@ -132,7 +149,7 @@ class ModelClient:
                     break
                 hedge = hedging and len(trail) < len(plan)
                 done, _ = await asyncio.wait(
-                    pending, timeout=min(left, self._hedge_delay) if hedge else left, return_when="FIRST_COMPLETED"
+                    pending, timeout=min(left, hedge_after) if hedge else left, return_when="FIRST_COMPLETED"
                 )
                 winner: ModelResult | None = None
                 for task in done:  # two may finish together: settle every one of them
@@ -183,6 +200,7 @@ class ModelClient:
             data = triton_grpc.InferInput("TEXT", [1, 1], "BYTES")
             data.set_data_from_numpy(np.array([[text.encode("utf-8")]], dtype=np.object_))
             self._directory.begin(zone.name)
+            started = time.monotonic()
             try:
                 response = await asyncio.wait_for(
                     self._client(zone).infer(
@@ -199,6 +217,7 @@ class ModelClient:
             finally:
                 self._directory.end(zone.name)
             self._directory.mark_ok(zone.name)
+            self._recent.append(time.monotonic() - started)
             served_version = response.get_response().model_version or version
             span.set_attribute("twinteller.model_version", served_version)
             intents = [i.decode("utf-8") for i in response.as_numpy("INTENTS")[0]]

@@ -291,3 +291,20 @@ async def test_no_token_is_spent_when_the_deadline_leaves_no_room_for_a_hedge() 
         await classify(client, within=0.08)  # at the hedge (50 ms) only 30 ms are left: below MIN_ATTEMPT_S
     assert client.called() == ["a"]
     assert client.budget.tokens == BURST  # no extra call was made, so none should be paid for
+
+
+def test_the_hedge_waits_longer_when_every_recent_call_was_slow() -> None:
+    client = ScriptedClient(directory("a", "b"), {})
+    assert client.hedge_delay() == HEDGE_S  # nothing seen yet
+    client._recent.extend([0.01] * 200)  # healthy: answers in 10 ms
+    assert client.hedge_delay() == HEDGE_S
+    client._recent.extend([0.5] * 200)  # saturated: every answer takes half a second
+    assert client.hedge_delay() == pytest.approx(2 * 0.5)
+
+
+async def test_saturated_zones_are_not_hedged_at_the_usual_delay() -> None:
+    """Every zone slow because of load: a hedge would only double the work."""
+    client = ScriptedClient(directory("a", "b"), {"a": Script(delay=HEDGE_S * 3), "b": Script(delay=HEDGE_S * 3)})
+    client._recent.extend([HEDGE_S * 3] * 200)
+    result = await classify(client)
+    assert result.zone == "a" and client.called() == ["a"]
