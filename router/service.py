@@ -107,8 +107,12 @@ class AssistantService:
         )
 
     def _deadline(self, context: grpc.aio.ServicerContext) -> float:
+        """The turn's deadline: the caller's. A call without one is refused unless the router
+        gives one (--default-deadline-s): every model call is fitted inside it."""
         remaining = context.time_remaining()
         if remaining is None:
+            if not self._config.default_deadline_s:
+                raise InvalidArgument("deadline: required; set one on the call (a timeout), e.g. 2 s for a turn")
             remaining = self._config.default_deadline_s
         return time.monotonic() + remaining
 
@@ -167,6 +171,7 @@ class AssistantService:
     @boundary
     async def Feedback(self, raw: Any, context: grpc.aio.ServicerContext) -> pb.FeedbackResponse:
         self._limits.take(client_of(context))
+        self._deadline(context)  # required here too: one rule for the whole public API
         session_id, turn_id, rating, comment = validation.feedback_request(
             checked(raw), max_id_chars=self._config.max_id_chars
         )

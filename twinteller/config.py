@@ -29,8 +29,9 @@ class RouterConfig:
     etcd: str = DEFAULT_ETCD
     router_id: str = ""  # default: <hostname>-<pid>
     model_name: str = "intent"
-    # A turn with no caller deadline gets this one; every model call fits inside it.
-    default_deadline_s: float = 5.0
+    # Callers must set a deadline (issue 8: a call without one could hold a turn forever);
+    # a router given this many seconds gives them to calls without one instead. 0: required.
+    default_deadline_s: float = 0.0
     # One model attempt may use at most this much, so a slow zone leaves time for the other.
     model_attempt_timeout_s: float = 1.0
     # No answer from a zone after this long: ask the next zone too (a hedge), first answer wins.

@@ -13,6 +13,7 @@ import pytest
 from twinteller.internal import raw_pb2
 from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +95,25 @@ def test_routers_still_serve_after_bad_input(cluster: LocalCluster) -> None:
     for zone in cluster.layout.routers:
         assert cluster.router_health(zone) == "SERVING"
         assert cluster.processes[f"router-{zone}"].poll() is None
+
+
+@pytest.mark.parametrize("method", ["Converse", "Feedback"])
+def test_a_call_without_a_deadline_is_refused(cluster: LocalCluster, method: str) -> None:
+    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+        stub = pb_grpc.AssistantStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            if method == "Converse":
+                stub.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="where is my card"))
+            else:
+                stub.Feedback(pb.FeedbackRequest(session_id=uuid.uuid4().hex, turn_id="1", rating=5))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "deadline" in (refused.value.details() or "")  # type: ignore[attr-defined]
+
+
+def test_a_stream_without_a_deadline_is_refused(cluster: LocalCluster) -> None:
+    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+        requests = iter([pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="where is my card")])
+        with pytest.raises(grpc.RpcError) as refused:
+            list(pb_grpc.AssistantStub(channel).StreamConverse(requests))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "deadline" in (refused.value.details() or "")  # type: ignore[attr-defined]
