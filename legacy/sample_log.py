@@ -8,6 +8,7 @@ into conversations of one to three turns and answered by the reference rule file
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from pathlib import Path
@@ -33,16 +34,8 @@ def main() -> None:
         + ["hi", "hello there", "thanks a lot", "agent please"] * 5
     )
     rng.shuffle(texts)
-    lines: list[str] = []
-
-    class Capture:
-        def write(self, line: str) -> None:
-            lines.append(line)
-
-        def flush(self) -> None:
-            pass
-
-    bot = Bot(book, Capture())  # type: ignore[arg-type]
+    written = io.StringIO()
+    bot = Bot(book, written)
     at, n, session = START, 0, 0
     while n < len(texts):
         session += 1
@@ -53,7 +46,7 @@ def main() -> None:
         at += rng.uniform(20, 200)
     # The bot stamps the present; the log is dated as when the old system wrote it.
     stamped, at = [], START
-    for line in lines:
+    for line in written.getvalue().splitlines():
         record = json.loads(line)
         at += rng.uniform(5, 60)
         stamped.append(json.dumps({**record, "at": round(at, 3)}, ensure_ascii=False))

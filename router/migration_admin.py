@@ -279,7 +279,7 @@ class MigrationService:
             conversations[line.session or f"line-{id(line)}"].append(line)
         version = self._knowledge.active_version()
         snapshot = self._knowledge.snapshot(version)
-        rules_of = migration.rules_by_faq({f.id: f.tags for f in snapshot.faqs.values()})
+        rules_of = snapshot.legacy_rules
         prefix = f"replay-{uuid.uuid4().hex[:8]}-"
         gate = asyncio.Semaphore(PARALLEL)
 

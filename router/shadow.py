@@ -35,7 +35,7 @@ from router.turns import Answered, Turn
 from twinteller import keys, migration
 from twinteller.cutover import LEGACY, SLOT_S, TWINTELLER, Cutover, Slot
 from twinteller.errors import StoreError, TwintellerError, Unavailable
-from twinteller.masking import mask
+from twinteller.knowledge import Snapshot
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
@@ -130,7 +130,7 @@ class ShadowRecorder:
             "session_id": turn.session_id,
             "turn_id": turn.turn_id,
             "channel": turn.channel,
-            "text": mask(turn.text),
+            "text": turn.masked,
             "legacy_rule": legacy.rule,
             "legacy_answer": legacy.answered.response.reply,
             "twinteller_intent": mine.intent,
@@ -161,33 +161,25 @@ class Shadow:
         self._knowledge = knowledge
         self._on_legacy_call = on_legacy_call
         self._comparisons: set[asyncio.Task[None]] = set()
-        self._faq_of_rule: tuple[str, dict[str, str]] = ("", {})
-        self._rules_of: tuple[str, dict[str, frozenset[str]]] = ("", {})
 
     def active(self) -> bool:
         return self._view.state().enabled
 
     # -- what the knowledge base says about legacy rules (per active version, cached) ---------
-    def _rules_by_faq(self) -> dict[str, frozenset[str]]:
+    def _active(self) -> Snapshot | None:
         try:
-            version = self._knowledge.active_version()
-            if self._rules_of[0] != version:
-                snapshot = self._knowledge.snapshot(version)
-                self._rules_of = (version, migration.rules_by_faq({f.id: f.tags for f in snapshot.faqs.values()}))
+            return self._knowledge.snapshot(self._knowledge.active_version())
         except Unavailable:  # no model published yet: the legacy still answers, unmapped
-            return {}
-        return self._rules_of[1]
+            return None
+
+    def _rules_by_faq(self) -> dict[str, frozenset[str]]:
+        snapshot = self._active()
+        return snapshot.legacy_rules if snapshot else {}
 
     def _faq_for_rule(self, rule: str) -> str:
         """The entry that answers `rule` in the active version; else `legacy:<RULE>`."""
-        rules_of = self._rules_by_faq()
-        if self._faq_of_rule[0] != self._rules_of[0]:
-            index: dict[str, str] = {}
-            for faq, rules in sorted(rules_of.items()):
-                for name in rules:
-                    index.setdefault(name, faq)
-            self._faq_of_rule = (self._rules_of[0], index)
-        return self._faq_of_rule[1].get(rule, migration.rule_tag(rule))
+        snapshot = self._active()
+        return (snapshot.faq_of_legacy_rule.get(rule) if snapshot else None) or migration.rule_tag(rule)
 
     # -- one turn ----------------------------------------------------------------------------
     async def _ask_legacy(self, turn: Turn, deadline: float) -> Reading:

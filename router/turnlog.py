@@ -140,19 +140,18 @@ class TurnLog:
 
     def _stats(self, since: float) -> TurnStats:
         with self._lock:
-            rows = self._db.execute("SELECT action, error, attempts, latency_ms FROM turns WHERE at >= ?", (since,))
-            rows_list = rows.fetchall()
-        latencies = sorted(r[3] for r in rows_list if not r[1])
-        rerouted = sum(1 for _, error, attempts, _ in rows_list if not error and "," in attempts)
+            query = "SELECT action, error, attempts, latency_ms FROM turns WHERE at >= ?"
+            rows = self._db.execute(query, (since,)).fetchall()
+        latencies = sorted(latency for _, error, _, latency in rows if not error)
 
         def quantile(q: float) -> float:
             return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
 
         return TurnStats(
-            turns=len(rows_list),
-            errors=sum(1 for r in rows_list if r[1]),
-            fallbacks=sum(1 for r in rows_list if r[0] in ("FALLBACK", "HANDOFF")),
-            rerouted=rerouted,
+            turns=len(rows),
+            errors=sum(1 for _, error, _, _ in rows if error),
+            fallbacks=sum(1 for action, _, _, _ in rows if action in ("FALLBACK", "HANDOFF")),
+            rerouted=sum(1 for _, error, attempts, _ in rows if not error and "," in attempts),
             p50_ms=quantile(0.5),
             p99_ms=quantile(0.99),
         )

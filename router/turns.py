@@ -6,6 +6,7 @@ systems and serves one."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ class Turn:
     text: str
     channel: str
     locale: str
+
+    @functools.cached_property
+    def masked(self) -> str:
+        """The customer's words as they may be kept: no card number, IBAN, e-mail or phone
+        number in clear (issue 8). Computed once per turn, whoever keeps it."""
+        return mask(self.text)
 
 
 @dataclass(frozen=True)
@@ -180,9 +187,7 @@ class TurnHandler:
             response = answered.response
             response.trace_id = trace_id_hex()
             action = pb.Action.Name(response.action)
-            # Kept in etcd: no card number, IBAN, e-mail or phone number in clear (issue 8).
-            said = mask(turn.text)
-            summary = TurnSummary(turn.turn_id, said, action, response.intent, turn.channel, response.system)
+            summary = TurnSummary(turn.turn_id, turn.masked, action, response.intent, turn.channel, response.system)
             committed = await self._sessions.commit(
                 turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
             )

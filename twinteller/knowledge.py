@@ -8,7 +8,9 @@ model version always belong together.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +44,39 @@ class Faq:
         return self.channel_answers.get(channel, self.answer)
 
 
+# An entry tagged legacy:<RULE> answers that rule of the legacy bot (twinteller/migration.py).
+LEGACY_RULE_TAG = "legacy:"
+
+
+def rules_by_faq(tags_of: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """FAQ id -> the legacy rules it answers (from its `legacy:<RULE>` tags)."""
+    return {
+        faq: frozenset(t[len(LEGACY_RULE_TAG) :] for t in tags if t.startswith(LEGACY_RULE_TAG))
+        for faq, tags in tags_of.items()
+        if any(t.startswith(LEGACY_RULE_TAG) for t in tags)
+    }
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What a router needs to answer with one model version: id -> title and answer."""
 
     version: str
     faqs: dict[str, Faq]
+
+    @functools.cached_property
+    def legacy_rules(self) -> dict[str, frozenset[str]]:
+        """FAQ id -> the legacy rules it answers; worked out once per version."""
+        return rules_by_faq({f.id: f.tags for f in self.faqs.values()})
+
+    @functools.cached_property
+    def faq_of_legacy_rule(self) -> dict[str, str]:
+        """Legacy rule -> the entry that answers it (the first by id, if several do)."""
+        index: dict[str, str] = {}
+        for faq, rules in sorted(self.legacy_rules.items()):
+            for rule in rules:
+                index.setdefault(rule, faq)
+        return index
 
     def to_json(self) -> str:
         entries = [_entry(f) for f in self.faqs.values()]

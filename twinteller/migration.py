@@ -31,12 +31,13 @@ from legacy.rules import Problem, Rule, RuleBook, parse
 from twinteller import faqs
 from twinteller.errors import InvalidArgument
 from twinteller.faqs import FaqRecord
+from twinteller.knowledge import LEGACY_RULE_TAG
 from twinteller.patterns import examples
 from twinteller.text import normalise
 
 ID_PREFIX = "legacy."
 TAG = "legacy"
-RULE_TAG = "legacy:"
+RULE_TAG = LEGACY_RULE_TAG
 MAX_LOG_QUESTIONS = 300  # per rule: the newest distinct ones
 OVERLAP_SHARE = 0.5  # of a rule's questions recognised as existing entries (and as one entry)
 MIN_READINGS = 3  # fewer questions than this: too few to call it an overlap
@@ -197,15 +198,6 @@ def tagged(record: FaqRecord, rules: Iterable[str]) -> FaqRecord:
     """`record` with the tags that say it answers these legacy rules."""
     tags = list(dict.fromkeys([*record.tags, *(rule_tag(r) for r in rules)]))
     return faqs.validate(replace(record, tags=tags))
-
-
-def rules_by_faq(tags_of: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
-    """FAQ id -> the legacy rules it answers (from its `legacy:<RULE>` tags)."""
-    return {
-        faq: frozenset(t[len(RULE_TAG) :] for t in tags if t.startswith(RULE_TAG))
-        for faq, tags in tags_of.items()
-        if any(t.startswith(RULE_TAG) for t in tags)
-    }
 
 
 def agrees(rule: str, intent: str, action: str, rules_of: Mapping[str, frozenset[str]]) -> bool:

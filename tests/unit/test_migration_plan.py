@@ -10,7 +10,8 @@ import re
 import pytest
 
 from twinteller.errors import InvalidArgument
-from twinteller.migration import Migrated, agrees, faq_id, parse_log, plan, rules_by_faq, settle, tagged, title
+from twinteller.knowledge import rules_by_faq
+from twinteller.migration import Migrated, agrees, faq_id, parse_log, plan, settle, tagged, title
 from twinteller.patterns import examples
 
 

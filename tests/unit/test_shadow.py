@@ -371,7 +371,7 @@ async def test_settling_a_disagreeing_turn_counts_it_and_keeps_the_difference() 
     assert mine.answered is not None and mine.answered.response.intent == "opening_hours"
 
 
-RULES_OF = migration.rules_by_faq({f.id: f.tags for f in SNAPSHOT.faqs.values()})
+RULES_OF = SNAPSHOT.legacy_rules
 
 
 @pytest.mark.parametrize(
