@@ -49,12 +49,16 @@ $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexi
 		server/training.py server/triton_model.py twinteller/intent_model.py
 	$(PY) -m server.training --model-repo model_repo --version 1 --force
 
-# HA=1: a three-member etcd cluster instead of one member.
+# HA=1: a three-member etcd cluster instead of one member. Mutual TLS on every hop with a
+# local CA in run/tls; PLAINTEXT=1 for none (development only).
 run: deps
-	$(PY) -m twinteller.localcluster $(if $(filter 1 yes true,$(HA)),--ha,)
+	$(PY) -m twinteller.localcluster $(if $(filter 1 yes true,$(HA)),--ha,) \
+	  $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,)
 
+# As a caller holding the local cluster's client certificate (run/tls).
+LOCAL_TLS := $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,--tls-ca run/tls/ca.pem --tls-cert run/tls/client.pem --tls-key run/tls/client-key.pem)
 chat: $(STAMP_PROTOS)
-	$(PY) -m twinteller.chat $(if $(TARGET),--target $(TARGET),)
+	$(PY) -m twinteller.chat $(LOCAL_TLS) $(if $(TARGET),--target $(TARGET),)
 
 test: deps browser lint
 	$(PY) -m pytest tests

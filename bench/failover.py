@@ -71,7 +71,9 @@ class Bench:
         self.interval = interval_s
 
     def load(self, retry: bool) -> ConversationLoad:
-        return ConversationLoad(self.routers, workers=self.workers, interval_s=self.interval, retry=retry, max_s=120)
+        return ConversationLoad(
+            self.routers, self.cluster.tls, workers=self.workers, interval_s=self.interval, retry=retry, max_s=120
+        )
 
     def baseline(self, seconds: float) -> list[float]:
         with self.load(retry=False) as load:

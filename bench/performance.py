@@ -176,12 +176,12 @@ async def footprint(texts: list[str], work: Path) -> dict[str, float]:
     sqlite_bytes = log.size_bytes() / len(rows)
     log.close()
     layout = Layout.free()
-    etcd = LocalCluster(work / "footprint-etcd", layout)  # only its etcd is started
+    etcd = LocalCluster(work / "footprint-etcd", layout, plaintext=True)  # only its etcd is started
     etcd.run_dir.mkdir(parents=True)
     try:
         etcd.start_etcd()
         await asyncio.to_thread(etcd.wait_etcd_ready, 30)
-        async with Store(layout.etcd) as store:
+        async with Store(layout.etcd, None) as store:
             before = await store.db_size()
             for batch in range(0, len(rows), 100):
                 puts = {f"/footprint/{r.session_id}/{r.turn_id}": json.dumps(r.__dict__).encode()
@@ -225,7 +225,7 @@ async def batching(texts: list[str], concurrency: int, seconds: float, workdir: 
     # Batching, not tracing, is measured here: trace one request in 1000 (see trace_rate).
     config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
                         grpc_port=free_port(), http_port=free_port(), metrics_port=free_port(),
-                        trace_rate=1000)  # fmt: skip
+                        trace_rate=1000, plaintext=True)  # fmt: skip
     process = triton.start(config, workdir / "triton-bench.log")
     client = triton_aio.InferenceServerClient(config.local_endpoint)
     try:
@@ -477,7 +477,9 @@ async def bench(args: argparse.Namespace) -> None:
         print("bare grpc.aio echo and relay ...", flush=True)
         results += await relay(levels, args.seconds)
         print("local cluster: direct Triton and router ...", flush=True)
-        with LocalCluster(work / "cluster", Layout.free()) as cluster:
+        # Plaintext, like the bare relay it is compared with (README "Security model" has
+        # what TLS adds).
+        with LocalCluster(work / "cluster", Layout.free(), plaintext=True) as cluster:
             results += await cluster_paths(cluster, levels, args.seconds, work)
     ratios = report(results, encoder)
     if args.json:

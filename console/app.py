@@ -25,6 +25,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from twinteller import client
+from twinteller.tls import Tls, add_arguments, from_arguments
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
@@ -63,8 +64,8 @@ async def body(request: web.Request) -> dict[str, Any]:
 
 
 class Console:
-    def __init__(self, targets: list[str]) -> None:
-        self._channel = client.aio_channel(targets)
+    def __init__(self, targets: list[str], tls: Tls | None) -> None:
+        self._channel = client.aio_channel(targets, tls)
         self._stub = kpb_grpc.KnowledgeStub(self._channel)
 
     def api(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -158,11 +159,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listen", default="127.0.0.1:8080")
     parser.add_argument("--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router(s), comma-separated")
+    add_arguments(parser)
     args = parser.parse_args()
+    tls = from_arguments(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s console %(levelname)s %(message)s")
     host, _, port = args.listen.rpartition(":")
 
     async def start() -> web.Application:
-        return Console(args.target.split(",")).app()
+        return Console(args.target.split(","), tls).app()
 
     web.run_app(start(), host=host.strip("[]"), port=int(port), print=None, access_log=None)

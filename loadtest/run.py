@@ -77,7 +77,8 @@ def summary(out: Path) -> str:
 
 
 def run(args: argparse.Namespace, target: str, cluster: LocalCluster | None) -> int:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    # The users call as the local cluster's client; against --target, with TWINTELLER_TLS_*.
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(cluster.environment("client") if cluster else {})}
     locust = subprocess.Popen(command(args, target), env=env, cwd=PROJECT_ROOT)
     killer = None
     if cluster is not None and args.kill_zone_at:

@@ -40,6 +40,7 @@ from twinteller import keys
 from twinteller.config import RouterConfig, parse_tokens
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
+from twinteller.tls import add_port
 
 # Imported to register their descriptors for reflection.
 from twinteller.v1 import assistant_pb2, knowledge_pb2, migration_pb2, operations_pb2  # noqa: F401
@@ -69,7 +70,8 @@ def _status(ok: bool) -> health_pb2.HealthCheckResponse.ServingStatus.ValueType:
 class Router:
     def __init__(self, config: RouterConfig) -> None:
         self.config = config
-        self.store = Store(config.etcd)
+        tls = config.tls
+        self.store = Store(config.etcd, tls)
         self.zones = ZoneDirectory(config.zone, suspect_s=config.suspect_s, locality_penalty=config.locality_penalty)
         self.knowledge = KnowledgeView(self.store)
         budget = RetryBudget(
@@ -81,6 +83,7 @@ class Router:
             attempt_timeout_s=config.model_attempt_timeout_s,
             hedge_delay_s=config.hedge_delay_s,
             budget=budget,
+            tls=tls,
         )
         self.sessions = SessionStore(
             self.store,
@@ -142,6 +145,7 @@ class Router:
             interval_s=config.probe_interval_s,
             timeout_s=config.probe_timeout_s,
             failures=config.probe_failures,
+            tls=tls,
         )
         guard = CutoverGuard(self.store)
 
@@ -204,7 +208,10 @@ class Router:
             reflection.SERVICE_NAME,
         )
         reflection.enable_server_reflection(service_names, self.server)
-        self.port = self.server.add_insecure_port(self.config.listen)
+        client_ca = Path(self.config.tls_client_ca) if self.config.tls_client_ca else None
+        self.port = add_port(
+            self.server, self.config.listen, self.store.tls, client_ca=client_ca, require_client=client_ca is not None
+        )
         await self.server.start()
         self._tasks.append(asyncio.create_task(self.registration.run()))
         log.info("router zone %s serving on %s", self.config.zone, self.config.listen)

@@ -21,6 +21,7 @@ from router.zones import ZoneDirectory
 from twinteller import keys
 from twinteller.errors import StoreError
 from twinteller.store import Store
+from twinteller.tls import Tls
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ class HealthProber:
         interval_s: float,
         timeout_s: float,
         failures: int,
+        tls: Tls | None,
     ) -> None:
         self._store = store
+        self._tls = tls
         self._directory = directory
         self._active_version = active_version
         self._model = model
@@ -65,7 +68,7 @@ class HealthProber:
     async def _probe(self, clients: dict[str, triton_aio.InferenceServerClient], name: str, endpoint: str) -> bool:
         client = clients.get(endpoint)
         if client is None:
-            client = clients[endpoint] = triton_client(endpoint)
+            client = clients[endpoint] = triton_client(endpoint, self._tls)
         try:
             version = self._active_version()
             return bool(

@@ -34,6 +34,7 @@ from router.budget import RetryBudget
 from router.zones import Zone, ZoneDirectory
 from twinteller.errors import DeadlineExceeded, ModelCallFailed, Unavailable
 from twinteller.telemetry import tracer
+from twinteller.tls import Tls, triton_arguments
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,17 @@ HEDGE_FACTOR = 2.0
 RECENT_CALLS = 200
 
 
-def triton_client(endpoint: str) -> triton_aio.InferenceServerClient:
+def triton_client(endpoint: str, tls: Tls | None) -> triton_aio.InferenceServerClient:
     """A Triton gRPC client whose channel notices a dead or frozen peer by keepalive even
     while idle, and reconnects within about a second once the zone is back (gRPC's default
     reconnect backoff grows to two minutes, which would keep a restarted zone idle)."""
     limit = triton_grpc.MAX_GRPC_MESSAGE_SIZE
+    secure = triton_arguments(tls)
     return triton_aio.InferenceServerClient(
         endpoint,
+        creds=secure.get("creds"),
         channel_args=[
+            *secure.get("channel_args", []),
             ("grpc.max_send_message_length", limit),
             ("grpc.max_receive_message_length", limit),
             ("grpc.keepalive_time_ms", 2000),
@@ -87,8 +91,10 @@ class ModelClient:
         attempt_timeout_s: float,
         hedge_delay_s: float,
         budget: RetryBudget,
+        tls: Tls | None,
     ) -> None:
         self._directory = directory
+        self._tls = tls
         self._model = model_name
         self._attempt_timeout = attempt_timeout_s
         self._hedge_delay = hedge_delay_s
@@ -99,7 +105,7 @@ class ModelClient:
     def _client(self, zone: Zone) -> triton_aio.InferenceServerClient:
         client = self._clients.get(zone.endpoint)
         if client is None:
-            client = self._clients[zone.endpoint] = triton_client(zone.endpoint)
+            client = self._clients[zone.endpoint] = triton_client(zone.endpoint, self._tls)
         return client
 
     async def close(self) -> None:

@@ -92,7 +92,7 @@ class AssistantService:
                 session_id=turn.session_id,
                 turn_id=turn.turn_id,
                 channel=turn.channel,
-                text=mask(turn.text),
+                text=turn.masked,
                 action=pb.Action.Name(reply.action) if response is not None else "",
                 intent=reply.intent,
                 zone=reply.zone,

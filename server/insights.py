@@ -42,6 +42,7 @@ from twinteller.faqs import FaqRecord
 from twinteller.insights import Cluster, Document, Member
 from twinteller.lexicon import Lexicon, LexiconEntry
 from twinteller.store import Store
+from twinteller.tls import add_arguments, from_arguments
 from twinteller.traffic import Bucket
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,7 @@ class Insights:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default="127.0.0.1:2379")
+    add_arguments(parser)
     parser.add_argument("--model-repo", type=Path, default=Path("model_repo"))
     parser.add_argument("--faq-cache", type=Path, default=Path("build/embeddings.npz"), help="the trainer's cache")
     parser.add_argument("--interval-s", type=float, default=Settings.interval_s)
@@ -237,7 +239,9 @@ def main() -> None:
         trends=TrendPolicy(window_min=args.trend_window_min, baseline_min=args.trend_baseline_min),
     )
 
-    run_with_store(args.etcd, lambda store: Insights(store, args.model_repo, args.faq_cache, settings).run())
+    run_with_store(
+        args.etcd, from_arguments(args), lambda store: Insights(store, args.model_repo, args.faq_cache, settings).run()
+    )
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from twinteller.store import Store
+from twinteller.tls import Tls
 
 
-def run_with_store(etcd: str, work: Callable[[Store], Awaitable[None]]) -> None:
+def run_with_store(etcd: str, tls: Tls | None, work: Callable[[Store], Awaitable[None]]) -> None:
     async def serve() -> None:
-        async with Store(etcd) as store:
+        async with Store(etcd, tls) as store:
             task = asyncio.ensure_future(work(store))
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -47,6 +47,7 @@ from twinteller.lexicon import Lexicon, LexiconEntry
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 from twinteller.text import normalise
+from twinteller.tls import add_arguments, from_arguments, triton_arguments
 
 log = logging.getLogger(__name__)
 MODEL = "intent"
@@ -265,7 +266,7 @@ class Trainer:
 
     async def _check_answers(self, endpoints: dict[str, str], version: str) -> None:
         for zone, endpoint in endpoints.items():
-            client = triton_aio.InferenceServerClient(endpoint)
+            client = triton_aio.InferenceServerClient(endpoint, **triton_arguments(self._store.tls))
             try:
                 data = triton_grpc.InferInput("TEXT", [1, 1], "BYTES")
                 data.set_data_from_numpy(np.array([[b"where is my card"]], dtype=np.object_))
@@ -297,13 +298,18 @@ class Trainer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default="127.0.0.1:2379")
+    add_arguments(parser)
     parser.add_argument("--model-repo", type=Path, default=Path("model_repo"))
     parser.add_argument("--cache", type=Path, default=Path("build/embeddings.npz"))
     parser.add_argument("--zone-timeout-s", type=float, default=180.0, help="how long a deploy waits for the zones")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s trainer %(levelname)s %(message)s")
 
-    run_with_store(args.etcd, lambda store: Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run())
+    run_with_store(
+        args.etcd,
+        from_arguments(args),
+        lambda store: Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run(),
+    )
 
 
 if __name__ == "__main__":

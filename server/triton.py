@@ -59,6 +59,23 @@ def otlp_traces_url() -> str:
     return base.rstrip("/") + "/v1/traces"
 
 
+def transport_arguments(config: ZoneConfig) -> list[str]:
+    """Mutual TLS on Triton's gRPC port (callers need a certificate from the cluster's CA),
+    and no HTTP port at all: Triton's HTTP endpoint has no client certificates, and nothing
+    of twinteller uses it. Metrics stay plain HTTP (counts only, no customer data)."""
+    tls = config.tls
+    if tls is None:
+        return [f"--http-address={config.host}", f"--http-port={config.http_port}"]
+    return [
+        "--allow-http=false",
+        "--grpc-use-ssl=true",
+        "--grpc-use-ssl-mutual=true",
+        f"--grpc-server-cert={tls.cert.resolve()}",
+        f"--grpc-server-key={tls.key.resolve()}",
+        f"--grpc-root-cert={tls.ca.resolve()}",
+    ]
+
+
 def command(config: ZoneConfig, backends: Path) -> list[str]:
     return [
         str(triton_home() / "bin" / "tritonserver"),
@@ -67,8 +84,7 @@ def command(config: ZoneConfig, backends: Path) -> list[str]:
         "--model-control-mode=explicit",
         f"--grpc-address={config.host}",
         f"--grpc-port={config.grpc_port}",
-        f"--http-address={config.host}",
-        f"--http-port={config.http_port}",
+        *transport_arguments(config),
         f"--metrics-address={config.host}",
         f"--metrics-port={config.metrics_port}",
         "--exit-timeout-secs=5",

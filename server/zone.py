@@ -31,6 +31,7 @@ from twinteller.config import ZoneConfig
 from twinteller.errors import StoreError
 from twinteller.knowledge import Snapshot
 from twinteller.store import Store
+from twinteller.tls import triton_arguments
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ZoneAgent:
         self._process: subprocess.Popen[bytes] | None = None
         self._lease: int | None = None
         self._stopping = asyncio.Event()
-        self._client = triton_client.InferenceServerClient(config.local_endpoint)
+        self._client = triton_client.InferenceServerClient(config.local_endpoint, **triton_arguments(store.tls))
         self.versions: list[str] = []
         self._refused: list[str] = []  # a version set Triton would not load
 
@@ -232,7 +233,7 @@ class ZoneAgent:
 
 async def main_async(config: ZoneConfig) -> None:
     config.run_dir.mkdir(parents=True, exist_ok=True)
-    async with Store(config.etcd) as store:
+    async with Store(config.etcd, config.tls) as store:
         agent = ZoneAgent(config, store)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,10 @@ import json
 
 import grpc
 
+from twinteller.tls import ROUTER, Tls
+from twinteller.tls import aio_channel as tls_aio_channel
+from twinteller.tls import channel as tls_channel
+
 SERVICE_CONFIG = json.dumps(
     {
         "loadBalancingConfig": [{"round_robin": {}}],
@@ -60,9 +64,12 @@ def target(routers: list[str]) -> str:
     return "ipv4:" + ",".join(routers)
 
 
-def channel(routers: list[str]) -> grpc.Channel:
-    return grpc.insecure_channel(target(routers), options=OPTIONS)
+def channel(routers: list[str], tls: Tls | None, server_name: str = ROUTER) -> grpc.Channel:
+    """`tls`: the caller's certificate (sent when the routers ask for one) and the CA the
+    routers' certificates come from; the routers are verified as `server_name` (empty:
+    as the address dialled). None: plaintext, for development."""
+    return tls_channel(target(routers), tls, server_name, OPTIONS)
 
 
-def aio_channel(routers: list[str]) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(target(routers), options=OPTIONS)
+def aio_channel(routers: list[str], tls: Tls | None, server_name: str = ROUTER) -> grpc.aio.Channel:
+    return tls_aio_channel(target(routers), tls, server_name, OPTIONS)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from twinteller.tls import Tls, TlsConfigError, load_tls
+
 DEFAULT_ETCD = "127.0.0.1:2379"
 
 
@@ -96,10 +98,25 @@ class RouterConfig:
     # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
     drain_notice_s: float = 0.5
     grace_s: float = 5.0
+    # Transport security (twinteller/tls.py, README "Security model"): this process's
+    # certificate and key, and the CA of the cluster's internal hops. Without them a
+    # process refuses to start, unless given --plaintext (development only).
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    plaintext: bool = False
+    # The public API asks every caller for a client certificate signed by this CA (mutual
+    # TLS for the IVR and app backends; include the cluster's CA for the tools and the
+    # console); empty: server TLS only, callers are identified by their tokens.
+    tls_client_ca: str = ""
 
     @property
     def identity(self) -> str:
         return self.router_id or f"{socket.gethostname()}-{os.getpid()}"
+
+    @property
+    def tls(self) -> Tls | None:
+        return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,17 @@ class ZoneConfig:
     # tracing on (triton-inference-server/server#7795, seen here at ~150 requests/s); a
     # larger rate makes that rarer, and the agent restarts a Triton that crashed or hung.
     trace_rate: int = 1
+    # Transport security (twinteller/tls.py, README "Security model"): this process's
+    # certificate and key, and the CA of the cluster's internal hops. Without them a
+    # process refuses to start, unless given --plaintext (development only).
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    plaintext: bool = False
+
+    @property
+    def tls(self) -> Tls | None:
+        return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
 
     @property
     def endpoint(self) -> str:
@@ -199,6 +227,11 @@ _HELP = {
     "similarity_threshold": "FALLBACK below this cosine to the nearest training question",
     "cjk_confidence_threshold": "FALLBACK below this top-1 probability for mostly-Chinese text",
     "device": "cpu or gpu: Triton instance kind",
+    "tls_ca": "PEM: the CA that signs every component's certificate",
+    "tls_cert": "PEM: this process's certificate (server and client)",
+    "tls_key": "PEM: this process's private key",
+    "tls_client_ca": "PEM: the public API requires client certificates from this CA (empty: not required)",
+    "plaintext": "no TLS anywhere: development only",
     "legacy": "the legacy bot: http://host:port or grpc://host:port (empty: none)",
 }
 
@@ -208,6 +241,10 @@ def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
     for f in fields(cls):
         env = "TWINTELLER_" + f.name.upper()
         kind: Any = type(f.default)  # every field has a default of its own type
+        if kind is bool:  # a switch: --plaintext, or TWINTELLER_PLAINTEXT=1
+            on = os.environ.get(env, "").lower() in ("1", "true", "yes") or f.default
+            parser.add_argument("--" + f.name.replace("_", "-"), action="store_true", default=on, help=f"(env {env}=1)")
+            continue
         try:
             default = kind(os.environ.get(env, f.default))
         except ValueError:
@@ -226,8 +263,18 @@ def _build(cls: type, argv: list[str] | None, description: str) -> Any:
     return cls(**vars(args))
 
 
+def _check_tls(config: RouterConfig | ZoneConfig) -> None:
+    try:
+        config.tls  # noqa: B018 - loads and checks the files
+    except TlsConfigError as e:
+        raise SystemExit(str(e)) from None
+
+
 def router_config(argv: list[str] | None = None) -> RouterConfig:
     config: RouterConfig = _build(RouterConfig, argv, "twinteller router")
+    _check_tls(config)
+    if config.tls_client_ca and not Path(config.tls_client_ca).is_file():
+        raise SystemExit(f"--tls-client-ca {config.tls_client_ca}: no such file")
     try:
         parse_tokens(config.admin_tokens)
     except ValueError as e:
@@ -245,6 +292,7 @@ def router_config(argv: list[str] | None = None) -> RouterConfig:
 
 def zone_config(argv: list[str] | None = None) -> ZoneConfig:
     config: ZoneConfig = _build(ZoneConfig, argv, "twinteller zone agent (Triton + registration)")
+    _check_tls(config)
     if config.device not in ("cpu", "gpu"):
         raise SystemExit("--device must be cpu or gpu")
     if config.trace_rate < 1:

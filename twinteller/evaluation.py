@@ -38,6 +38,7 @@ import grpc
 
 from twinteller.knowledge import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
 from twinteller.text import mostly_cjk
+from twinteller.tls import ROUTER, Tls, add_arguments, aio_channel, from_arguments
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -113,9 +114,9 @@ class Report:
 
 
 async def converse_all(
-    targets: list[str], texts: list[str], labels: list[str], *, concurrency: int = 8, tag: str = "eval"
+    targets: list[str], tls: Tls | None, texts: list[str], labels: list[str], *, concurrency: int = 8, tag: str = "eval"
 ) -> list[Outcome]:
-    channels = [grpc.aio.insecure_channel(t) for t in targets]
+    channels = [aio_channel(t, tls, ROUTER) for t in targets]
     stubs = [pb_grpc.AssistantStub(c) for c in channels]
     semaphore = asyncio.Semaphore(concurrency)
     run = f"{tag}-{time.time_ns()}"
@@ -142,26 +143,26 @@ def out_of_domain_queries() -> list[str]:
     return [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-async def labelled(targets: list[str], path: Path, tag: str, every: int = 1) -> list[Outcome]:
+async def labelled(targets: list[str], tls: Tls | None, path: Path, tag: str, every: int = 1) -> list[Outcome]:
     """Every `every`-th row of a labelled CSV (`text,category`): the BANKING77 test set, its
     noisy copy, our bilingual set or the held-out Chinese set."""
-    return await labelled_rows(targets, read_labelled_csv(path)[::every], tag)
+    return await labelled_rows(targets, tls, read_labelled_csv(path)[::every], tag)
 
 
-async def labelled_rows(targets: list[str], rows: list[tuple[str, str]], tag: str) -> list[Outcome]:
-    return await converse_all(targets, [t for t, _ in rows], [label for _, label in rows], tag=tag)
+async def labelled_rows(targets: list[str], tls: Tls | None, rows: list[tuple[str, str]], tag: str) -> list[Outcome]:
+    return await converse_all(targets, tls, [t for t, _ in rows], [label for _, label in rows], tag=tag)
 
 
-async def evaluate(targets: list[str], *, every: int = 1) -> Report:
+async def evaluate(targets: list[str], tls: Tls | None, *, every: int = 1) -> Report:
     """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
     whole OOD set, the bilingual set and the held-out Chinese set."""
     ood = out_of_domain_queries()
     started = time.monotonic()
-    in_domain = await labelled(targets, BANKING77 / "test.csv", "eval", every)
-    out_of_domain = await converse_all(targets, ood, [""] * len(ood), tag="ood")
-    both = await labelled(targets, BILINGUAL_TEST, "bilingual")
-    noisy = await labelled(targets, NOISY_TEST, "noisy", every)
-    chinese = await labelled(targets, CHINESE_TEST, "chinese")
+    in_domain = await labelled(targets, tls, BANKING77 / "test.csv", "eval", every)
+    out_of_domain = await converse_all(targets, tls, ood, [""] * len(ood), tag="ood")
+    both = await labelled(targets, tls, BILINGUAL_TEST, "bilingual")
+    noisy = await labelled(targets, tls, NOISY_TEST, "noisy", every)
+    chinese = await labelled(targets, tls, CHINESE_TEST, "chinese")
     return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese)
 
 
@@ -174,11 +175,11 @@ async def _finish(stub: kpb_grpc.KnowledgeStub, job: kpb.Job, auth: list[tuple[s
     return job
 
 
-async def lifecycle_seconds(target: str, token: str) -> tuple[float, float]:
+async def lifecycle_seconds(target: str, tls: Tls | None, token: str) -> tuple[float, float]:
     """Edit one answer, then time Train and Deploy through the admin API; roll back and
     restore the answer afterwards."""
     auth = [("authorization", f"Bearer {token}")]
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with aio_channel(target, tls, ROUTER) as channel:
         stub = kpb_grpc.KnowledgeStub(channel)
         original = await stub.GetFaq(kpb.GetFaqRequest(id="card_arrival"), metadata=auth, timeout=10)
         edited = kpb.Faq()
@@ -200,18 +201,18 @@ async def lifecycle_seconds(target: str, token: str) -> tuple[float, float]:
     return train_s, deploy_s
 
 
-async def without_generalisation(targets: list[str], token: str, *, every: int = 1) -> list[Outcome]:
+async def without_generalisation(targets: list[str], tls: Tls | None, token: str, *, every: int = 1) -> list[Outcome]:
     """The noisy test set served by a model trained without generated variants: train it
     through the admin API, deploy it, converse, roll back to what was active."""
     auth = [("authorization", f"Bearer {token}")]
-    async with grpc.aio.insecure_channel(targets[0]) as channel:
+    async with aio_channel(targets[0], tls, ROUTER) as channel:
         stub = kpb_grpc.KnowledgeStub(channel)
         train = await stub.Train(kpb.TrainRequest(no_generalisation=True), metadata=auth, timeout=10)
         trained = await _finish(stub, train, auth)
         deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
         await _finish(stub, deploy, auth)
         try:
-            return await labelled(targets, NOISY_TEST, "noisy-without", every)
+            return await labelled(targets, tls, NOISY_TEST, "noisy-without", every)
         finally:
             await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
 
@@ -231,14 +232,14 @@ class ClusterQuality:
     right_cluster: float  # share of all sent in a cluster whose majority is their own intent
 
 
-async def cluster_quality(targets: list[str], token: str) -> ClusterQuality:
+async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> ClusterQuality:
     """Disable the HELD_OUT entries, train and deploy without them, send their test queries,
     wait for the insights worker, score its clusters; then restore the entries and roll back."""
     from sklearn.metrics import adjusted_rand_score
 
     auth = [("authorization", f"Bearer {token}")]
     rows = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
-    async with grpc.aio.insecure_channel(targets[0]) as channel:
+    async with aio_channel(targets[0], tls, ROUTER) as channel:
         stub = kpb_grpc.KnowledgeStub(channel)
         originals = [await stub.GetFaq(kpb.GetFaqRequest(id=i), metadata=auth, timeout=10) for i in HELD_OUT]
         for faq in originals:
@@ -252,7 +253,7 @@ async def cluster_quality(targets: list[str], token: str) -> ClusterQuality:
             await _finish(stub, deploy, auth)
             try:
                 sent_at = time.time()
-                outcomes = await labelled_rows(targets, rows, "held-out")
+                outcomes = await labelled_rows(targets, tls, rows, "held-out")
                 answered = sum(1 for o in outcomes if o.action == "ANSWER" and o.intent)
                 clusters = await _clusters_after(stub, auth, sent_at)
             finally:
@@ -310,10 +311,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", nargs="*", help="router host:port list (default: start a local cluster)")
     parser.add_argument("--no-lifecycle", action="store_true", help="skip the train/deploy timings")
+    add_arguments(parser)
     args = parser.parse_args()
     started = time.monotonic()
     cluster = None
     targets = args.targets
+    tls = from_arguments(args) if targets else None
     if not targets:
         from twinteller.localcluster import Layout, LocalCluster
 
@@ -321,17 +324,18 @@ def main() -> None:
         print("starting a local cluster (etcd, 2 Triton zones, 2 routers) ...", flush=True)
         cluster.start()
         targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
+        tls = cluster.tls
     lifecycle = None
     plain: list[Outcome] = []
     quality: ClusterQuality | None = None
     try:
-        report = asyncio.run(evaluate(targets))
+        report = asyncio.run(evaluate(targets, tls))
         if cluster is not None and not args.no_lifecycle:
             from twinteller.localcluster import LOCAL_ADMIN_TOKEN
 
-            lifecycle = asyncio.run(lifecycle_seconds(targets[0], LOCAL_ADMIN_TOKEN))
-            plain = asyncio.run(without_generalisation(targets, LOCAL_ADMIN_TOKEN))
-            quality = asyncio.run(cluster_quality(targets, LOCAL_ADMIN_TOKEN))
+            lifecycle = asyncio.run(lifecycle_seconds(targets[0], tls, LOCAL_ADMIN_TOKEN))
+            plain = asyncio.run(without_generalisation(targets, tls, LOCAL_ADMIN_TOKEN))
+            quality = asyncio.run(cluster_quality(targets, tls, LOCAL_ADMIN_TOKEN))
     finally:
         if cluster is not None:
             cluster.stop()

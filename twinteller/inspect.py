@@ -29,6 +29,7 @@ from pathlib import Path
 
 import grpc
 import tritonclient.grpc.aio as triton_aio
+from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from twinteller import keys, routers
@@ -36,6 +37,7 @@ from twinteller.config import DEFAULT_ETCD
 from twinteller.errors import StoreError
 from twinteller.faqs import FaqRecord
 from twinteller.store import Store
+from twinteller.tls import ROUTER, Tls, add_arguments, aio_channel, from_arguments, triton_arguments
 from twinteller.v1 import operations_pb2 as opb
 from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
@@ -183,24 +185,24 @@ async def _etcd(store: Store, quota: int) -> list[Check]:
     for name, urls in members:
         endpoint = urls[0].split("://", 1)[-1] if urls else ""
         try:
-            async with Store(endpoint, timeout=2.0) as member:
+            async with Store(endpoint, store.tls, timeout=2.0) as member:
                 sizes[name] = await member.db_size()
         except (StoreError, ValueError) as e:
             sizes[name] = str(e)
     return judge_etcd([n for n, _ in members], sizes, await store.leader_member(), await store.alarms(), quota)
 
 
-async def _health(address: str) -> str:
+async def _health(address: str, tls: Tls | None) -> str:
     try:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with aio_channel(address, tls, ROUTER) as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
             return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
     except grpc.aio.AioRpcError as e:
         return f"unreachable ({e.code().name})"
 
 
-async def _model_ready(endpoint: str, version: str) -> str:
-    client = triton_aio.InferenceServerClient(endpoint)
+async def _model_ready(endpoint: str, version: str, tls: Tls | None) -> str:
+    client = triton_aio.InferenceServerClient(endpoint, **triton_arguments(tls))
     try:
         return "ready" if await client.is_model_ready("intent", version, client_timeout=3) else "not ready"
     except Exception as e:  # tritonclient raises its own exception type for every failure
@@ -210,8 +212,6 @@ async def _model_ready(endpoint: str, version: str) -> str:
 
 
 def _certificate(path: str) -> datetime.datetime | str:
-    from cryptography import x509  # only when certificates are given
-
     try:
         return x509.load_pem_x509_certificate(Path(path).read_bytes()).not_valid_after_utc
     except (OSError, ValueError) as e:
@@ -221,29 +221,32 @@ def _certificate(path: str) -> datetime.datetime | str:
 async def inspect(args: argparse.Namespace, objectives: Objectives) -> list[Check]:
     checks: list[Check] = []
     metadata = (("authorization", f"Bearer {args.token}"),)
-    async with Store(args.etcd) as store:
+    tls = from_arguments(args)
+    async with Store(args.etcd, tls) as store:
         checks += await _etcd(store, objectives.etcd_quota_bytes)
         addresses = await routers.registered(store)
         leader = await store.get(keys.LEADER)
-        health = dict(zip(addresses, await asyncio.gather(*(_health(a) for a in addresses.values())), strict=True))
+        health = dict(zip(addresses, await asyncio.gather(*(_health(a, tls) for a in addresses.values())), strict=True))
         checks += judge_routers(health, leader.value.decode() if leader else "")
         zones_raw, _ = await store.get_prefix(keys.ZONES)
         zones = {e.key[len(keys.ZONES) :]: json.loads(e.value) for e in zones_raw}
         active_entry = await store.get(keys.ACTIVE_VERSION)
         active = active_entry.value.decode() if active_entry else ""
-        ready = {z: await _model_ready(str(z_data.get("endpoint")), active) for z, z_data in zones.items()}
+        ready = {z: await _model_ready(str(z_data.get("endpoint")), active, tls) for z, z_data in zones.items()}
         checks += judge_zones(args.zones.split(",") if args.zones else [], zones, active, ready)
         faq_entries, _ = await store.get_prefix(keys.KB_FAQS)
         checks += judge_faqs((FaqRecord.from_json(e.value) for e in faq_entries), datetime.date.today(), args.faq_days)
 
-    checks += judge_certificates({p: _certificate(p) for p in args.cert}, datetime.datetime.now(datetime.UTC),
-                                 objectives.cert_days)  # fmt: skip
+    # This tool's own certificate and CA are the cluster's: theirs expire together.
+    certificates = [*args.cert, *((str(tls.ca), str(tls.cert)) if tls else ())]
+    expiries = {p: _certificate(p) for p in dict.fromkeys(certificates)}
+    checks += judge_certificates(expiries, datetime.datetime.now(datetime.UTC), objectives.cert_days)
 
     async def stats(channel: grpc.aio.Channel) -> opb.TurnStats:
         request = opb.GetTurnStatsRequest(window_s=args.window_s)
         return await opb_grpc.OperationsStub(channel).GetTurnStats(request, metadata=metadata, timeout=10)
 
-    answers = await routers.ask_all(addresses, stats)
+    answers = await routers.ask_all(addresses, stats, tls)
     figures = [a for a in answers.values() if isinstance(a, opb.TurnStats)]
     failed = {r: routers.describe(a) for r, a in answers.items() if isinstance(a, BaseException)}
     checks += judge_traffic(figures, failed, objectives)
@@ -261,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default=os.environ.get("TWINTELLER_ETCD", DEFAULT_ETCD))
     parser.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""))
+    add_arguments(parser)
     parser.add_argument("--zones", default="a,b", help="the zones that must be serving (comma-separated)")
     parser.add_argument("--model-repo", default="", help="the model repository's path, for its free disk")
     parser.add_argument("--cert", action="append", default=[], help="a PEM certificate to check (repeatable)")

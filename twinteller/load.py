@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import grpc
 
 from twinteller import client
+from twinteller.tls import ROUTER, Tls
+from twinteller.tls import channel as tls_channel
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -68,6 +70,7 @@ class ConversationLoad:
     def __init__(
         self,
         routers: list[str],
+        tls: Tls | None,
         *,
         workers: int = 4,
         interval_s: float = 0.05,
@@ -77,6 +80,7 @@ class ConversationLoad:
         max_s: float = 180.0,
     ) -> None:
         self._routers = routers
+        self._tls = tls
         self._interval = interval_s
         self._retry = retry
         self._timeout = timeout_s
@@ -117,8 +121,8 @@ class ConversationLoad:
 
     def _channel(self, worker: int) -> grpc.Channel:
         if self._retry:
-            return client.channel(self._routers)
-        return grpc.insecure_channel(self._routers[worker % len(self._routers)])
+            return client.channel(self._routers, self._tls)
+        return tls_channel(self._routers[worker % len(self._routers)], self._tls, ROUTER)
 
     def _work(self, worker: int) -> None:
         started = time.monotonic()

@@ -4,7 +4,10 @@ Triton zones, the trainer (lifecycle jobs), the insights worker, the reference l
 routers, the console.
 
 Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
-(free ports). Every process is started in its own session and stopped by pid: SIGTERM,
+(free ports). Every hop is mutual TLS with certificates from a local CA it issues in
+`run_dir/tls` (twinteller/certificates.py), and the routers ask every caller for a
+client certificate; `plaintext=True` (`make run PLAINTEXT=1`) is for development only.
+Every process is started in its own session and stopped by pid: SIGTERM,
 then SIGKILL after a grace period. Zone agents make the kernel kill their tritonserver
 if they die, so nothing is orphaned. The chaos tests and `make bench-failover` use
 `kill`/`restart` here to break and mend single processes.
@@ -37,7 +40,11 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from twinteller import keys
+from twinteller.certificates import Issued, issue
 from twinteller.store import Store
+from twinteller.tls import PLAINTEXT_ENV, ROUTER, Tls
+from twinteller.tls import aio_channel as tls_aio_channel
+from twinteller.tls import channel as tls_channel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The admin API token of the local cluster (make run, tests): local use only.
@@ -123,15 +130,15 @@ class EtcdReader:
     and leader reads: a grpc.aio channel must not outlive its loop, as it would with a new
     `asyncio.run` (and a new Store) for every poll."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, tls: Tls | None) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="etcd-reader", daemon=True)
         self._thread.start()
-        self._store = self._submit(self._open(endpoint))
+        self._store = self._submit(self._open(endpoint, tls))
 
     @staticmethod
-    async def _open(endpoint: str) -> Store:
-        return Store(endpoint, timeout=1.0)
+    async def _open(endpoint: str, tls: Tls | None) -> Store:
+        return Store(endpoint, tls, timeout=1.0)
 
     def _submit(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
@@ -151,20 +158,49 @@ class EtcdReader:
 
 class LocalCluster:
     def __init__(
-        self, run_dir: Path, layout: Layout, *, env: dict[str, str] | None = None, router_args: list[str] | None = None
+        self,
+        run_dir: Path,
+        layout: Layout,
+        *,
+        env: dict[str, str] | None = None,
+        router_args: list[str] | None = None,
+        plaintext: bool = False,
     ) -> None:
         self.run_dir = run_dir
         self.layout = layout
+        # The CA and every component's certificate; None in plaintext.
+        self.certificates: Issued | None = None if plaintext else issue(run_dir / "tls")
         self._env = {
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT),
             "HF_HUB_OFFLINE": "1",
             "TWINTELLER_ADMIN_TOKENS": f"admin:{LOCAL_ADMIN_TOKEN}",
+            **({PLAINTEXT_ENV: "1"} if plaintext else {}),
             **(env or {}),
         }
         self._router_args = router_args or []
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._reader: EtcdReader | None = None
+
+    @property
+    def tls(self) -> Tls | None:
+        """The identity of a caller (tools, tests): the `client` certificate."""
+        return None if self.certificates is None else self.certificates.tls("client")
+
+    def channel(self, zone: str) -> grpc.Channel:
+        """A plain channel to the router of `zone`, as a caller with the client certificate."""
+        return tls_channel(self.layout.router_target(zone), self.tls, ROUTER)
+
+    def aio_channel(self, zone: str) -> grpc.aio.Channel:
+        return tls_aio_channel(self.layout.router_target(zone), self.tls, ROUTER)
+
+    def store(self) -> Store:
+        """A Store on the cluster's etcd, as a caller with the client certificate."""
+        return Store(self.layout.etcd, self.tls)
+
+    def environment(self, component: str) -> dict[str, str]:
+        """TWINTELLER_TLS_* of a process of `component` (router, zone, client); none in plaintext."""
+        return {} if self.certificates is None else self.certificates.environment(component)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, timeout: float = 240.0) -> None:
@@ -206,14 +242,14 @@ class LocalCluster:
         self.stop()
 
     # -- processes --------------------------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, argv: list[str], component: str = "client") -> subprocess.Popen[bytes]:
         log = (self.run_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=self._env,
+            env={**self._env, **self.environment(component)},
             cwd=PROJECT_ROOT,
             start_new_session=True,
         )
@@ -229,9 +265,10 @@ class LocalCluster:
         """Start (or restart, on its kept data dir) one member of the etcd cluster."""
         etcd = shutil.which("etcd") or "/usr/bin/etcd"
         member = next(m for m in self.layout.etcd_members if m.name == name)
-        client = f"http://127.0.0.1:{member.client}"
-        peer = f"http://127.0.0.1:{member.peer}"
-        cluster = ",".join(f"{m.name}=http://127.0.0.1:{m.peer}" for m in self.layout.etcd_members)
+        scheme = "http" if self.certificates is None else "https"
+        client = f"{scheme}://127.0.0.1:{member.client}"
+        peer = f"{scheme}://127.0.0.1:{member.peer}"
+        cluster = ",".join(f"{m.name}={scheme}://127.0.0.1:{m.peer}" for m in self.layout.etcd_members)
         self._spawn(
             name,
             [
@@ -239,8 +276,9 @@ class LocalCluster:
                 "--name",
                 name,
                 "--data-dir",
-                # Named by cluster size: a one-member data dir cannot join three, nor back.
-                str(self.run_dir / f"{name}-of-{len(self.layout.etcd_members)}-data"),
+                # Named by cluster size and scheme: a one-member data dir cannot join
+                # three, nor back, and its peers' URLs are stored with their scheme.
+                str(self.run_dir / f"{name}-of-{len(self.layout.etcd_members)}-{scheme}-data"),
                 "--listen-client-urls",
                 client,
                 "--advertise-client-urls",
@@ -260,8 +298,22 @@ class LocalCluster:
                 "2048",
                 "--max-request-bytes",
                 str(10 * 1024 * 1024),
+                *self._etcd_tls(),
             ],
         )
+
+    def _etcd_tls(self) -> list[str]:
+        """Mutual TLS for clients and peers alike: a certificate from the local CA or no
+        connection (etcd reads the files at every handshake: renewing needs no restart)."""
+        if self.certificates is None:
+            return []
+        files = {
+            "cert-file": self.certificates.cert("etcd"),
+            "key-file": self.certificates.key("etcd"),
+            "trusted-ca-file": self.certificates.ca,
+        }
+        flags = [f"--{prefix}{flag}={path}" for prefix in ("", "peer-") for flag, path in files.items()]
+        return [*flags, "--client-cert-auth", "--peer-client-cert-auth"]
 
     def start_zone(self, zone: str) -> None:
         ports = self.layout.zones[zone]
@@ -286,6 +338,7 @@ class LocalCluster:
                 "--run-dir",
                 str(self.run_dir),
             ],
+            component="zone",
         )
 
     def start_trainer(self) -> None:
@@ -359,8 +412,11 @@ class LocalCluster:
                 self.layout.legacy_address(zone),
                 "--turn-log",
                 str(self.run_dir / f"turns-router-{zone}.sqlite3"),
+                # Callers of the public API need a certificate too (the tests, the tools).
+                *(["--tls-client-ca", str(self.certificates.ca)] if self.certificates else []),
                 *self._router_args,
             ],
+            component="router",
         )
 
     def stop_process(self, name: str, grace: float = 15.0) -> None:
@@ -412,7 +468,7 @@ class LocalCluster:
     def _read(self, read: Callable[[Store], Awaitable[T]], default: T) -> T:
         """Run `read` against etcd on the reader thread; `default` if etcd does not answer."""
         if self._reader is None:
-            self._reader = EtcdReader(self.layout.etcd)
+            self._reader = EtcdReader(self.layout.etcd, self.tls)
         try:
             return self._reader.run(read)
         except Exception:
@@ -478,7 +534,7 @@ class LocalCluster:
 
     def router_health(self, zone: str, service: str = "") -> str:
         try:
-            with grpc.insecure_channel(self.layout.router_target(zone)) as channel:
+            with self.channel(zone) as channel:
                 request = health_pb2.HealthCheckRequest(service=service)
                 reply = health_pb2_grpc.HealthStub(channel).Check(request, timeout=1.0)
                 return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
@@ -507,9 +563,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="run the local two-zone twinteller cluster until Ctrl-C")
     parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "run")
     parser.add_argument("--ha", action="store_true", help="three etcd members instead of one")
+    parser.add_argument("--plaintext", action="store_true", help="no TLS anywhere: development only")
     args = parser.parse_args()
     layout = Layout(THREE_MEMBERS if args.ha else ONE_MEMBER)
-    cluster = LocalCluster(args.run_dir, layout)
+    cluster = LocalCluster(args.run_dir, layout, plaintext=args.plaintext)
     signal.signal(signal.SIGTERM, _interrupt)
     members = len(layout.etcd_members)
     print(f"starting etcd ({members} member(s)), Triton zones a and b, routers a and b (logs in {args.run_dir})")
@@ -524,6 +581,10 @@ def main() -> None:
         print(f"console      {layout.console_url}  (sign in with the admin token)")
         print(f"legacy bot   {layout.legacy_address('a')}, {layout.legacy_address('b')}  (reference regex bot)")
         print(f"admin token  {LOCAL_ADMIN_TOKEN}  (python -m twinteller.admin --help)")
+        if cluster.certificates is not None:
+            client = " ".join(f"{k}={v}" for k, v in cluster.environment("client").items())
+            print(f"TLS          mutual TLS on every hop; CA and certificates in {cluster.certificates.directory}")
+            print(f"             callers need a client certificate: export {client}")
         health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
         print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")
         print("ready: try `make chat`; Ctrl-C stops everything", flush=True)

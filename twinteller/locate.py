@@ -26,6 +26,7 @@ from google.protobuf import json_format
 from twinteller import routers
 from twinteller.config import DEFAULT_ETCD
 from twinteller.store import Store
+from twinteller.tls import add_arguments, from_arguments
 from twinteller.v1 import operations_pb2 as opb
 from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
@@ -44,7 +45,8 @@ def when(text: str) -> float:
 
 async def locate(args: argparse.Namespace) -> tuple[list[opb.TurnRecord], dict[str, str]]:
     """Every router's turns for the request, merged by time; and the routers that failed."""
-    async with Store(args.etcd) as store:
+    tls = from_arguments(args)
+    async with Store(args.etcd, tls) as store:
         addresses = await routers.registered(store)
     if not addresses:
         return [], {"etcd": "no router is registered"}
@@ -57,7 +59,7 @@ async def locate(args: argparse.Namespace) -> tuple[list[opb.TurnRecord], dict[s
         stub = opb_grpc.OperationsStub(channel)
         return await stub.LocateTurns(request, metadata=metadata, timeout=args.timeout)
 
-    answers = await routers.ask_all(addresses, ask)
+    answers = await routers.ask_all(addresses, ask, tls)
     turns = [t for a in answers.values() if isinstance(a, opb.LocateTurnsResponse) for t in a.turns]
     failed = {r: routers.describe(a) for r, a in answers.items() if isinstance(a, BaseException)}
     return sorted(turns, key=lambda t: (t.at, t.session_id, t.turn_id)), failed
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
     parser.add_argument("--etcd", default=os.environ.get("TWINTELLER_ETCD", DEFAULT_ETCD))
     parser.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""))
+    add_arguments(parser)
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
     if bool(args.session) == bool(args.since):

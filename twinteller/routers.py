@@ -12,6 +12,7 @@ import grpc
 
 from twinteller import keys
 from twinteller.store import Store
+from twinteller.tls import ROUTER, Tls, aio_channel
 
 T = TypeVar("T")
 
@@ -27,12 +28,12 @@ async def registered(store: Store) -> dict[str, str]:
 
 
 async def ask_all(
-    addresses: dict[str, str], call: Callable[[grpc.aio.Channel], Awaitable[T]]
+    addresses: dict[str, str], call: Callable[[grpc.aio.Channel], Awaitable[T]], tls: Tls | None
 ) -> dict[str, T | BaseException]:
     """`call` on a channel to every router at once; each router's answer, or its error."""
 
     async def one(address: str) -> T:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with aio_channel(address, tls, ROUTER) as channel:
             return await call(channel)
 
     answers = await asyncio.gather(*(one(a) for a in addresses.values()), return_exceptions=True)

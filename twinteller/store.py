@@ -28,8 +28,10 @@ import aetcd
 import aetcd.exceptions
 import aetcd.rpc
 import aetcd.utils
+import aetcd.watcher
 import grpc
 
+from twinteller import tls as transport
 from twinteller.backoff import Backoff
 from twinteller.errors import StoreError
 
@@ -93,17 +95,48 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, aetcd.exceptions.ConnectionFailedError | aetcd.exceptions.ConnectionTimeoutError)
 
 
+class _Client(aetcd.Client):  # type: ignore[misc]
+    """aetcd's client over a TLS channel when given credentials (aetcd dials plaintext only)."""
+
+    def __init__(
+        self, host: str, port: int, options: dict[str, Any], credentials: grpc.ChannelCredentials | None
+    ) -> None:
+        super().__init__(host=host, port=port, options=options)
+        self._credentials = credentials
+
+    async def connect(self) -> None:
+        if self._credentials is None or self._connected.is_set():
+            await super().connect()
+            return
+        # What aetcd's connect does, with a secure channel; nothing here awaits, so no
+        # other task can see a half-made client.
+        self.channel = aetcd.rpc.secure_channel(f"{self._host}:{self._port}", self._credentials, self._options.items())
+        self.kvstub = aetcd.rpc.KVStub(self.channel)
+        self.clusterstub = aetcd.rpc.ClusterStub(self.channel)
+        self.leasestub = aetcd.rpc.LeaseStub(self.channel)
+        self.maintenancestub = aetcd.rpc.MaintenanceStub(self.channel)
+        self._watcher = aetcd.watcher.Watcher(aetcd.rpc.WatchStub(self.channel), timeout=self._timeout)
+        self._connected.set()
+
+
 class Store:
-    def __init__(self, endpoint: str, *, timeout: float = 2.0) -> None:
+    """`tls`: mutual TLS with the etcd members (each verified as twinteller-etcd); None:
+    plaintext, for development."""
+
+    def __init__(self, endpoint: str, tls: transport.Tls | None, *, timeout: float = 2.0) -> None:
         target = channel_target(endpoint)
         # aetcd dials f"{host}:{port}": hand it the target split at its last colon.
         host, _, port = target.rpartition(":")
         self.endpoint = endpoint
+        self.tls = tls
         self._timeout = timeout
-        self._client = aetcd.Client(
-            host=host,
-            port=int(port),
-            options={
+        options: dict[str, Any] = {} if tls is None else {"grpc.ssl_target_name_override": transport.ETCD}
+        self._client = _Client(
+            host,
+            int(port),
+            credentials=None if tls is None else tls.channel_credentials(),
+            options=options
+            | {
                 "grpc.lb_policy_name": "round_robin",
                 # etcd refuses pings closer than its --grpc-keepalive-min-time (5 s by
                 # default) with a too_many_pings GOAWAY: stay clear of the edge.
@@ -159,37 +192,44 @@ class Store:
         )
         return [_entry(found[0][1]) if found else None for found in results]
 
-    async def get_prefix(self, prefix: str) -> tuple[list[Entry], int]:
-        """All entries under `prefix` and the store revision they were read at. Read a
-        page at a time, all pages at the first page's revision (one consistent view): a
-        prefix can outgrow one reply (gRPC's 4 MiB; a week of traffic counts does)."""
-        start, end = prefix.encode(), aetcd.utils.prefix_range_end(prefix.encode())
+    async def _range(self, what: str, request: Any) -> Any:
+        """One RangeRequest, as aetcd's own calls make it (its get_prefix has no limit)."""
         client = self._client
+
+        async def read() -> Any:
+            await client.connect()  # the stub exists once connected
+            return await client.kvstub.Range(request, metadata=client.metadata)
+
+        return await self._call(what, read)
+
+    async def _pages(self, what: str, start: bytes, end: bytes) -> tuple[list[Entry], int]:
+        """Every entry with start <= key < end, read a page at a time, all pages at the first
+        page's revision (one consistent view): a range can outgrow one reply (a week of
+        traffic counts does), and the store revision it was read at."""
         entries: list[Entry] = []
         revision = 0
         while True:
             request = aetcd.rpc.RangeRequest(key=start, range_end=end, limit=PAGE, revision=revision)
-
-            async def read(request: Any = request) -> Any:
-                await client.connect()  # as aetcd's own calls do: the stub exists once connected
-                return await client.kvstub.Range(request, metadata=client.metadata)
-
-            response = await self._call("get_prefix", read)
+            response = await self._range(what, request)
             revision = revision or int(response.header.revision)
             entries += [_entry(item) for item in response.kvs]
             if not response.more or not response.kvs:
                 return entries, revision
             start = response.kvs[-1].key + b"\0"
 
+    async def get_prefix(self, prefix: str) -> tuple[list[Entry], int]:
+        """All entries under `prefix` and the store revision they were read at."""
+        return await self._pages("get_prefix", prefix.encode(), aetcd.utils.prefix_range_end(prefix.encode()))
+
     async def get_range(self, start: str, end: str) -> list[Entry]:
         """The entries with start <= key < end, in key order (a time range of time-keyed
         records, without reading the rest)."""
-        result = await self._call("get_range", lambda: self._client.get_range(start.encode(), end.encode()))
-        return [_entry(kv) for kv in result]
+        entries, _ = await self._pages("get_range", start.encode(), end.encode())
+        return entries
 
     async def newest(self, prefix: str, limit: int) -> list[Entry]:
-        """The last `limit` entries under `prefix` in key order, last first. etcd sorts and
-        cuts (aetcd's get_prefix has no limit), so a long history is not read whole."""
+        """The last `limit` entries under `prefix` in key order, last first: etcd sorts and
+        cuts, so a long history is not read whole."""
         start = prefix.encode()
         request = aetcd.rpc.RangeRequest(
             key=start,
@@ -198,13 +238,7 @@ class Store:
             sort_order=aetcd.rpc.RangeRequest.DESCEND,
             sort_target=aetcd.rpc.RangeRequest.KEY,
         )
-        client = self._client
-
-        async def read() -> Any:
-            await client.connect()  # as aetcd's own calls do: the stub exists once connected
-            return await client.kvstub.Range(request, metadata=client.metadata)
-
-        response = await self._call("newest", read)
+        response = await self._range("newest", request)
         return [_entry(item) for item in response.kvs]
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:

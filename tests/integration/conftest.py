@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import uuid
 from collections import deque
@@ -18,10 +19,9 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from twinteller import keys
+from twinteller import keys, tls
 from twinteller.config import RouterConfig
 from twinteller.localcluster import Layout, LocalCluster, free_port
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
@@ -103,35 +103,53 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
     }
     local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(etcd_members=3), env=env)
     local.start()
+    # The tools the tests run as commands (admin, locate, inspect, loadtest) find the
+    # client certificate in their environment, as an operator's would be set up.
+    saved = dict(os.environ)
+    os.environ.update(local.environment("client"))
     yield local
+    os.environ.clear()
+    os.environ.update(saved)
     local.stop()
 
 
 @pytest.fixture
 def stubs(cluster: LocalCluster) -> Iterator[dict[str, pb_grpc.AssistantStub]]:
-    channels = {z: grpc.insecure_channel(cluster.layout.router_target(z)) for z in cluster.layout.routers}
+    channels = {z: cluster.channel(z) for z in cluster.layout.routers}
     yield {z: pb_grpc.AssistantStub(c) for z, c in channels.items()}
     for c in channels.values():
         c.close()
 
 
-def router_config(etcd: str, tmp_path: Path, name: str, **overrides: Any) -> RouterConfig:
-    """A router of zone a for a test to run in-process: a free port, its own id and turn
-    log, no metrics endpoint; `overrides` for what the test is about."""
+def router_config(cluster: LocalCluster, tmp_path: Path, name: str, **overrides: Any) -> RouterConfig:
+    """A router of zone a on `cluster`'s etcd for a test to run in-process: a free port, its
+    own id and turn log, no metrics endpoint, the cluster's router certificate asking callers
+    for theirs (as in the cluster); `overrides` for what the test is about."""
+    tls: dict[str, Any] = {"plaintext": True}
+    if cluster.certificates is not None:
+        issued = cluster.certificates
+        tls = {"tls_ca": str(issued.ca), "tls_cert": str(issued.cert("router")), "tls_key": str(issued.key("router")),
+               "tls_client_ca": str(issued.ca)}  # fmt: skip
     return RouterConfig(
         zone="a",
         listen=f"127.0.0.1:{free_port()}",
-        etcd=etcd,
+        etcd=cluster.layout.etcd,
         router_id=f"{name}-{uuid.uuid4().hex[:6]}",
         metrics_listen="",
         turn_log=str(tmp_path / "turns.sqlite3"),
+        **tls,
         **overrides,
     )
 
 
+def aio_channel(cluster: LocalCluster, address: str) -> grpc.aio.Channel:
+    """A channel to an in-process router at `address`, as a caller of `cluster`."""
+    return tls.aio_channel(address, cluster.tls, tls.ROUTER)
+
+
 def read_session(cluster: LocalCluster, session_id: str) -> dict | None:
     async def read() -> dict | None:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             entry = await store.get(keys.session(session_id))
             return None if entry is None else json.loads(entry.value)
 

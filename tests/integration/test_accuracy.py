@@ -15,7 +15,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_banking_questions_are_recognised_and_others_fall_back(cluster: LocalCluster) -> None:
-    report = asyncio.run(evaluate([cluster.layout.router_target(z) for z in cluster.layout.routers], every=8))
+    report = asyncio.run(
+        evaluate([cluster.layout.router_target(z) for z in cluster.layout.routers], cluster.tls, every=8)
+    )
     assert report.errors == 0
     assert len(report.in_domain) == 385
     # Full test set: 94.2 % top-1 (make eval); a sample of 385 stays well above 90 %.
@@ -29,7 +31,7 @@ def test_chinese_and_colloquial_questions_reach_the_right_faq(cluster: LocalClus
     the lexicon maps dialect and traditional terms, the character n-grams recognise them.
     Measured: 38 of 40 top-1 (make eval)."""
     targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
-    outcomes = asyncio.run(labelled(targets, BILINGUAL_TEST, "bilingual"))
+    outcomes = asyncio.run(labelled(targets, cluster.tls, BILINGUAL_TEST, "bilingual"))
     assert len(outcomes) == 40 and not [o.error for o in outcomes if o.error]
     right = [o for o in outcomes if o.top1 == o.label]
     assert len(right) >= 36, [(o.label, o.top1) for o in outcomes if o.top1 != o.label]
@@ -41,7 +43,7 @@ def test_held_out_chinese_questions_reach_the_right_faq(cluster: LocalCluster) -
     """Two questions per intent (simplified, then traditional or Cantonese) written apart from
     the training questions and never tuned on. Measured: see README (make eval)."""
     targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
-    outcomes = asyncio.run(labelled(targets, CHINESE_TEST, "chinese"))
+    outcomes = asyncio.run(labelled(targets, cluster.tls, CHINESE_TEST, "chinese"))
     assert len(outcomes) == 154 and not [o.error for o in outcomes if o.error]
     top1 = sum(o.top1 == o.label for o in outcomes) / len(outcomes)
     answered = sum(o.intent == o.label for o in outcomes) / len(outcomes)

@@ -37,8 +37,8 @@ CONVERSE_FAULTS = [
 ]
 
 
-def raw_call(target: str, method: str) -> grpc.UnaryUnaryMultiCallable:
-    channel = grpc.insecure_channel(target)
+def raw_call(cluster: LocalCluster, zone: str, method: str) -> grpc.UnaryUnaryMultiCallable:
+    channel = cluster.channel(zone)
     return channel.unary_unary(
         f"/twinteller.v1.Assistant/{method}",
         request_serializer=lambda data: data,
@@ -50,7 +50,7 @@ def raw_call(target: str, method: str) -> grpc.UnaryUnaryMultiCallable:
 def test_converse_rejects_bad_input_naming_the_field(cluster: LocalCluster, override: dict, field: str) -> None:
     request = raw_pb2.RawConverseRequest(**{**GOOD, "session_id": uuid.uuid4().hex.encode(), **override})
     with pytest.raises(grpc.RpcError) as error:
-        raw_call(cluster.layout.router_target("a"), "Converse")(request.SerializeToString(), timeout=5)
+        raw_call(cluster, "a", "Converse")(request.SerializeToString(), timeout=5)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.details().startswith(field + ":"), error.value.details()
 
@@ -58,15 +58,13 @@ def test_converse_rejects_bad_input_naming_the_field(cluster: LocalCluster, over
 def test_text_of_exactly_2_kib_is_accepted(cluster: LocalCluster) -> None:
     text = ("where is my card " * 200).encode()[:2048]
     request = raw_pb2.RawConverseRequest(**{**GOOD, "session_id": uuid.uuid4().hex.encode(), "text": text})
-    reply = pb.ConverseResponse.FromString(
-        raw_call(cluster.layout.router_target("b"), "Converse")(request.SerializeToString(), timeout=10)
-    )
+    reply = pb.ConverseResponse.FromString(raw_call(cluster, "b", "Converse")(request.SerializeToString(), timeout=10))
     assert reply.action in (pb.ANSWER, pb.FALLBACK)
 
 
 def test_bytes_that_are_not_protobuf_are_invalid_argument(cluster: LocalCluster) -> None:
     with pytest.raises(grpc.RpcError) as error:
-        raw_call(cluster.layout.router_target("a"), "Converse")(b"\xff\xff\xff\xff garbage", timeout=5)
+        raw_call(cluster, "a", "Converse")(b"\xff\xff\xff\xff garbage", timeout=5)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -86,7 +84,7 @@ def test_feedback_rejects_bad_input_naming_the_field(cluster: LocalCluster, over
     fields = {"session_id": b"s-1", "turn_id": b"t-1", "rating": 4, "comment": b"ok", **override}
     request = raw_pb2.RawFeedbackRequest(**fields)
     with pytest.raises(grpc.RpcError) as error:
-        raw_call(cluster.layout.router_target("b"), "Feedback")(request.SerializeToString(), timeout=5)
+        raw_call(cluster, "b", "Feedback")(request.SerializeToString(), timeout=5)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.details().startswith(field + ":"), error.value.details()
 
@@ -99,7 +97,7 @@ def test_routers_still_serve_after_bad_input(cluster: LocalCluster) -> None:
 
 @pytest.mark.parametrize("method", ["Converse", "Feedback"])
 def test_a_call_without_a_deadline_is_refused(cluster: LocalCluster, method: str) -> None:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         stub = pb_grpc.AssistantStub(channel)
         with pytest.raises(grpc.RpcError) as refused:
             if method == "Converse":
@@ -111,7 +109,7 @@ def test_a_call_without_a_deadline_is_refused(cluster: LocalCluster, method: str
 
 
 def test_a_stream_without_a_deadline_is_refused(cluster: LocalCluster) -> None:
-    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+    with cluster.channel("b") as channel:
         requests = iter([pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="where is my card")])
         with pytest.raises(grpc.RpcError) as refused:
             list(pb_grpc.AssistantStub(channel).StreamConverse(requests))

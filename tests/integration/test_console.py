@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import grpc
 import pytest
 
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
@@ -100,7 +99,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert http(url + "api/deploy", "POST", [], token=LOCAL_ADMIN_TOKEN)[0] == 400  # a body, but not an object
 
     # Traffic the console should show: pension questions nobody answers, and some it does.
-    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+    with cluster.channel("b") as channel:
         assistant = pb_grpc.AssistantStub(channel)
         for text in PENSIONS + ["my card still hasn't arrived"] * 3:
             assistant.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text), timeout=10)
@@ -158,7 +157,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     node = browser.find_element(By.CSS_SELECTOR, f".cluster[data-cluster='{cluster_id}']")
     assert Select(node.find_element(By.NAME, "faq_id")).options  # the other action is on offer too
 
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         admin = kpb_grpc.KnowledgeStub(channel)
 
         def active() -> str:
@@ -186,7 +185,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
             button[0].click()
             until(lambda: active() == version, 240, f"version {version} active")
             assert version != before
-            with grpc.insecure_channel(cluster.layout.router_target("b")) as channel_b:
+            with cluster.channel("b") as channel_b:
                 reply = pb_grpc.AssistantStub(channel_b).Converse(
                     pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="how do I start a pension"),
                     timeout=10,

@@ -16,7 +16,6 @@ from tests.integration.conftest import read_session
 from twinteller import keys
 from twinteller.knowledge import seed_faqs
 from twinteller.localcluster import LocalCluster
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -61,7 +60,7 @@ def test_three_unrecognised_questions_in_a_row_hand_off_and_are_recorded(
     assert "tell me a joke" in replies[2].handoff_summary
 
     async def recorded() -> dict[str, dict]:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             entries, _ = await store.get_prefix(keys.UNRECOGNISED)
             records = [json.loads(e.value) for e in entries]
             return {r["turn_id"]: r for r in records if r["session_id"] == talk.session}
@@ -81,7 +80,7 @@ def test_recognised_questions_are_not_recorded_as_unrecognised(
     assert talk.say("my card still hasn't arrived").action == pb.ANSWER
 
     async def recorded() -> int:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             entries, _ = await store.get_prefix(keys.UNRECOGNISED)
             return sum(1 for e in entries if json.loads(e.value)["session_id"] == talk.session)
 

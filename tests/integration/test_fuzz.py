@@ -20,7 +20,6 @@ from tests.integration.test_lifecycle import AUTH
 from twinteller import keys
 from twinteller.internal import raw_pb2
 from twinteller.localcluster import LocalCluster
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -64,7 +63,7 @@ ACCEPTED_SESSIONS: set[str] = set()  # an accepted turn may share a refused one'
 
 @pytest.fixture(scope="module")
 def channel(cluster: LocalCluster) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as opened:
+    with cluster.channel("a") as opened:
         yield opened
 
 
@@ -159,7 +158,7 @@ def test_after_the_fuzzing_no_refused_turn_left_a_session_and_the_router_serves(
     cluster: LocalCluster, channel: grpc.Channel
 ) -> None:
     async def sessions(names: list[str]) -> list[str]:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             found = [await store.get(keys.session(n)) for n in names if n and "/" not in n]
         return [e.key for e in found if e is not None]
 

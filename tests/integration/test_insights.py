@@ -19,7 +19,6 @@ import pytest
 
 from twinteller import keys
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
-from twinteller.store import Store
 from twinteller.traffic import Bucket
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -50,7 +49,7 @@ MORTGAGE = [
 
 @pytest.fixture
 def stubs(cluster: LocalCluster) -> Iterator[tuple[pb_grpc.AssistantStub, kpb_grpc.KnowledgeStub]]:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         yield pb_grpc.AssistantStub(channel), kpb_grpc.KnowledgeStub(channel)
 
 
@@ -176,7 +175,7 @@ def test_a_traffic_shift_is_trending(
         history[keys.traffic(minute, "synthetic-router")] = bucket.to_json()
 
     async def write(puts: dict[str, bytes], deletes: tuple[str, ...] = ()) -> None:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             await store.commit(absent=[], unchanged={}, puts=puts, deletes=deletes)
 
     asyncio.run(write(history))

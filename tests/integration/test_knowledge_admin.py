@@ -31,7 +31,7 @@ AUTH = [("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}")]
 
 @pytest.fixture
 def admin(cluster: LocalCluster) -> Iterator[dict[str, kpb_grpc.KnowledgeStub]]:
-    channels = {z: grpc.insecure_channel(cluster.layout.router_target(z)) for z in cluster.layout.routers}
+    channels = {z: cluster.channel(z) for z in cluster.layout.routers}
     yield {z: kpb_grpc.KnowledgeStub(c) for z, c in channels.items()}
     for c in channels.values():
         c.close()
@@ -244,7 +244,7 @@ def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) 
 
 
 def converse(cluster: LocalCluster, text: str) -> pb.ConverseResponse:
-    with grpc.insecure_channel(cluster.layout.router_target("b")) as channel:
+    with cluster.channel("b") as channel:
         request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text)
         return pb_grpc.AssistantStub(channel).Converse(request, timeout=10)
 

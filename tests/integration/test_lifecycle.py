@@ -18,7 +18,6 @@ from twinteller import keys
 from twinteller.knowledge import seed_faqs
 from twinteller.load import ConversationLoad
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -33,7 +32,7 @@ NEW_IVR = "Your card is on its way."
 
 @pytest.fixture
 def admin(cluster: LocalCluster) -> Iterator[kpb_grpc.KnowledgeStub]:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         yield kpb_grpc.KnowledgeStub(channel)
 
 
@@ -52,10 +51,7 @@ class Probe:
     """Asks about card delivery again and again and keeps (model version, reply) pairs."""
 
     def __init__(self, cluster: LocalCluster) -> None:
-        self._stubs = [
-            pb_grpc.AssistantStub(grpc.insecure_channel(cluster.layout.router_target(z)))
-            for z in cluster.layout.routers
-        ]
+        self._stubs = [pb_grpc.AssistantStub(cluster.channel(z)) for z in cluster.layout.routers]
         self.seen: list[tuple[str, str]] = []
 
     def __call__(self) -> None:
@@ -96,7 +92,7 @@ def test_edit_train_deploy_rollback_under_load(cluster: LocalCluster, admin: kpb
         versions = {v.version: v for v in admin.ListVersions(kpb.ListVersionsRequest(), metadata=AUTH).versions}
         assert not versions[version].active
 
-        with ConversationLoad(routers, retry=False, workers=2, max_s=400) as load:
+        with ConversationLoad(routers, cluster.tls, retry=False, workers=2, max_s=400) as load:
             load.wait_turns(10)
             started = time.monotonic()
             deploy = admin.Deploy(kpb.DeployRequest(version=version), metadata=AUTH, timeout=10)
@@ -134,7 +130,7 @@ def test_lifecycle_requests_that_cannot_be_done(admin: kpb_grpc.KnowledgeStub) -
 
 def test_a_version_a_zone_cannot_load_leaves_it_serving(cluster: LocalCluster) -> None:
     async def loaded(value: bytes | None) -> bytes | None:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             before = await store.get(keys.LOADED_VERSIONS)
             if value is None:
                 await store.delete(keys.LOADED_VERSIONS)

@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 from router.app import Router
-from tests.integration.conftest import router_config
+from tests.integration.conftest import aio_channel, router_config
 from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def tight(cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[str]:
     config = router_config(
-        cluster.layout.etcd, tmp_path, "limited", client_rate_per_s=2.0, client_burst=3.0, client_max_in_flight=1
+        cluster, tmp_path, "limited", client_rate_per_s=2.0, client_burst=3.0, client_max_in_flight=1
     )
     async with Router(config):
         yield config.listen
@@ -35,9 +35,9 @@ def turn(session: str, n: int) -> pb.ConverseRequest:
     return pb.ConverseRequest(session_id=session, turn_id=str(n), text="where is my card")
 
 
-async def test_past_its_rate_a_client_is_told_to_wait(tight: str) -> None:
+async def test_past_its_rate_a_client_is_told_to_wait(tight: str, cluster: LocalCluster) -> None:
     session = uuid.uuid4().hex
-    async with grpc.aio.insecure_channel(tight) as channel:
+    async with aio_channel(cluster, tight) as channel:
         stub = pb_grpc.AssistantStub(channel)
         for n in range(3):  # the burst
             await stub.Converse(turn(session, n), timeout=10)
@@ -52,9 +52,9 @@ async def test_past_its_rate_a_client_is_told_to_wait(tight: str) -> None:
         assert again.turn_id == "3" and again.reply
 
 
-async def test_one_call_in_flight_per_client(tight: str) -> None:
+async def test_one_call_in_flight_per_client(tight: str, cluster: LocalCluster) -> None:
     session = uuid.uuid4().hex
-    async with grpc.aio.insecure_channel(tight) as channel:
+    async with aio_channel(cluster, tight) as channel:
         stub = pb_grpc.AssistantStub(channel)
         gate = asyncio.Event()
 
@@ -72,5 +72,5 @@ async def test_one_call_in_flight_per_client(tight: str) -> None:
         gate.set()  # the request stream ends: the call ends
         assert await call.read() == grpc.aio.EOF
     await asyncio.sleep(0.6)  # a token back
-    async with grpc.aio.insecure_channel(tight) as channel:  # the place was given back
+    async with aio_channel(cluster, tight) as channel:  # the place was given back
         assert (await pb_grpc.AssistantStub(channel).Converse(turn(uuid.uuid4().hex, 1), timeout=10)).reply

@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from router.app import Router
-from tests.integration.conftest import router_config
+from tests.integration.conftest import aio_channel, router_config
 from twinteller.localcluster import PROJECT_ROOT, LocalCluster
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
@@ -39,8 +39,8 @@ def auth(role: str) -> tuple[tuple[str, str]]:
 
 @pytest.fixture
 async def admin(cluster: LocalCluster, tmp_path: Path) -> AsyncIterator[kpb_grpc.KnowledgeStub]:
-    config = router_config(cluster.layout.etcd, tmp_path, "roles", admin_tokens=",".join(TOKENS.values()))
-    async with Router(config), grpc.aio.insecure_channel(config.listen) as channel:
+    config = router_config(cluster, tmp_path, "roles", admin_tokens=",".join(TOKENS.values()))
+    async with Router(config), aio_channel(cluster, config.listen) as channel:
         yield kpb_grpc.KnowledgeStub(channel)
 
 
@@ -148,7 +148,7 @@ def cli(target: str, role: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_the_command_line_proposes_and_approves(cluster: LocalCluster, tmp_path: Path) -> None:
-    config = router_config(cluster.layout.etcd, tmp_path, "roles-cli", admin_tokens=",".join(TOKENS.values()))
+    config = router_config(cluster, tmp_path, "roles-cli", admin_tokens=",".join(TOKENS.values()))
     async with Router(config):
         term = "zzqv-cli-term"
         proposed = await asyncio.to_thread(cli, config.listen, "editor", "propose", "lexicon-put", term, "card",

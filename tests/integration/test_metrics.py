@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from twinteller import keys
 from twinteller.localcluster import LocalCluster
-from twinteller.store import Store
 from twinteller.traffic import Bucket
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -44,7 +43,7 @@ def test_metrics_after_real_traffic(cluster: LocalCluster) -> None:
     url = cluster.layout.metrics_url("a")
     before = scrape(url)
     session = f"metrics-{uuid.uuid4().hex[:8]}"
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         stub = pb_grpc.AssistantStub(channel)
 
         def say(turn: str, text: str, channel_name: str) -> pb.ConverseResponse:
@@ -81,7 +80,7 @@ def test_metrics_after_real_traffic(cluster: LocalCluster) -> None:
 
     # The same turns, counted per minute in etcd under this router's id.
     async def buckets() -> list[Bucket]:
-        async with Store(cluster.layout.etcd) as store:
+        async with cluster.store() as store:
             entries, _ = await store.get_prefix(keys.TRAFFIC)
         return [Bucket.from_json(e.value) for e in entries if e.key.endswith("/router-a")]
 

@@ -39,7 +39,7 @@ FLUSH_S = 6.0
 
 @pytest.fixture(scope="module")
 def channel(cluster: LocalCluster) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as opened:
+    with cluster.channel("a") as opened:
         yield opened
 
 
@@ -160,7 +160,7 @@ def test_shadow_serves_the_legacy_and_reports_the_comparison(
     set_cutover(migrations, enabled=True, twinteller_percent=0, reason="shadow test")
     started = time.time()
     logged = _log_turns(40)
-    stubs = [pb_grpc.AssistantStub(grpc.insecure_channel(cluster.layout.router_target(z))) for z in ("a", "b")]
+    stubs = [pb_grpc.AssistantStub(cluster.channel(z)) for z in ("a", "b")]
     for n, line in enumerate(logged):
         request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=line["text"], channel="app")
         reply = stubs[n % 2].Converse(request, timeout=10)  # router a: HTTP adapter, b: gRPC adapter
@@ -191,7 +191,9 @@ def test_cutover_0_10_50_100_under_load_never_moves_a_conversation(
 ) -> None:
     routers = [cluster.layout.router_target(z) for z in cluster.layout.routers]
     stages: list[tuple[int, float, float]] = []  # percent, in force from .. until (time.monotonic())
-    with ConversationLoad(routers, retry=False, workers=4, interval_s=0.05, turns_per_session=4, max_s=120) as load:
+    with ConversationLoad(
+        routers, cluster.tls, retry=False, workers=4, interval_s=0.05, turns_per_session=4, max_s=120
+    ) as load:
         for percent in (0, 10, 50, 100):
             set_cutover(migrations, enabled=True, twinteller_percent=percent, reason=f"cutover test {percent}%")
             since = time.monotonic()  # set_cutover waited for every router to see it
@@ -230,7 +232,7 @@ def test_guard_rolls_back_to_the_legacy_on_a_regression(
         entry = kpb.LexiconEntry(term=question, canonical="zorblax")
         admin.PutLexiconEntry(kpb.PutLexiconEntryRequest(entry=entry), metadata=AUTH, timeout=10)
     try:
-        with ConversationLoad(routers, retry=False, workers=3, interval_s=0.05, max_s=90) as load:
+        with ConversationLoad(routers, cluster.tls, retry=False, workers=3, interval_s=0.05, max_s=90) as load:
             deadline = time.monotonic() + 60
             state = migrations.GetCutover(mpb.GetCutoverRequest(), metadata=AUTH, timeout=10)
             while state.twinteller_percent and time.monotonic() < deadline:
@@ -252,7 +254,7 @@ def test_the_legacy_bot_killed_mid_shadow_costs_no_turn(
     set_cutover(migrations, enabled=True, twinteller_percent=0, reason="legacy failure test")
     routers = [cluster.layout.router_target(z) for z in cluster.layout.routers]
     try:
-        with ConversationLoad(routers, retry=False, workers=4, interval_s=0.05, max_s=60) as load:
+        with ConversationLoad(routers, cluster.tls, retry=False, workers=4, interval_s=0.05, max_s=60) as load:
             load.wait_turns(40)
             assert {r.system for r in load.records()} == {"legacy"}
             cluster.kill("legacy")

@@ -15,7 +15,6 @@ import sys
 import time
 import uuid
 
-import grpc
 import pytest
 
 from tests.integration.test_lifecycle import AUTH
@@ -98,7 +97,7 @@ def test_inspection_passes_a_healthy_cluster(cluster: LocalCluster, stubs: dict[
 
 
 def test_inspection_flags_injected_risks(cluster: LocalCluster) -> None:
-    with grpc.insecure_channel(cluster.layout.router_target("a")) as channel:
+    with cluster.channel("a") as channel:
         admin = kpb_grpc.KnowledgeStub(channel)
         original = admin.GetFaq(kpb.GetFaqRequest(id="card_arrival"), metadata=AUTH, timeout=10)
         expiring = kpb.Faq()

@@ -18,7 +18,6 @@ import pytest
 from tests.integration.conftest import OtlpReceiver
 from twinteller import keys
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -39,8 +38,8 @@ def forms(value: str) -> list[str]:
 SECRETS = [f for v in (CARD, OTHER_CARD, IBAN, EMAIL, PHONE, ACCOUNT) for f in forms(v)]
 
 
-async def everything_in_etcd(endpoint: str) -> bytes:
-    async with Store(endpoint) as store:
+async def everything_in_etcd(cluster: LocalCluster) -> bytes:
+    async with cluster.store() as store:
         entries, _ = await store.get_prefix(keys.ROOT)  # the whole of it, read a page at a time
     return b"\n".join(e.key.encode() + b" " + e.value for e in entries)
 
@@ -74,7 +73,7 @@ def test_sensitive_values_land_nowhere_in_clear(
     assert not leaks(b"".join(r.SerializeToString() for r in replies))
 
     time.sleep(7)  # turn logs flushed, traffic written, the insights worker has run, Triton exported
-    assert leaks(asyncio.run(everything_in_etcd(cluster.layout.etcd))) == []
+    assert leaks(asyncio.run(everything_in_etcd(cluster))) == []
     for path in sorted(cluster.run_dir.iterdir()):
         if path.is_file():
             assert leaks(path.read_bytes()) == [], path.name

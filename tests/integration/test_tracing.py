@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -19,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from router.app import Router
-from tests.integration.conftest import OtlpReceiver, router_config
+from tests.integration.conftest import OtlpReceiver, aio_channel, router_config
 from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -41,7 +40,7 @@ def spans() -> InMemorySpanExporter:
 
 @pytest.fixture
 async def router(cluster: LocalCluster, spans: InMemorySpanExporter, tmp_path: Path) -> AsyncIterator[str]:
-    config = router_config(cluster.layout.etcd, tmp_path, "traced")
+    config = router_config(cluster, tmp_path, "traced")
     async with Router(config):
         spans.clear()
         yield config.listen
@@ -52,9 +51,9 @@ def spans_of(exporter: InMemorySpanExporter, trace_id: str) -> dict[str, object]
 
 
 async def test_a_turn_is_one_trace_with_router_dialogue_and_triton_spans(
-    router: str, spans: InMemorySpanExporter, otlp: OtlpReceiver
+    cluster: LocalCluster, router: str, spans: InMemorySpanExporter, otlp: OtlpReceiver
 ) -> None:
-    async with grpc.aio.insecure_channel(router) as channel:
+    async with aio_channel(cluster, router) as channel:
         reply = await pb_grpc.AssistantStub(channel).Converse(
             pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="my card has not arrived yet"), timeout=10
         )
@@ -75,7 +74,7 @@ async def test_a_turn_is_one_trace_with_router_dialogue_and_triton_spans(
     # block serving, so a few more turns are sent and one of their traces must arrive (one
     # CI run, after the whole suite's load, did not see the first turn's within 20 s).
     traced = {reply.trace_id}
-    async with grpc.aio.insecure_channel(router) as channel:
+    async with aio_channel(cluster, router) as channel:
         for n in range(4):
             request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id=str(n), text="how do I top up")
             traced.add((await pb_grpc.AssistantStub(channel).Converse(request, timeout=10)).trace_id)
@@ -85,10 +84,10 @@ async def test_a_turn_is_one_trace_with_router_dialogue_and_triton_spans(
     assert traced & otlp.trace_ids, f"none of {len(traced)} traces reached the collector ({otlp.summary()})"
 
 
-async def test_a_callers_trace_context_is_continued(router: str) -> None:
+async def test_a_callers_trace_context_is_continued(cluster: LocalCluster, router: str) -> None:
     caller_trace = uuid.uuid4().hex
     metadata = (("traceparent", f"00-{caller_trace}-{uuid.uuid4().hex[:16]}-01"),)
-    async with grpc.aio.insecure_channel(router) as channel:
+    async with aio_channel(cluster, router) as channel:
         reply = await pb_grpc.AssistantStub(channel).Converse(
             pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="how do I top up"),
             timeout=10,
@@ -97,13 +96,15 @@ async def test_a_callers_trace_context_is_continued(router: str) -> None:
     assert reply.trace_id == caller_trace
 
 
-async def test_each_streamed_turn_gets_its_own_trace(router: str, spans: InMemorySpanExporter) -> None:
+async def test_each_streamed_turn_gets_its_own_trace(
+    cluster: LocalCluster, router: str, spans: InMemorySpanExporter
+) -> None:
     session = uuid.uuid4().hex
     requests = [
         pb.ConverseRequest(session_id=session, turn_id=str(i), text=t)
         for i, t in enumerate(["where is my card", "what is the exchange rate"])
     ]
-    async with grpc.aio.insecure_channel(router) as channel:
+    async with aio_channel(cluster, router) as channel:
         replies = [r async for r in pb_grpc.AssistantStub(channel).StreamConverse(iter(requests), timeout=10)]
     assert len({r.trace_id for r in replies}) == 2
     for reply in replies:

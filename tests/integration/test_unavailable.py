@@ -15,11 +15,10 @@ import grpc
 import pytest
 
 from router.app import Router
-from tests.integration.conftest import router_config
+from tests.integration.conftest import aio_channel, router_config
 from twinteller import keys
 from twinteller.knowledge import Faq, Snapshot
 from twinteller.localcluster import Layout, LocalCluster, free_port
-from twinteller.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -27,11 +26,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def lonely_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def lonely_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     local = LocalCluster(Path(tmp_path_factory.mktemp("lonely")), Layout.free())
     local.start_etcd()
     local.wait_etcd_ready(30)
-    yield local.layout.etcd
+    yield local
     local.stop()
 
 
@@ -45,8 +44,8 @@ def black_hole() -> Iterator[str]:
     listener.close()
 
 
-async def publish(etcd: str, zones: dict[str, str]) -> None:
-    async with Store(etcd) as store:
+async def publish(etcd: LocalCluster, zones: dict[str, str]) -> None:
+    async with etcd.store() as store:
         for name, endpoint in zones.items():
             await store.put(keys.zone(name), json.dumps({"zone": name, "endpoint": endpoint}))
         snapshot = Snapshot("1", {"card_arrival": Faq("card_arrival", "Card has not arrived", "It is on its way.")})
@@ -54,15 +53,15 @@ async def publish(etcd: str, zones: dict[str, str]) -> None:
         await store.put(keys.ACTIVE_VERSION, "1")
 
 
-async def clear(etcd: str) -> None:
-    async with Store(etcd) as store:
+async def clear(etcd: LocalCluster) -> None:
+    async with etcd.store() as store:
         entries, _ = await store.get_prefix(keys.ZONES)
         for entry in entries:
             await store.delete(entry.key)
 
 
 class RouterUnderTest:
-    def __init__(self, router: Router, stub: pb_grpc.AssistantStub, etcd: str) -> None:
+    def __init__(self, router: Router, stub: pb_grpc.AssistantStub, etcd: LocalCluster) -> None:
         self.router = router
         self.stub = stub
         self.etcd = etcd
@@ -76,10 +75,10 @@ class RouterUnderTest:
 
 
 @pytest.fixture
-async def router_on(lonely_etcd: str, tmp_path: Path) -> AsyncIterator[RouterUnderTest]:
+async def router_on(lonely_etcd: LocalCluster, tmp_path: Path) -> AsyncIterator[RouterUnderTest]:
     config = router_config(lonely_etcd, tmp_path, "lonely")
     await publish(lonely_etcd, {})
-    async with Router(config) as router, grpc.aio.insecure_channel(config.listen) as channel:
+    async with Router(config) as router, aio_channel(lonely_etcd, config.listen) as channel:
         yield RouterUnderTest(router, pb_grpc.AssistantStub(channel), lonely_etcd)
     await clear(lonely_etcd)
 

@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-import grpc
 import pytest
 
 from tests.integration.conftest import read_session
@@ -61,7 +60,7 @@ def served_by(records: list[TurnRecord], start: float, end: float) -> set[str]:
 
 
 def test_1_and_6_killed_zone_fails_no_turn_then_rejoins_within_2s(chaos: LocalCluster) -> None:
-    with ConversationLoad(routers(chaos), retry=False) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=False) as load:
         load.wait_turns(20)
         os.kill(chaos.triton_pid("a"), signal.SIGKILL)
         killed = time.monotonic()
@@ -80,7 +79,7 @@ def test_1_and_6_killed_zone_fails_no_turn_then_rejoins_within_2s(chaos: LocalCl
 
 def test_2_hung_zone_fails_no_turn_and_takes_traffic_after_sigcont(chaos: LocalCluster) -> None:
     pid = chaos.triton_pid("a")
-    with ConversationLoad(routers(chaos), retry=False) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=False) as load:
         load.wait_turns(20)
         os.kill(pid, signal.SIGSTOP)  # no reset, no exit: calls just hang
         stopped = time.monotonic()
@@ -103,7 +102,7 @@ def test_2b_a_triton_hung_for_good_is_restarted_by_its_agent(chaos: LocalCluster
     then a hang in its signal handler) is killed and started again by its zone agent after
     `restart_unready_s` (15 s in the test cluster, conftest.py)."""
     pid = chaos.triton_pid("a")
-    with ConversationLoad(routers(chaos), retry=False, max_s=120) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=False, max_s=120) as load:
         load.wait_turns(20)
         os.kill(pid, signal.SIGSTOP)
         try:
@@ -119,7 +118,7 @@ def test_2b_a_triton_hung_for_good_is_restarted_by_its_agent(chaos: LocalCluster
 def test_3_killed_leader_is_replaced_within_3s_and_retrying_clients_lose_nothing(chaos: LocalCluster) -> None:
     leader = chaos.router_leader()
     assert leader in chaos.processes, leader
-    with ConversationLoad(routers(chaos), retry=True) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=True) as load:
         load.wait_turns(20)
         chaos.kill(leader)
         killed = time.monotonic()
@@ -133,7 +132,7 @@ def test_3_killed_leader_is_replaced_within_3s_and_retrying_clients_lose_nothing
 def test_4_killed_etcd_member_fails_no_turn(chaos: LocalCluster) -> None:
     victim = chaos.etcd_leader()  # the raft leader: the members must elect a new one
     assert victim, "no etcd leader"
-    with ConversationLoad(routers(chaos), retry=False) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=False) as load:
         load.wait_turns(20)
         chaos.kill(victim)
         killed = time.monotonic()
@@ -143,8 +142,8 @@ def test_4_killed_etcd_member_fails_no_turn(chaos: LocalCluster) -> None:
     assert any(r.started > killed + 1.0 for r in load.records())
 
 
-def converse(target: str, session: str, turn: int, text: str) -> pb.ConverseResponse:
-    with grpc.insecure_channel(target) as channel:
+def converse(cluster: LocalCluster, zone: str, session: str, turn: int, text: str) -> pb.ConverseResponse:
+    with cluster.channel(zone) as channel:
         return pb_grpc.AssistantStub(channel).Converse(
             pb.ConverseRequest(session_id=session, turn_id=str(turn), text=text), timeout=5
         )
@@ -153,13 +152,13 @@ def converse(target: str, session: str, turn: int, text: str) -> pb.ConverseResp
 def test_5_conversation_continues_on_another_router_after_its_router_is_killed(chaos: LocalCluster) -> None:
     session = f"chaos-{uuid.uuid4().hex[:8]}"
     texts = ["my card hasn't arrived", "how long does delivery take", "can I track it", "ok, and a virtual card?"]
-    with ConversationLoad(routers(chaos), retry=True) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=True) as load:
         load.wait_turns(10)
-        answers = [converse(chaos.layout.router_target("a"), session, i + 1, t) for i, t in enumerate(texts[:3])]
+        answers = [converse(chaos, "a", session, i + 1, t) for i, t in enumerate(texts[:3])]
         chaos.kill("router-a")
-        answers.append(converse(chaos.layout.router_target("b"), session, 4, texts[3]))
+        answers.append(converse(chaos, "b", session, 4, texts[3]))
         # A retry of a turn router a answered, sent to router b, gets router a's answer.
-        again = converse(chaos.layout.router_target("b"), session, 3, texts[2])
+        again = converse(chaos, "b", session, 3, texts[2])
     assert describe(load.failures()) == []
     context = read_session(chaos, session)
     assert context is not None
@@ -169,7 +168,7 @@ def test_5_conversation_continues_on_another_router_after_its_router_is_killed(c
 
 def test_7_rolling_restart_of_every_process_fails_no_turn(chaos: LocalCluster) -> None:
     restarted: list[str] = []
-    with ConversationLoad(routers(chaos), retry=True, max_s=300) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=True, max_s=300) as load:
         load.wait_turns(20)
         for name in chaos.names():
             pid = chaos.processes[name].pid
@@ -184,17 +183,16 @@ def test_7_rolling_restart_of_every_process_fails_no_turn(chaos: LocalCluster) -
 
 
 def test_etcd_outage_degrades_serving_and_recovers_by_itself(chaos: LocalCluster) -> None:
-    router_a = chaos.layout.router_target("a")
     session = f"outage-{uuid.uuid4().hex[:8]}"
     members = [m.name for m in chaos.layout.etcd_members]
-    with ConversationLoad(routers(chaos), retry=False) as load:
+    with ConversationLoad(routers(chaos), chaos.tls, retry=False) as load:
         load.wait_turns(20)
-        converse(router_a, session, 1, "my card hasn't arrived")
+        converse(chaos, "a", session, 1, "my card hasn't arrived")
         for name in members:
             chaos.kill(name)
         down = time.monotonic()
         try:
-            during = converse(router_a, session, 2, "how do I top up by bank transfer")
+            during = converse(chaos, "a", session, 2, "how do I top up by bank transfer")
             wait_until(lambda: chaos.router_health("a", "twinteller.store") == "NOT_SERVING", 10, "degraded health")
             assert chaos.router_health("a") == "SERVING"  # still takes turns
             assert during.zone in ("a", "b") and during.reply
@@ -208,7 +206,7 @@ def test_etcd_outage_degrades_serving_and_recovers_by_itself(chaos: LocalCluster
             30,
             "store health SERVING on every router",
         )
-        after = converse(router_a, session, 3, "thanks, and a virtual card?")
+        after = converse(chaos, "a", session, 3, "thanks, and a virtual card?")
     assert describe(load.failures()) == []
     assert any(r.started > down + 1.0 for r in load.records())
     # The turn served during the outage was written back: the conversation is whole in etcd.

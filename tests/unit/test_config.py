@@ -15,11 +15,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TWINTELLER_"):
             monkeypatch.delenv(name)
+    # TLS files are tests/unit/test_tls.py's subject; here plaintext stands in for them.
+    monkeypatch.setenv("TWINTELLER_PLAINTEXT", "1")
 
 
 def test_router_defaults() -> None:
     config = router_config([])
-    assert config == RouterConfig()
+    assert config == RouterConfig(plaintext=True)
     # Parsed values keep the field types (float stays float, int stays int).
     assert isinstance(config.default_deadline_s, float)
     assert isinstance(config.locality_penalty, int)
@@ -27,7 +29,7 @@ def test_router_defaults() -> None:
 
 def test_zone_defaults() -> None:
     config = zone_config([])
-    assert config == ZoneConfig()
+    assert config == ZoneConfig(plaintext=True)
     assert isinstance(config.model_repo, Path)
 
 

@@ -57,6 +57,7 @@ class ScriptedClient(ModelClient):
             attempt_timeout_s=attempt_timeout_s,
             hedge_delay_s=hedge_delay_s,
             budget=budget if budget is not None else RetryBudget(ratio=0.1, min_per_s=0.0, burst=BURST),
+            tls=None,
         )
         self.scripts = scripts
         self.calls: list[Call] = []
