@@ -86,13 +86,28 @@ the client's round_robin channel knows each router and skips a draining one. */}
 {{- printf "%s.%s:%d" (include "twinteller.routerHeadless" .) (include "twinteller.svcDomain" .) (int .Values.router.grpcPort) -}}
 {{- end -}}
 
-{{- define "twinteller.etcdInitialCluster" -}}
+{{/* etcd's URLs: https with TLS (clients and peers), http without. */}}
+{{- define "twinteller.etcdScheme" -}}
+{{- if .Values.tls.enabled -}}https{{- else -}}http{{- end -}}
+{{- end -}}
+
+{{/* The stable DNS name of each etcd member (StatefulSet pod behind the peer Service). */}}
+{{- define "twinteller.etcdMembers" -}}
 {{- $name := include "twinteller.etcdName" . -}}
 {{- $peer := include "twinteller.etcdPeer" . -}}
 {{- $domain := include "twinteller.svcDomain" . -}}
 {{- $members := list -}}
 {{- range $i := until (int .Values.etcd.replicas) -}}
-{{- $members = append $members (printf "%s-%d=http://%s-%d.%s.%s:2380" $name $i $name $i $peer $domain) -}}
+{{- $members = append $members (printf "%s-%d.%s.%s" $name $i $peer $domain) -}}
+{{- end -}}
+{{- join "," $members -}}
+{{- end -}}
+
+{{- define "twinteller.etcdInitialCluster" -}}
+{{- $scheme := include "twinteller.etcdScheme" . -}}
+{{- $members := list -}}
+{{- range $host := splitList "," (include "twinteller.etcdMembers" .) -}}
+{{- $members = append $members (printf "%s=%s://%s:2380" (index (splitList "." $host) 0) $scheme $host) -}}
 {{- end -}}
 {{- join "," $members -}}
 {{- end -}}
@@ -168,4 +183,96 @@ root, where the trainer could not write. */}}
 {{- $names := list -}}
 {{- range .Values.zones.list -}}{{- $names = append $names .name -}}{{- end -}}
 {{- join "," $names -}}
+{{- end -}}
+
+{{/* TLS (values tls; README.md "TLS"). Each component has one Secret (keys ca.crt, tls.crt,
+tls.key), mounted read-only at twinteller.tlsDir: router, zone, etcd, and client (trainer,
+insights, console, inspect). Include with (dict "ctx" $ "component" "router"). */}}
+{{- define "twinteller.tlsDir" -}}/etc/twinteller/tls{{- end -}}
+{{- define "twinteller.clientCADir" -}}/etc/twinteller/client-ca{{- end -}}
+
+{{/* The component's Secret: cert-manager's when it issues them, else tls.secrets.<component>
+or <fullname>-<component>-tls. */}}
+{{- define "twinteller.tlsSecret" -}}
+{{- $own := printf "%s-%s-tls" (include "twinteller.fullname" .ctx) .component -}}
+{{- if .ctx.Values.tls.certManager.enabled -}}
+{{- $own -}}
+{{- else -}}
+{{- default $own (get .ctx.Values.tls.secrets .component) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The router alone takes a client CA for its public API (tls.router.clientCASecret). */}}
+{{- define "twinteller.hasClientCA" -}}
+{{- if and .ctx.Values.tls.enabled (eq .component "router") .ctx.Values.tls.router.clientCASecret -}}true{{- end -}}
+{{- end -}}
+
+{{/* The environment every twinteller process reads its transport from (twinteller/tls.py):
+its CA, certificate and key, or TWINTELLER_PLAINTEXT=1 when tls.enabled is false. */}}
+{{- define "twinteller.tlsEnv" -}}
+{{- $dir := include "twinteller.tlsDir" . -}}
+{{- if .ctx.Values.tls.enabled -}}
+- name: TWINTELLER_TLS_CA
+  value: {{ $dir }}/ca.crt
+- name: TWINTELLER_TLS_CERT
+  value: {{ $dir }}/tls.crt
+- name: TWINTELLER_TLS_KEY
+  value: {{ $dir }}/tls.key
+{{- if include "twinteller.hasClientCA" . }}
+- name: TWINTELLER_TLS_CLIENT_CA
+  value: {{ include "twinteller.clientCADir" . }}/ca.crt
+{{- end }}
+{{- else -}}
+- name: TWINTELLER_PLAINTEXT
+  value: "1"
+{{- end -}}
+{{- end -}}
+
+{{- define "twinteller.tlsVolumeMount" -}}
+{{- if .ctx.Values.tls.enabled -}}
+- name: tls
+  mountPath: {{ include "twinteller.tlsDir" . }}
+  readOnly: true
+{{- if include "twinteller.hasClientCA" . }}
+- name: client-ca
+  mountPath: {{ include "twinteller.clientCADir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/* defaultMode 0440 (288): the files belong to root and to the pod's fsGroup (10001, etcd
+65532), so the processes (uid 10001 / 65532, not root) read them through the group and
+nobody else can; the default 0644 would leave the key world-readable, 0400 root-only. */}}
+{{- define "twinteller.tlsVolume" -}}
+{{- if .ctx.Values.tls.enabled -}}
+- name: tls
+  secret:
+    secretName: {{ include "twinteller.tlsSecret" . }}
+    defaultMode: 288
+{{- if include "twinteller.hasClientCA" . }}
+- name: client-ca
+  secret:
+    secretName: {{ .ctx.Values.tls.router.clientCASecret }}
+    defaultMode: 288
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/* A zone's startup and readiness check with TLS (pass the root context): exit 0 only when
+Triton, on its gRPC port over mutual TLS, says the model is ready (ModelReady, no version:
+what GET /v2/models/<model>/ready asks over HTTP). The zone's own certificate is the
+client's; Triton is verified as twinteller-zone (twinteller.tls.triton_arguments). */}}
+{{- define "twinteller.zoneReadyCommand" -}}
+- python
+- -c
+- |
+  import sys
+  import tritonclient.grpc as triton
+  from twinteller import tls
+  client = triton.InferenceServerClient("127.0.0.1:{{ .Values.zones.ports.grpc }}", **tls.triton_arguments(tls.from_environment()))
+  sys.exit(0 if client.is_model_ready("{{ include "twinteller.modelName" . }}", client_timeout=3) else 1)
 {{- end -}}
