@@ -1,6 +1,12 @@
 """The web console for knowledge managers and SREs: live traffic per zone, recognition rate,
 trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one),
-FAQ entries, and model versions with train, deploy and rollback.
+FAQ entries, model versions with train, deploy and rollback, and the proposals waiting for
+an approver.
+
+Maker-checker (README "Security model"): a change the user's role may only propose (an
+editor adding a cluster to an FAQ, creating one, or deploying a version) is proposed
+instead, answered `202 {"proposal": ...}`; an approver accepts or rejects it in the
+Proposals list, and only then does it take effect.
 
 A small aiohttp server: the page (console/static/) and a JSON API over the admin
 `Knowledge` gRPC API of the routers. It holds no credentials of its own: the page sends the
@@ -16,6 +22,7 @@ import argparse
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,27 @@ HTTP_STATUS = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
 }
 Handler = Callable[[web.Request, kpb_grpc.KnowledgeStub, list[tuple[str, str]]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A change made a proposal: it waits for an approver (HTTP 202)."""
+
+    proposal: kpb.Proposal
+
+
+async def direct_or_proposed(
+    stub: kpb_grpc.KnowledgeStub, direct: Awaitable[Message], change: kpb.ProposeChangeRequest, call: dict[str, Any]
+) -> Message | Proposed:
+    """The change itself where the caller's role allows it, else proposed: the router
+    refuses a direct change with PERMISSION_DENIED, and a proposal from a role that may not
+    propose either (a viewer) the same way."""
+    try:
+        return await direct
+    except grpc.aio.AioRpcError as e:
+        if e.code() != grpc.StatusCode.PERMISSION_DENIED:
+            raise
+    return Proposed(await stub.ProposeChange(change, **call))
 
 
 def as_json(message: Message) -> Any:
@@ -82,6 +110,8 @@ class Console:
             except grpc.aio.AioRpcError as e:
                 status = HTTP_STATUS.get(e.code(), 503)
                 return web.json_response({"error": e.details(), "code": e.code().name}, status=status)
+            if isinstance(result, Proposed):
+                return web.json_response({"proposal": as_json(result.proposal)}, status=202)
             return web.json_response(as_json(result) if isinstance(result, Message) else result)
 
         return wrapped
@@ -106,6 +136,9 @@ class Console:
                 post(
                     "/api/rollback", self.api(lambda r, s, m: s.Rollback(kpb.RollbackRequest(), metadata=m, timeout=10))
                 ),
+                get("/api/proposals", self.api(proposals)),
+                post("/api/proposals/{id}/approve", self.api(decide)),
+                post("/api/proposals/{id}/reject", self.api(decide)),
                 get(
                     "/api/jobs/{id}",
                     self.api(
@@ -139,7 +172,9 @@ async def overview(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata:
 async def adopt(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
     data = await body(request)
     adoption = kpb.AdoptClusterRequest(cluster_id=request.match_info["id"], faq_id=str(data.get("faq_id", "")))
-    return await stub.AdoptCluster(adoption, metadata=metadata, timeout=10)
+    change = kpb.ProposeChangeRequest(adopt_cluster=adoption, reason=str(data.get("reason", "")))
+    call = {"metadata": metadata, "timeout": 10}
+    return await direct_or_proposed(stub, stub.AdoptCluster(adoption, **call), change, call)
 
 
 async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
@@ -147,12 +182,30 @@ async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: l
     faq = kpb.Faq(id=str(data.get("id", "")), title=str(data.get("title", "")), answer=str(data.get("answer", "")))
     faq.enabled = True
     creation = kpb.CreateFaqFromClusterRequest(cluster_id=request.match_info["id"], faq=faq)
-    return await stub.CreateFaqFromCluster(creation, metadata=metadata, timeout=10)
+    change = kpb.ProposeChangeRequest(create_faq_from_cluster=creation, reason=str(data.get("reason", "")))
+    call = {"metadata": metadata, "timeout": 10}
+    return await direct_or_proposed(stub, stub.CreateFaqFromCluster(creation, **call), change, call)
 
 
 async def deploy(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
     data = await body(request)
-    return await stub.Deploy(kpb.DeployRequest(version=str(data.get("version", ""))), metadata=metadata, timeout=10)
+    deployment = kpb.DeployRequest(version=str(data.get("version", "")))
+    change = kpb.ProposeChangeRequest(deploy=deployment, reason=str(data.get("reason", "")))
+    call = {"metadata": metadata, "timeout": 10}
+    return await direct_or_proposed(stub, stub.Deploy(deployment, **call), change, call)
+
+
+async def proposals(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    pending = request.query.get("pending", "") in ("1", "true")
+    return await stub.ListProposals(kpb.ListProposalsRequest(pending_only=pending), metadata=metadata, timeout=10)
+
+
+async def decide(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """Approve (which applies the change) or reject, by the last part of the path."""
+    data = await body(request)
+    decision = kpb.DecideProposalRequest(id=request.match_info["id"], comment=str(data.get("comment", "")))
+    method = stub.ApproveProposal if request.path.endswith("/approve") else stub.RejectProposal
+    return await method(decision, metadata=metadata, timeout=30)
 
 
 def main() -> None:

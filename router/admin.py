@@ -369,8 +369,9 @@ class KnowledgeService:
 
     @boundary
     async def AdoptCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
-        request = checked(raw)
-        actor = self._actor(context, *DIRECT)
+        return await self.adopt_cluster(checked(raw), self._actor(context, *DIRECT))
+
+    async def adopt_cluster(self, request: kpb.AdoptClusterRequest, actor: str) -> kpb.Faq:
         cluster = await self._cluster(request.cluster_id)
         entry = await self._entry(request.faq_id)
         record = FaqRecord.from_json(entry.value)
@@ -381,8 +382,9 @@ class KnowledgeService:
 
     @boundary
     async def CreateFaqFromCluster(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Faq:
-        request = checked(raw)
-        actor = self._actor(context, *DIRECT)
+        return await self.create_faq_from_cluster(checked(raw), self._actor(context, *DIRECT))
+
+    async def create_faq_from_cluster(self, request: kpb.CreateFaqFromClusterRequest, actor: str) -> kpb.Faq:
         cluster = await self._cluster(request.cluster_id)
         record = from_pb(request.faq)
         if not record.questions:

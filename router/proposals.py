@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -50,9 +51,16 @@ def summary(change: kpb.ProposeChangeRequest) -> str:
         return f"lexicon: delete {change.delete_lexicon_entry.term}"
     if kind == "deploy":
         return f"deploy model version {change.deploy.version}"
-    raise InvalidArgument(
-        "change: one of put_faq, delete_faq, import_file, put_lexicon_entry, delete_lexicon_entry, deploy"
-    )
+    if kind == "adopt_cluster":
+        adopt = change.adopt_cluster
+        return f"add the questions of cluster {adopt.cluster_id} to FAQ {adopt.faq_id}"
+    if kind == "create_faq_from_cluster":
+        faq = change.create_faq_from_cluster.faq
+        # Its questions may come from the cluster when it is applied: check the rest now.
+        record = faqs.validate(replace(from_pb(faq), questions=list(faq.questions) or ["?"]))
+        return f"create FAQ {record.id}: {record.title}, from cluster {change.create_faq_from_cluster.cluster_id}"
+    kinds = [f.name for f in kpb.ProposeChangeRequest.DESCRIPTOR.oneofs_by_name["change"].fields]
+    raise InvalidArgument(f"change: one of {', '.join(kinds)}")
 
 
 class ProposalService:
@@ -79,6 +87,12 @@ class ProposalService:
         if kind == "delete_lexicon_entry":
             await k.delete_lexicon_entry(change.delete_lexicon_entry, actor)
             return f"lexicon: {change.delete_lexicon_entry.term} deleted"
+        if kind == "adopt_cluster":
+            faq = await k.adopt_cluster(change.adopt_cluster, actor)
+            return f"FAQ {faq.id} has {len(faq.questions)} questions now (revision {faq.revision})"
+        if kind == "create_faq_from_cluster":
+            faq = await k.create_faq_from_cluster(change.create_faq_from_cluster, actor)
+            return f"FAQ {faq.id} created with {len(faq.questions)} questions"
         job = await k.deploy(change.deploy, actor)
         return f"deploy job {job.id} started: model version {job.version}"
 

@@ -115,11 +115,14 @@ class ZoneAgent:
 
     async def _publish_snapshots(self, versions: list[str]) -> None:
         """Routers answer a turn from the knowledge-base snapshot of the version that
-        served it; make sure the snapshot of every version this zone serves is in etcd."""
+        served it; make sure the snapshot of every version this zone serves is in etcd, and
+        that the version is known (the seed was built before any trainer: without its
+        record it could not be deployed again, e.g. after a rollback away from it)."""
         for version in versions:
             path = self._config.model_repo / self._config.model_name / version / "kb.json"
             snapshot = Snapshot.from_json(path.read_bytes())
             await self._store.create(keys.kb_version(version), snapshot.to_json())
+            await self._store.create(keys.model_version(version), json.dumps({"trained_at": 0.0, "report": {}}))
         await self._store.create(keys.ACTIVE_VERSION, versions[-1])
 
     async def _ready(self) -> bool:

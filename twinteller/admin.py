@@ -20,7 +20,8 @@
     python -m twinteller.admin satisfaction           # feedback per intent, channel, version, day
     python -m twinteller.admin migration ...          # replace the legacy bot (twinteller/migration_cli.py)
     python -m twinteller.admin propose put FILE.json | delete ID | import FILE [--replace] |
-                                       lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy VERSION
+                                       lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy VERSION |
+                                       adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE.json
                                        [--reason TEXT]   # an editor's change, applied once approved
     python -m twinteller.admin proposals [--pending]
     python -m twinteller.admin approve ID [--comment TEXT]   # an approver; not the proposer
@@ -161,8 +162,15 @@ def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
         return kpb.ProposeChangeRequest(delete_lexicon_entry=kpb.DeleteLexiconEntryRequest(term=words[0]))
     if what == "deploy" and len(words) == 1:
         return kpb.ProposeChangeRequest(deploy=kpb.DeployRequest(version=words[0]))
+    if what == "adopt" and len(words) == 2:
+        return kpb.ProposeChangeRequest(adopt_cluster=kpb.AdoptClusterRequest(cluster_id=words[0], faq_id=words[1]))
+    if what == "create-from-cluster" and len(words) == 2:
+        faq = json_format.Parse(Path(words[1]).read_text(encoding="utf-8"), kpb.Faq())
+        creation = kpb.CreateFaqFromClusterRequest(cluster_id=words[0], faq=faq)
+        return kpb.ProposeChangeRequest(create_faq_from_cluster=creation)
     raise SystemExit(
         "propose put FILE | delete ID | import FILE | lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy V"
+        " | adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE"
     )
 
 
@@ -254,8 +262,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("satisfaction")
     migration_cli.add_parser(sub)
     propose = sub.add_parser("propose", help="an editor's change, applied once a different approver accepts it")
-    propose.add_argument("what", choices=["put", "delete", "import", "lexicon-put", "lexicon-delete", "deploy"])
-    propose.add_argument("words", nargs="+", help="FILE.json | ID | FILE | TERM CANONICAL | TERM | VERSION")
+    kinds = ["put", "delete", "import", "lexicon-put", "lexicon-delete", "deploy", "adopt", "create-from-cluster"]
+    propose.add_argument("what", choices=kinds)
+    propose.add_argument(
+        "words", nargs="+", help="FILE.json | ID | FILE | TERM CANONICAL | TERM | VERSION | CLUSTER FAQ | CLUSTER FILE"
+    )
     propose.add_argument("--replace", action="store_true", help="import: the file becomes the whole base")
     propose.add_argument("--reason", default="", help="for the approver and the audit trail")
     sub.add_parser("proposals").add_argument("--pending", action="store_true")

@@ -110,9 +110,18 @@ function showVersions(versions) {
   }));
 }
 
+function submitted(proposal) {
+  return `submitted for approval: ${proposal.summary} (proposal ${proposal.id})`;
+}
+
 async function runJob(path, payload, what) {
   try {
     let job = await api(path, { method: "POST", body: JSON.stringify(payload || {}) });
+    if (job.proposal) {  // the user's role may only propose it
+      $("job").textContent = `${what}: ${submitted(job.proposal)}`;
+      await refresh();
+      return;
+    }
     $("job").textContent = `${what}: ${job.state}`;
     while (job.state === "QUEUED" || job.state === "RUNNING") {
       await new Promise((r) => setTimeout(r, 1000));
@@ -159,12 +168,46 @@ function showClusters(reply) {
 
 async function change(path, payload, done) {
   try {
-    await api(path, { method: "POST", body: JSON.stringify(payload) });
-    say(`${done}; train and deploy a new version to use it`);
+    const result = await api(path, { method: "POST", body: JSON.stringify(payload) });
+    say(result.proposal ? submitted(result.proposal) : `${done}; train and deploy a new version to use it`);
     await refresh();
   } catch (e) {
     say(e.message, true);
   }
+}
+
+function showProposals(reply) {
+  $("proposals").tBodies[0].replaceChildren(...(reply.proposals || []).slice(0, 20).map((p) => {
+    const row = el("tr", undefined, { "data-proposal": p.id, "data-state": p.state });
+    const decision = el("td");
+    if (p.state === "PENDING") {
+      const comment = el("input", undefined, { class: "comment", placeholder: "comment" });
+      const approve = el("button", "Approve", { class: "approve" });
+      const reject = el("button", "Reject", { class: "reject" });
+      approve.onclick = () => decide(p, "approve", comment);
+      reject.onclick = () => decide(p, "reject", comment);
+      decision.append(comment, approve, reject);
+    } else {
+      const by = p.decided_by ? `${p.state.toLowerCase()} by ${p.decided_by}` : p.state.toLowerCase();
+      decision.textContent = [by, p.comment, p.result].filter(Boolean).join("; ");
+    }
+    row.append(el("td", new Date(p.proposed_at * 1000).toLocaleString()), el("td", p.proposed_by), el("td", p.summary),
+      el("td", p.reason), el("td", p.state, { class: "state" }), decision);
+    return row;
+  }));
+}
+
+async function decide(proposal, verb, input) {
+  const comment = input.value;
+  input.value = "";  // a comment being typed holds the list still: this one is sent
+  try {
+    const decided = await api(`/api/proposals/${encodeURIComponent(proposal.id)}/${verb}`,
+      { method: "POST", body: JSON.stringify({ comment }) });
+    say(`proposal ${decided.id} (${decided.summary}): ${decided.state}${decided.result ? ", " + decided.result : ""}`);
+  } catch (e) {
+    say(`${verb} refused: ${e.message}`, true);
+  }
+  await refresh();
 }
 
 function showFaqs(reply) {
@@ -179,7 +222,8 @@ function showFaqs(reply) {
 async function refresh() {
   if (!token) return;
   try {
-    const [overview, faqs, clusters] = await Promise.all([api("/api/overview"), api("/api/faqs"), api("/api/clusters")]);
+    const [overview, faqs, clusters, proposals] = await Promise.all(
+      [api("/api/overview"), api("/api/faqs"), api("/api/clusters"), api("/api/proposals")]);
     showTraffic(overview.traffic);
     showTrends(overview.trends);
     showSatisfaction(overview.satisfaction);
@@ -187,6 +231,7 @@ async function refresh() {
     showFaqs(faqs);
     // Re-rendering the clusters would wipe an answer being typed: only when none is.
     if (![...document.querySelectorAll(".create textarea")].some((t) => t.value)) showClusters(clusters);
+    if (![...document.querySelectorAll("#proposals .comment")].some((t) => t.value)) showProposals(proposals);
     document.body.dataset.loaded = String(Date.now());
   } catch (e) {
     say("refresh failed: " + e.message, true);

@@ -21,10 +21,13 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from twinteller import keys, tls
 from twinteller.config import RouterConfig
-from twinteller.localcluster import Layout, LocalCluster, free_port
+from twinteller.localcluster import LOCAL_ADMIN_TOKEN, Layout, LocalCluster, free_port
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
+# Role tokens on the session cluster's routers, besides make run's admin token (the console's
+# maker-checker test signs in with them).
+EDITOR_TOKEN, APPROVER_TOKEN = "editor-token-1234", "approver-token-1234"
 
 
 class OtlpReceiver:
@@ -100,6 +103,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
         # A hung Triton is restarted after 15 s here (30 s by default): above the 10 s
         # SIGSTOP of chaos scenario 2, which must be survived without a restart.
         "TWINTELLER_RESTART_UNREADY_S": "15",
+        "TWINTELLER_ADMIN_TOKENS": f"admin:{LOCAL_ADMIN_TOKEN},edna:{EDITOR_TOKEN}:editor,"
+        f"abe:{APPROVER_TOKEN}:approver+viewer",
     }
     local = LocalCluster(tmp_path_factory.mktemp("cluster"), Layout.free(etcd_members=3), env=env)
     local.start()

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.integration.conftest import APPROVER_TOKEN, EDITOR_TOKEN
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -202,4 +203,102 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
                     60,
                     "the rollback",
                 )
+            admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+
+
+MORTGAGES = [
+    "can I get a mortgage with you",
+    "what are your mortgage rates",
+    "how do I apply for a home loan",
+    "do you offer mortgages for first time buyers",
+    "can I remortgage my house with you",
+    "how much could I borrow for a mortgage",
+]
+
+
+def test_console_maker_checker(cluster: LocalCluster, browser: Any) -> None:
+    """An editor's changes in the console become proposals, invisible until a different
+    person with the approver role accepts them in the console's Proposals list."""
+    from selenium.webdriver.common.by import By
+
+    url = cluster.layout.console_url
+    with cluster.channel("b") as channel:
+        assistant = pb_grpc.AssistantStub(channel)
+        for text in MORTGAGES:
+            assistant.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text), timeout=10)
+
+    def mortgage_cluster() -> str | None:
+        for found in http(url + "api/clusters", token=EDITOR_TOKEN)[1].get("clusters", []):
+            if any("mortgage" in text for text in found["representatives"]):
+                return str(found["id"])
+        return None
+
+    cluster_id = until(mortgage_cluster, 60, "a mortgage cluster")
+    faq_id = f"mortgages-{uuid.uuid4().hex[:6]}"
+    entry = {"id": faq_id, "title": "Mortgages", "answer": "We do not offer mortgages.", "reason": "asked daily"}
+    status, created = http(url + f"api/clusters/{cluster_id}/create", "POST", entry, token=EDITOR_TOKEN)
+    assert status == 202, created
+    creation = created["proposal"]
+    assert creation["state"] == "PENDING" and creation["proposed_by"] == "edna" and faq_id in creation["summary"]
+    faqs = http(url + "api/faqs", token=EDITOR_TOKEN)[1]["faqs"]
+    assert faq_id not in [f["id"] for f in faqs]  # invisible until approved
+
+    versions = http(url + "api/overview", token=EDITOR_TOKEN)[1]["versions"]["versions"]
+    active = next(v["version"] for v in versions if v.get("active"))
+    status, deployment = http(url + "api/deploy", "POST", {"version": active}, token=EDITOR_TOKEN)
+    assert status == 202 and deployment["proposal"]["kind"] == "deploy", deployment
+    # Nobody can propose what their role may not: a bad token is refused outright.
+    assert http(url + "api/deploy", "POST", {"version": active}, token="no-such-token")[0] == 401
+
+    def sign_in(token: str) -> None:
+        if browser.find_element(By.ID, "sign-out").is_displayed():
+            browser.find_element(By.ID, "sign-out").click()
+        browser.find_element(By.ID, "token").clear()
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+        until(lambda: browser.find_element(By.ID, "console").is_displayed(), 10, "the console after sign-in")
+
+    def row(proposal_id: str) -> Any:
+        rows = browser.find_elements(By.CSS_SELECTOR, f"#proposals tr[data-proposal='{proposal_id}']")
+        return rows[0] if rows else None
+
+    def state(proposal_id: str) -> str:
+        found = row(proposal_id)
+        return str(found.get_attribute("data-state")) if found else ""
+
+    browser.get(url)
+    browser.execute_script("sessionStorage.clear()")  # no sign-in kept from an earlier test
+    browser.refresh()
+    sign_in(EDITOR_TOKEN)
+    until(lambda: state(creation["id"]) == "PENDING", 20, "the proposal listed")
+    row(creation["id"]).find_element(By.CSS_SELECTOR, "button.approve").click()  # an editor may not
+    until(lambda: "approve refused" in browser.find_element(By.ID, "status").text, 10, "a refused approval")
+    assert state(creation["id"]) == "PENDING"
+
+    sign_in(APPROVER_TOKEN)
+    until(lambda: state(creation["id"]) == "PENDING", 20, "the proposal listed for the approver")
+    row(creation["id"]).find_element(By.CSS_SELECTOR, "button.approve").click()
+    until(lambda: state(creation["id"]) == "APPLIED", 20, "the proposal applied")
+    assert "created" in row(creation["id"]).text
+    until(lambda: state(deployment["proposal"]["id"]) == "PENDING", 20, "the deploy proposal listed")
+    deploy_row = row(deployment["proposal"]["id"])
+    deploy_row.find_element(By.CSS_SELECTOR, "input.comment").send_keys("not now")
+    deploy_row.find_element(By.CSS_SELECTOR, "button.reject").click()
+    until(lambda: state(deployment["proposal"]["id"]) == "REJECTED", 20, "the deploy proposal rejected")
+    assert "not now" in row(deployment["proposal"]["id"]).text
+
+    with cluster.channel("a") as channel:
+        admin = kpb_grpc.KnowledgeStub(channel)
+        try:
+            made = admin.GetFaq(kpb.GetFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+            assert set(MORTGAGES) & set(made.questions) and made.updated_by == "edna, approved by abe"
+            versions_now = admin.ListVersions(kpb.ListVersionsRequest(), metadata=AUTH, timeout=10).versions
+            assert next(v.version for v in versions_now if v.active) == active  # the rejected deploy did nothing
+
+            def cluster_gone() -> bool:  # its queries left the log with the approval
+                listed = admin.ListClusters(kpb.ListClustersRequest(), metadata=AUTH, timeout=10).clusters
+                return cluster_id not in [c.id for c in listed]
+
+            until(cluster_gone, 30, "the cluster gone from the list")
+        finally:
             admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)

@@ -140,6 +140,17 @@ async def test_bad_proposals_are_refused_and_a_failed_one_says_why(admin: kpb_gr
     failed = await admin.ApproveProposal(kpb.DecideProposalRequest(id=gone.id), metadata=auth("approver"), timeout=10)
     assert failed.state == kpb.NOT_APPLIED and "no such term" in failed.result
 
+    # Cluster changes (the console proposes them for editors): the new entry is checked when
+    # proposed, the cluster when applied (test_console.py applies one for real).
+    badly_named = kpb.CreateFaqFromClusterRequest(cluster_id="c-1", faq=kpb.Faq(id="bad id", title="t", answer="a"))
+    creation = kpb.ProposeChangeRequest(create_faq_from_cluster=badly_named)
+    await refused(admin.ProposeChange(creation, metadata=auth("editor"), timeout=10), grpc.StatusCode.INVALID_ARGUMENT)
+    adopt = kpb.AdoptClusterRequest(cluster_id="c-no-such-cluster", faq_id="card_arrival")
+    orphan = await admin.ProposeChange(kpb.ProposeChangeRequest(adopt_cluster=adopt), metadata=auth("editor"))
+    assert orphan.summary == "add the questions of cluster c-no-such-cluster to FAQ card_arrival"
+    failed = await admin.ApproveProposal(kpb.DecideProposalRequest(id=orphan.id), metadata=auth("approver"), timeout=10)
+    assert failed.state == kpb.NOT_APPLIED and "c-no-such-cluster" in failed.result, failed.result
+
 
 def cli(target: str, role: str, *args: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "twinteller.admin", "--target", target, "--token", TOKENS[role].split(":")[1], *args]
