@@ -7,7 +7,9 @@
    (client -> relay -> echo), each its own process;
 4. a local cluster (etcd, two Triton zones, two routers): client -> Triton directly (the
    served model), and client -> router -> Triton (a whole turn: session read and write,
-   dialogue policy and all), at several concurrencies.
+   dialogue policy and all), at several concurrencies, in plaintext like the relay;
+5. the same two paths through a second cluster with mutual TLS on every hop (as deployed),
+   at the lowest and highest concurrency: what TLS costs.
 
 It prints throughput and p50/p99 latency for each, then the ratios the issue sets targets
 for, each against a baseline from the same run: the router's added p50 over direct Triton
@@ -51,6 +53,7 @@ from twinteller.knowledge import BANKING77
 from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster, free_port
 from twinteller.masking import mask
 from twinteller.store import Store
+from twinteller.tls import PLAINTEXT_ENV, ROUTER, aio_channel, from_environment, triton_arguments
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -304,20 +307,22 @@ async def relay(levels: list[int], seconds: float) -> list[Result]:
 
 # -- 4. the cluster ----------------------------------------------------------------------------
 CLIENT_PROCESSES = 2  # at concurrency 8 and above: one Python client process saturates first
+TLS = "tls: "  # the paths through the cluster with mutual TLS
 
 
 async def client_load(kind: str, targets: list[str], concurrency: int, seconds: float) -> dict[str, object]:
     """One load process's share (`--client`): turns through routers, or calls to Triton."""
     texts = queries()
     run = uuid.uuid4().hex[:8]
+    tls = from_environment()  # the cluster's client certificate, or TWINTELLER_PLAINTEXT=1
     if kind == "triton":
-        clients = [triton_aio.InferenceServerClient(t) for t in targets]
+        clients = [triton_aio.InferenceServerClient(t, **triton_arguments(tls)) for t in targets]
         infers = [infer_call(c, "intent", texts) for c in clients]
 
         async def call(n: int) -> object:
             return await infers[n % len(infers)](n)
     else:
-        channels = [grpc.aio.insecure_channel(t) for t in targets]
+        channels = [aio_channel(t, tls, ROUTER) for t in targets]
         stubs = [pb_grpc.AssistantStub(c) for c in channels]
 
         async def call(n: int) -> object:
@@ -336,7 +341,7 @@ async def client_load(kind: str, targets: list[str], concurrency: int, seconds: 
 
 
 async def from_clients(
-    label: str, kind: str, targets: list[str], level: int, seconds: float, work: Path
+    label: str, kind: str, targets: list[str], level: int, seconds: float, work: Path, env: dict[str, str]
 ) -> tuple[Result, int]:
     """`level` callers spread over client processes: their figures merged, and how many
     calls they made in all (warm-up included)."""
@@ -359,6 +364,7 @@ async def from_clients(
             "--json",
             str(out),
             cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
         )
         for share, out in zip(shares, outputs, strict=True)
     ]
@@ -375,8 +381,13 @@ async def from_clients(
     return summary(label, level, latencies, errors, seconds), calls
 
 
-async def cluster_paths(cluster: LocalCluster, levels: list[int], seconds: float, work: Path) -> list[Result]:
+async def cluster_paths(
+    cluster: LocalCluster, levels: list[int], seconds: float, work: Path, prefix: str = ""
+) -> list[Result]:
+    """Direct Triton and router -> Triton at each level; `prefix` names the paths of a
+    second cluster (the TLS one)."""
     layout = cluster.layout
+    env = cluster.environment("client") or {PLAINTEXT_ENV: "1"}
     zones = [f"127.0.0.1:{layout.zones[z].grpc}" for z in ("a", "b")]
     routers = [layout.router_target(z) for z in ("a", "b")]
     results = []
@@ -384,13 +395,13 @@ async def cluster_paths(cluster: LocalCluster, levels: list[int], seconds: float
         # Concurrency 1 compares like with like: router a (which prefers zone a) vs zone a.
         both = level > 1
         where = " (a+b)" if both else " (a)"
-        direct, _ = await from_clients("triton direct" + where, "triton", zones if both else zones[:1], level,
-                                       seconds, work)  # fmt: skip
+        direct, _ = await from_clients(prefix + "triton direct" + where, "triton", zones if both else zones[:1],
+                                       level, seconds, work, env)  # fmt: skip
         results.append(direct)
         before = {name: cpu_seconds(p.pid) for name, p in cluster.processes.items()}
         clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result, calls = await from_clients("router -> triton" + where, "router", routers if both else routers[:1],
-                                           level, seconds, work)  # fmt: skip
+        result, calls = await from_clients(prefix + "router -> triton" + where, "router",
+                                           routers if both else routers[:1], level, seconds, work, env)  # fmt: skip
         results.append(result)
         if level == max(levels) and calls:
             # Per turn made (warm-up included); the load clients' start-up counts against them.
@@ -451,7 +462,12 @@ def report(results: list[Result], encoder: float) -> dict[str, float]:
         "batched_vs_single_throughput": (">=", 3.0),
         "turns_vs_encoder": (">=", 0.8),
     }
-    print(f"\nat concurrency 1: the bare relay adds {relay_adds:.2f} ms at p50,", end=" ")
+    low, high = min(r.concurrency for r in results), max(r.concurrency for r in results)
+    tls_adds = find(TLS + "router -> triton", low).p50_ms - find("router -> triton", low).p50_ms
+    tls_rate = find(TLS + "router -> triton", high).rate / find("router -> triton", high).rate
+    print(f"\nmutual TLS on every hop: the router path's p50 at concurrency {low} {tls_adds:+.2f} ms,", end=" ")
+    print(f"its throughput at {high} {tls_rate:.0%} of plaintext")
+    print(f"at concurrency 1: the bare relay adds {relay_adds:.2f} ms at p50,", end=" ")
     print(f"the router adds {router_adds:.2f} ms over direct Triton")
     print(f"at saturation: router {best_router:.1f} turns/s, direct Triton {best_triton:.1f}/s,", end=" ")
     print(f"encoder alone {encoder:.1f}/s")
@@ -477,10 +493,13 @@ async def bench(args: argparse.Namespace) -> None:
         print("bare grpc.aio echo and relay ...", flush=True)
         results += await relay(levels, args.seconds)
         print("local cluster: direct Triton and router ...", flush=True)
-        # Plaintext, like the bare relay it is compared with (README "Security model" has
-        # what TLS adds).
+        # Plaintext, like the bare relay it is compared with; then what mutual TLS on every
+        # hop (as deployed) costs, at the lowest and highest level.
         with LocalCluster(work / "cluster", Layout.free(), plaintext=True) as cluster:
             results += await cluster_paths(cluster, levels, args.seconds, work)
+        print("local cluster with mutual TLS on every hop ...", flush=True)
+        with LocalCluster(work / "tls-cluster", Layout.free()) as cluster:
+            results += await cluster_paths(cluster, sorted({min(levels), max(levels)}), args.seconds, work, TLS)
     ratios = report(results, encoder)
     if args.json:
         figures = {"results": [r.__dict__ | {"rate": r.rate} for r in results], "encoder": encoder, "ratios": ratios,
