@@ -9,7 +9,9 @@ pipeline can alert on it.
 
 Items: etcd (members, leader, alarms, each member's database size against the quota);
 routers (registered, SERVING, a leader); zones (every expected zone registered, its model
-ready, all on the active version); certificates (days to expiry); FAQ entries expiring
+ready, all on the active version); certificates (days to expiry: this tool's CA and
+certificate, `--cert` files, and the certificate every router, zone and etcd member
+presents to a new connection); FAQ entries expiring
 soon; the last window's error rate, fallback rate, p99 latency and reroutes (from every
 router's turn log) against their objectives; free disk of the model repository and the
 turn logs' size. The admin token is `--token` or TWINTELLER_ADMIN_TOKEN.
@@ -23,6 +25,8 @@ import datetime
 import json
 import os
 import shutil
+import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +41,7 @@ from twinteller.config import DEFAULT_ETCD
 from twinteller.errors import StoreError
 from twinteller.faqs import FaqRecord
 from twinteller.store import Store
-from twinteller.tls import ROUTER, Tls, add_arguments, aio_channel, from_arguments, triton_arguments
+from twinteller.tls import ETCD, ROUTER, ZONE, Tls, add_arguments, aio_channel, from_arguments, triton_arguments
 from twinteller.v1 import operations_pb2 as opb
 from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
@@ -211,6 +215,32 @@ async def _model_ready(endpoint: str, version: str, tls: Tls | None) -> str:
         await client.close()
 
 
+def _served_certificate(address: str, tls: Tls, name: str) -> datetime.datetime | str:
+    """When the certificate a live server presents expires: what a renewal that never
+    reached a process (a pod not restarted) looks like from outside."""
+    host, _, port = address.rpartition(":")
+    context = ssl.create_default_context(cafile=tls.ca)
+    context.load_cert_chain(tls.cert, tls.key)
+    context.set_alpn_protocols(["h2"])
+    try:
+        with (
+            socket.create_connection((host.strip("[]"), int(port)), timeout=3) as raw,
+            context.wrap_socket(raw, server_hostname=name) as wrapped,
+        ):
+            der = wrapped.getpeercert(binary_form=True)
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        return f"no TLS handshake ({e})"
+    if der is None:
+        return "no certificate presented"
+    return x509.load_der_x509_certificate(der).not_valid_after_utc
+
+
+async def _served(tls: Tls, servers: dict[str, tuple[str, str]]) -> dict[str, datetime.datetime | str]:
+    """{what: (address, name)} -> each one's served certificate expiry, all at once."""
+    found = await asyncio.gather(*(asyncio.to_thread(_served_certificate, a, tls, n) for a, n in servers.values()))
+    return dict(zip(servers, found, strict=True))
+
+
 def _certificate(path: str) -> datetime.datetime | str:
     try:
         return x509.load_pem_x509_certificate(Path(path).read_bytes()).not_valid_after_utc
@@ -236,10 +266,16 @@ async def inspect(args: argparse.Namespace, objectives: Objectives) -> list[Chec
         checks += judge_zones(args.zones.split(",") if args.zones else [], zones, active, ready)
         faq_entries, _ = await store.get_prefix(keys.KB_FAQS)
         checks += judge_faqs((FaqRecord.from_json(e.value) for e in faq_entries), datetime.date.today(), args.faq_days)
+        members = await store.members()
 
     # This tool's own certificate and CA are the cluster's: theirs expire together.
     certificates = [*args.cert, *((str(tls.ca), str(tls.cert)) if tls else ())]
     expiries = {p: _certificate(p) for p in dict.fromkeys(certificates)}
+    if tls is not None:  # and what every live server presents
+        servers = {f"router {r} at {a}": (a, ROUTER) for r, a in addresses.items()}
+        servers |= {f"zone {z} at {d.get('endpoint')}": (str(d.get("endpoint")), ZONE) for z, d in zones.items()}
+        servers |= {f"etcd {n} at {u[0]}": (u[0].split("://", 1)[-1], ETCD) for n, u in members if u}
+        expiries |= await _served(tls, servers)
     checks += judge_certificates(expiries, datetime.datetime.now(datetime.UTC), objectives.cert_days)
 
     async def stats(channel: grpc.aio.Channel) -> opb.TurnStats:

@@ -11,10 +11,10 @@ issuer can be expected to sign.
 Plaintext is a development flag (`--plaintext`, TWINTELLER_PLAINTEXT=1); a process given
 neither certificates nor that flag refuses to start.
 
-Certificate files are read again for every new channel, and a router's listener reloads
-its certificate when the files change: renewing a certificate (cert-manager does it before
-expiry) needs no restart of a router. etcd reads its files on every handshake; Triton reads
-them at start, so a zone picks up a renewed certificate when its agent restarts it.
+Renewal (cert-manager does it before expiry): a router's listener reloads its certificate
+when the files change, and etcd reads its files at every handshake. Channels read the
+files when they are made and keep them, and Triton reads them at start: roll the routers,
+zones and workers within the renewal window (README "Rotating certificates").
 """
 
 from __future__ import annotations

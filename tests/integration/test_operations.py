@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.integration.test_lifecycle import AUTH
+from twinteller.certificates import issue
 from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -94,9 +96,14 @@ def test_inspection_passes_a_healthy_cluster(cluster: LocalCluster, stubs: dict[
     assert not [line for line in lines if line.startswith("[RISK]")], report.stdout
     for expected in ("zone a at", "zone b at", "3 member(s)", "router router-a: SERVING", "leader router-", "p99"):
         assert any(expected in line and line.startswith("[OK") for line in lines), (expected, report.stdout)
+    # The certificate each live server presents, from a TLS handshake with it.
+    served = [line for line in lines if line.startswith("[OK  ] certificates") and " at " in line]
+    for expected in ("router router-a at", "router router-b at", "zone a at", "zone b at", "etcd etcd-3 at"):
+        assert any(expected in line and "expires" in line for line in served), (expected, report.stdout)
 
 
-def test_inspection_flags_injected_risks(cluster: LocalCluster) -> None:
+def test_inspection_flags_injected_risks(cluster: LocalCluster, tmp_path: Path) -> None:
+    short_lived = issue(tmp_path / "short", days=3).cert("router")  # renewal overdue
     with cluster.channel("a") as channel:
         admin = kpb_grpc.KnowledgeStub(channel)
         original = admin.GetFaq(kpb.GetFaqRequest(id="card_arrival"), metadata=AUTH, timeout=10)
@@ -110,7 +117,8 @@ def test_inspection_flags_injected_risks(cluster: LocalCluster) -> None:
             deadline = time.monotonic() + 10
             while "b" in cluster.registered_zones() and time.monotonic() < deadline:
                 time.sleep(0.2)
-            report = command("twinteller.inspect", "--etcd", cluster.layout.etcd, "--slo-p99-ms", "0.001")
+            report = command("twinteller.inspect", "--etcd", cluster.layout.etcd, "--slo-p99-ms", "0.001",
+                             "--cert", str(short_lived))  # fmt: skip
         finally:
             os.kill(pid, signal.SIGCONT)
             current = admin.GetFaq(kpb.GetFaqRequest(id="card_arrival"), metadata=AUTH, timeout=10)
@@ -121,5 +129,6 @@ def test_inspection_flags_injected_risks(cluster: LocalCluster) -> None:
     assert any(line.startswith("[RISK]") and "zone b is not registered" in line for line in lines), report.stdout
     assert any(line.startswith("[WARN]") and "card_arrival" in line for line in lines), report.stdout
     assert any(line.startswith("[RISK]") and "p99" in line for line in lines), report.stdout
+    assert any(line.startswith("[WARN]") and str(short_lived) in line for line in lines), report.stdout
     assert "FAILED" in lines[-1]
     cluster.wait_zones_registered({"a", "b"}, 60)
