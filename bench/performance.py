@@ -47,13 +47,13 @@ import tritonclient.grpc.aio as triton_aio
 
 from router.turnlog import TurnLog, TurnRow
 from server import triton
-from twinteller.config import ZoneConfig
+from twinteller.config import ZoneConfig, transport_from_environment
 from twinteller.encoder import Encoder
 from twinteller.knowledge import BANKING77
 from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster, free_port
 from twinteller.masking import mask
 from twinteller.store import Store
-from twinteller.tls import PLAINTEXT_ENV, ROUTER, aio_channel, from_environment, triton_arguments
+from twinteller.tls import PLAINTEXT_ENV, ROUTER, aio_channel, triton_arguments
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -314,7 +314,7 @@ async def client_load(kind: str, targets: list[str], concurrency: int, seconds: 
     """One load process's share (`--client`): turns through routers, or calls to Triton."""
     texts = queries()
     run = uuid.uuid4().hex[:8]
-    tls = from_environment()  # the cluster's client certificate, or TWINTELLER_PLAINTEXT=1
+    tls = transport_from_environment()  # the cluster's client certificate, or TWINTELLER_PLAINTEXT=1
     if kind == "triton":
         clients = [triton_aio.InferenceServerClient(t, **triton_arguments(tls)) for t in targets]
         infers = [infer_call(c, "intent", texts) for c in clients]

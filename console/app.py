@@ -32,7 +32,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from twinteller import client
-from twinteller.tls import Tls, add_arguments, from_arguments
+from twinteller.config import add_transport_arguments, transport_from_arguments
+from twinteller.tls import Tls
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
@@ -60,17 +61,24 @@ class Proposed:
 
 
 async def direct_or_proposed(
-    stub: kpb_grpc.KnowledgeStub, direct: Awaitable[Message], change: kpb.ProposeChangeRequest, call: dict[str, Any]
+    stub: kpb_grpc.KnowledgeStub,
+    direct: Callable[..., Awaitable[Message]],
+    metadata: list[tuple[str, str]],
+    reason: object,
+    **change: Message,
 ) -> Message | Proposed:
-    """The change itself where the caller's role allows it, else proposed: the router
-    refuses a direct change with PERMISSION_DENIED, and a proposal from a role that may not
-    propose either (a viewer) the same way."""
+    """The change (one ProposeChangeRequest field: its request) made with `direct` where
+    the caller's role allows it, else proposed: the router refuses a direct change with
+    PERMISSION_DENIED, and a proposal from a role that may not propose either (a viewer)
+    the same way."""
+    (request,) = change.values()
     try:
-        return await direct
+        return await direct(request, metadata=metadata, timeout=10)
     except grpc.aio.AioRpcError as e:
         if e.code() != grpc.StatusCode.PERMISSION_DENIED:
             raise
-    return Proposed(await stub.ProposeChange(change, **call))
+    proposal = kpb.ProposeChangeRequest(**change, reason=str(reason or ""))
+    return Proposed(await stub.ProposeChange(proposal, metadata=metadata, timeout=10))
 
 
 def as_json(message: Message) -> Any:
@@ -172,9 +180,7 @@ async def overview(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata:
 async def adopt(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
     data = await body(request)
     adoption = kpb.AdoptClusterRequest(cluster_id=request.match_info["id"], faq_id=str(data.get("faq_id", "")))
-    change = kpb.ProposeChangeRequest(adopt_cluster=adoption, reason=str(data.get("reason", "")))
-    call = {"metadata": metadata, "timeout": 10}
-    return await direct_or_proposed(stub, stub.AdoptCluster(adoption, **call), change, call)
+    return await direct_or_proposed(stub, stub.AdoptCluster, metadata, data.get("reason"), adopt_cluster=adoption)
 
 
 async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
@@ -182,17 +188,15 @@ async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: l
     faq = kpb.Faq(id=str(data.get("id", "")), title=str(data.get("title", "")), answer=str(data.get("answer", "")))
     faq.enabled = True
     creation = kpb.CreateFaqFromClusterRequest(cluster_id=request.match_info["id"], faq=faq)
-    change = kpb.ProposeChangeRequest(create_faq_from_cluster=creation, reason=str(data.get("reason", "")))
-    call = {"metadata": metadata, "timeout": 10}
-    return await direct_or_proposed(stub, stub.CreateFaqFromCluster(creation, **call), change, call)
+    return await direct_or_proposed(
+        stub, stub.CreateFaqFromCluster, metadata, data.get("reason"), create_faq_from_cluster=creation
+    )
 
 
 async def deploy(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
     data = await body(request)
     deployment = kpb.DeployRequest(version=str(data.get("version", "")))
-    change = kpb.ProposeChangeRequest(deploy=deployment, reason=str(data.get("reason", "")))
-    call = {"metadata": metadata, "timeout": 10}
-    return await direct_or_proposed(stub, stub.Deploy(deployment, **call), change, call)
+    return await direct_or_proposed(stub, stub.Deploy, metadata, data.get("reason"), deploy=deployment)
 
 
 async def proposals(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
@@ -212,9 +216,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listen", default="127.0.0.1:8080")
     parser.add_argument("--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router(s), comma-separated")
-    add_arguments(parser)
+    add_transport_arguments(parser)
     args = parser.parse_args()
-    tls = from_arguments(args)
+    tls = transport_from_arguments(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s console %(levelname)s %(message)s")
     host, _, port = args.listen.rpartition(":")
 

@@ -39,7 +39,7 @@ from locust import User, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 from twinteller import client  # noqa: E402
-from twinteller.tls import from_environment  # noqa: E402
+from twinteller.config import transport_from_environment  # noqa: E402
 from twinteller.v1 import assistant_pb2 as pb  # noqa: E402
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc  # noqa: E402
 
@@ -89,7 +89,7 @@ class Conversations(User):
         super().__init__(environment)
         options = environment.parsed_options
         self._think = (options.think_min, options.think_max) if options else (0.5, 2.0)
-        self._channel = client.channel((self.host or "127.0.0.1:50051").split(","), from_environment())
+        self._channel = client.channel((self.host or "127.0.0.1:50051").split(","), transport_from_environment())
         self.stub = pb_grpc.AssistantStub(self._channel)
 
     def wait_time(self) -> float:

@@ -270,9 +270,13 @@ class KnowledgeService:
         return await self.deploy(checked(raw), self._actor(context, *JOB_ROLES["deploy"]))
 
     async def deploy(self, request: kpb.DeployRequest, actor: str) -> kpb.Job:
-        if await self._store.get(keys.model_version(request.version)) is None:
-            raise NotFound(f"version: no trained model version {request.version!r} (see ListVersions)")
+        await self.check_deployable(request)
         return await self._job(actor, "deploy", request.version)
+
+    async def check_deployable(self, request: kpb.DeployRequest, field: str = "version") -> None:
+        """A deploy of a version there is no model of is refused before a job is made."""
+        if await self._store.get(keys.model_version(request.version)) is None:
+            raise NotFound(f"{field}: no trained model version {request.version!r} (see ListVersions)")
 
     @boundary
     async def Rollback(self, raw: Any, context: grpc.aio.ServicerContext) -> kpb.Job:

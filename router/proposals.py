@@ -102,16 +102,19 @@ class ProposalService:
             raise NotFound(f"id: no proposal {proposal_id!r} (see ListProposals)")
         return kpb.Proposal.FromString(entry.value), entry.mod_revision
 
-    async def _write(self, proposal: kpb.Proposal, revision: int, actor: str, action: str) -> None:
-        """Store `proposal` if it is unchanged since `revision` (0: new), with an audit record."""
+    async def _write(self, proposal: kpb.Proposal, revision: int, actor: str, action: str) -> int:
+        """Store `proposal` if it is unchanged since `revision` (0: new), with an audit
+        record; the revision it was written at."""
         key = keys.proposal(proposal.id)
         puts = {
             key: proposal.SerializeToString(),
             **faqs.audit(actor, action, [proposal.id, proposal.summary], time.time()),
         }
-        if not await self._store.commit(absent=[] if revision else [key], unchanged={key: revision} if revision else {},
-                                        puts=puts):  # fmt: skip
+        written = await self._store.commit(absent=[] if revision else [key],
+                                           unchanged={key: revision} if revision else {}, puts=puts)  # fmt: skip
+        if not written:
             raise Conflict(f"proposal {proposal.id} was decided meanwhile; read it again")
+        return written
 
     async def _decidable(self, request: Any, context: grpc.aio.ServicerContext) -> tuple[kpb.Proposal, int, str]:
         approver = self._tokens.actor(context, *APPROVERS)
@@ -127,11 +130,8 @@ class ProposalService:
         request = checked(raw)
         actor = self._tokens.actor(context, *PROPOSERS)
         line = summary(request)
-        if (
-            request.WhichOneof("change") == "deploy"
-            and await self._store.get(keys.model_version(request.deploy.version)) is None
-        ):
-            raise NotFound(f"deploy.version: no trained model version {request.deploy.version!r}")
+        if request.WhichOneof("change") == "deploy":
+            await self._knowledge.check_deployable(request.deploy, "deploy.version")
         now = time.time()
         proposal = kpb.Proposal(
             id=f"{time.time_ns():020d}-{secrets.token_hex(3)}",
@@ -160,15 +160,14 @@ class ProposalService:
         proposal, revision, approver = await self._decidable(request, context)
         proposal.state, proposal.decided_by, proposal.decided_at = kpb.APPLYING, approver, time.time()
         proposal.comment = request.comment
-        await self._write(proposal, revision, approver, f"approve {proposal.kind}")  # no second approval
+        revision = await self._write(proposal, revision, approver, f"approve {proposal.kind}")  # no second approval
         change = kpb.ProposeChangeRequest.FromString(proposal.change)
         try:
             proposal.result = await self._apply(change, f"{proposal.proposed_by}, approved by {approver}")
             proposal.state = kpb.APPLIED
         except TwintellerError as e:  # e.g. the entry changed since it was proposed
             proposal.result, proposal.state = f"not applied: {e}", kpb.NOT_APPLIED
-        latest = await self._store.get(keys.proposal(proposal.id))
-        await self._write(proposal, latest.mod_revision if latest else 0, approver, f"applied {proposal.kind}")
+        await self._write(proposal, revision, approver, f"applied {proposal.kind}")
         return proposal
 
     @boundary

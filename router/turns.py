@@ -110,9 +110,11 @@ class TurnHandler:
         if not (before and phrases.is_follow_up(text)):
             return await alone, None
         joined = f"{self._knowledge.lexicon.apply(normalise(before))} {text}"
-        together = await asyncio.gather(self._model.classify(joined, version, deadline), return_exceptions=True)
-        # The reading in context only helps: if it failed, the turn goes on without it.
-        return await alone, together[0] if isinstance(together[0], ModelResult) else None
+        try:
+            together: ModelResult | None = await self._model.classify(joined, version, deadline)
+        except Exception:  # the reading in context only helps: the turn goes on without it
+            together = None
+        return await alone, together
 
     async def twinteller(
         self, turn: Turn, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None = None

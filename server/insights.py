@@ -36,13 +36,13 @@ from server.training import encoder_dir
 from server.trends import TrendPolicy, rising, satisfaction, split
 from twinteller import insights, keys
 from twinteller.backoff import Backoff
+from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.encoder import Encoder
 from twinteller.errors import StoreError
 from twinteller.faqs import FaqRecord
 from twinteller.insights import Cluster, Document, Member
 from twinteller.lexicon import Lexicon, LexiconEntry
 from twinteller.store import Store
-from twinteller.tls import add_arguments, from_arguments
 from twinteller.traffic import Bucket
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class Insights:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default="127.0.0.1:2379")
-    add_arguments(parser)
+    add_transport_arguments(parser)
     parser.add_argument("--model-repo", type=Path, default=Path("model_repo"))
     parser.add_argument("--faq-cache", type=Path, default=Path("build/embeddings.npz"), help="the trainer's cache")
     parser.add_argument("--interval-s", type=float, default=Settings.interval_s)
@@ -240,7 +240,9 @@ def main() -> None:
     )
 
     run_with_store(
-        args.etcd, from_arguments(args), lambda store: Insights(store, args.model_repo, args.faq_cache, settings).run()
+        args.etcd,
+        transport_from_arguments(args),
+        lambda store: Insights(store, args.model_repo, args.faq_cache, settings).run(),
     )
 
 

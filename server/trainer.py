@@ -37,6 +37,7 @@ from server.process import run_with_store
 from server.training import KB_FILE, build_version, encoder_dir, model_dir
 from twinteller import keys
 from twinteller.backoff import Backoff
+from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.encoder import Encoder
 from twinteller.errors import StoreError
 from twinteller.faqs import FaqRecord
@@ -47,7 +48,7 @@ from twinteller.lexicon import Lexicon, LexiconEntry
 from twinteller.mirror import PrefixMirror
 from twinteller.store import Store
 from twinteller.text import normalise
-from twinteller.tls import add_arguments, from_arguments, triton_arguments
+from twinteller.tls import triton_arguments
 
 log = logging.getLogger(__name__)
 MODEL = "intent"
@@ -298,7 +299,7 @@ class Trainer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default="127.0.0.1:2379")
-    add_arguments(parser)
+    add_transport_arguments(parser)
     parser.add_argument("--model-repo", type=Path, default=Path("model_repo"))
     parser.add_argument("--cache", type=Path, default=Path("build/embeddings.npz"))
     parser.add_argument("--zone-timeout-s", type=float, default=180.0, help="how long a deploy waits for the zones")
@@ -307,7 +308,7 @@ def main() -> None:
 
     run_with_store(
         args.etcd,
-        from_arguments(args),
+        transport_from_arguments(args),
         lambda store: Trainer(store, args.model_repo, args.cache, args.zone_timeout_s).run(),
     )
 

@@ -46,7 +46,7 @@ import grpc
 from google.protobuf import json_format
 
 from twinteller import client, migration_cli
-from twinteller.tls import add_arguments, from_arguments
+from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 from twinteller.v1 import migration_pb2_grpc as mpb_grpc
@@ -224,7 +224,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router(s), comma-separated")
     p.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""), help="admin token")
     p.add_argument("--timeout", type=float, default=30.0)
-    add_arguments(p)
+    add_transport_arguments(p)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list").add_argument("--tag")
     sub.add_parser("get").add_argument("id")
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if not args.token:
         raise SystemExit("no admin token: give --token or set TWINTELLER_ADMIN_TOKEN")
-    with client.channel(args.target.split(","), from_arguments(args)) as channel:
+    with client.channel(args.target.split(","), transport_from_arguments(args)) as channel:
         metadata = [("authorization", f"Bearer {args.token}")]
         try:
             if args.command == "migration":

@@ -14,7 +14,7 @@ import uuid
 import grpc
 
 from twinteller.client import channel
-from twinteller.tls import add_arguments, from_arguments
+from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -25,10 +25,10 @@ def main() -> None:
         "--target", default="127.0.0.1:50051,127.0.0.1:50052", help="router host:port, or several comma-separated"
     )
     parser.add_argument("--channel", default="app")
-    add_arguments(parser)
+    add_transport_arguments(parser)
     args = parser.parse_args()
     session = uuid.uuid4().hex
-    stub = pb_grpc.AssistantStub(channel(args.target.split(","), from_arguments(args)))
+    stub = pb_grpc.AssistantStub(channel(args.target.split(","), transport_from_arguments(args)))
     print(f"session {session} on {args.target}; empty line or Ctrl-D to quit")
     turn = 0
     while True:

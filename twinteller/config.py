@@ -20,7 +20,24 @@ DEFAULT_ETCD = "127.0.0.1:2379"
 
 
 @dataclass(frozen=True)
-class RouterConfig:
+class TransportConfig:
+    """Transport security (twinteller/tls.py, README "Security model"), the same for every
+    process that has a config here: its certificate and key, and the CA of the cluster's
+    internal hops. Without them a process refuses to start, unless given --plaintext
+    (development only)."""
+
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    plaintext: bool = False
+
+    @property
+    def tls(self) -> Tls | None:
+        return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
+
+
+@dataclass(frozen=True)
+class RouterConfig(TransportConfig):
     zone: str = "a"
     listen: str = "127.0.0.1:50051"
     # Where tools (locate, inspect) reach this router, registered in etcd; default `listen`
@@ -98,13 +115,6 @@ class RouterConfig:
     # other routers to notice, then stop accepting and give in-flight turns `grace_s`.
     drain_notice_s: float = 0.5
     grace_s: float = 5.0
-    # Transport security (twinteller/tls.py, README "Security model"): this process's
-    # certificate and key, and the CA of the cluster's internal hops. Without them a
-    # process refuses to start, unless given --plaintext (development only).
-    tls_ca: str = ""
-    tls_cert: str = ""
-    tls_key: str = ""
-    plaintext: bool = False
     # The public API asks every caller for a client certificate signed by this CA (mutual
     # TLS for the IVR and app backends; include the cluster's CA for the tools and the
     # console); empty: server TLS only, callers are identified by their tokens.
@@ -114,13 +124,9 @@ class RouterConfig:
     def identity(self) -> str:
         return self.router_id or f"{socket.gethostname()}-{os.getpid()}"
 
-    @property
-    def tls(self) -> Tls | None:
-        return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
-
 
 @dataclass(frozen=True)
-class ZoneConfig:
+class ZoneConfig(TransportConfig):
     zone: str = "a"
     etcd: str = DEFAULT_ETCD
     host: str = "127.0.0.1"  # Triton listens here (0.0.0.0 in a container)
@@ -150,17 +156,6 @@ class ZoneConfig:
     # tracing on (triton-inference-server/server#7795, seen here at ~150 requests/s); a
     # larger rate makes that rarer, and the agent restarts a Triton that crashed or hung.
     trace_rate: int = 1
-    # Transport security (twinteller/tls.py, README "Security model"): this process's
-    # certificate and key, and the CA of the cluster's internal hops. Without them a
-    # process refuses to start, unless given --plaintext (development only).
-    tls_ca: str = ""
-    tls_cert: str = ""
-    tls_key: str = ""
-    plaintext: bool = False
-
-    @property
-    def tls(self) -> Tls | None:
-        return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
 
     @property
     def endpoint(self) -> str:
@@ -236,25 +231,29 @@ _HELP = {
 }
 
 
-def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
+def _add_fields(parser: argparse.ArgumentParser, cls: type) -> None:
+    """A flag for each field of `cls`, its environment twin as the default."""
     for f in fields(cls):
         env = "TWINTELLER_" + f.name.upper()
         kind: Any = type(f.default)  # every field has a default of its own type
+        what = _HELP.get(f.name, f.name.replace("_", " "))
         if kind is bool:  # a switch: --plaintext, or TWINTELLER_PLAINTEXT=1
             on = os.environ.get(env, "").lower() in ("1", "true", "yes") or f.default
-            parser.add_argument("--" + f.name.replace("_", "-"), action="store_true", default=on, help=f"(env {env}=1)")
+            parser.add_argument("--" + f.name.replace("_", "-"), action="store_true", default=on,
+                                help=f"{what} (env {env}=1)")  # fmt: skip
             continue
         try:
             default = kind(os.environ.get(env, f.default))
         except ValueError:
             raise SystemExit(f"{env}={os.environ[env]!r} is not a valid {kind.__name__}") from None
         parser.add_argument(
-            "--" + f.name.replace("_", "-"),
-            type=kind,
-            default=default,
-            help=f"{_HELP.get(f.name, f.name.replace('_', ' '))} (env {env}, default %(default)s)",
+            "--" + f.name.replace("_", "-"), type=kind, default=default, help=f"{what} (env {env}, default %(default)s)"
         )
+
+
+def _parser_for(cls: type, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    _add_fields(parser, cls)
     return parser
 
 
@@ -263,16 +262,33 @@ def _build(cls: type, argv: list[str] | None, description: str) -> Any:
     return cls(**vars(args))
 
 
-def _check_tls(config: RouterConfig | ZoneConfig) -> None:
+def _loaded_tls(config: TransportConfig) -> Tls | None:
+    """The config's TLS files, loaded and checked; a clean usage error if they are wrong."""
     try:
-        config.tls  # noqa: B018 - loads and checks the files
+        return config.tls
     except TlsConfigError as e:
         raise SystemExit(str(e)) from None
 
 
+def add_transport_arguments(parser: argparse.ArgumentParser) -> None:
+    """--tls-ca/--tls-cert/--tls-key/--plaintext (and their TWINTELLER_* twins) for the
+    tools and workers, exactly as the router and zone agent take them."""
+    _add_fields(parser, TransportConfig)
+
+
+def transport_from_arguments(args: argparse.Namespace) -> Tls | None:
+    return _loaded_tls(TransportConfig(**{f.name: getattr(args, f.name) for f in fields(TransportConfig)}))
+
+
+def transport_from_environment() -> Tls | None:
+    """What add_transport_arguments gives with no flags: for code without a command line
+    of its own (Locust users, Kubernetes probes)."""
+    return _loaded_tls(_build(TransportConfig, [], "transport"))
+
+
 def router_config(argv: list[str] | None = None) -> RouterConfig:
     config: RouterConfig = _build(RouterConfig, argv, "twinteller router")
-    _check_tls(config)
+    _loaded_tls(config)
     if config.tls_client_ca and not Path(config.tls_client_ca).is_file():
         raise SystemExit(f"--tls-client-ca {config.tls_client_ca}: no such file")
     try:
@@ -292,7 +308,7 @@ def router_config(argv: list[str] | None = None) -> RouterConfig:
 
 def zone_config(argv: list[str] | None = None) -> ZoneConfig:
     config: ZoneConfig = _build(ZoneConfig, argv, "twinteller zone agent (Triton + registration)")
-    _check_tls(config)
+    _loaded_tls(config)
     if config.device not in ("cpu", "gpu"):
         raise SystemExit("--device must be cpu or gpu")
     if config.trace_rate < 1:

@@ -36,9 +36,10 @@ from pathlib import Path
 
 import grpc
 
+from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.knowledge import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
 from twinteller.text import mostly_cjk
-from twinteller.tls import ROUTER, Tls, add_arguments, aio_channel, from_arguments
+from twinteller.tls import ROUTER, Tls, aio_channel
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -311,12 +312,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", nargs="*", help="router host:port list (default: start a local cluster)")
     parser.add_argument("--no-lifecycle", action="store_true", help="skip the train/deploy timings")
-    add_arguments(parser)
+    add_transport_arguments(parser)
     args = parser.parse_args()
     started = time.monotonic()
     cluster = None
     targets = args.targets
-    tls = from_arguments(args) if targets else None
+    tls = transport_from_arguments(args) if targets else None
     if not targets:
         from twinteller.localcluster import Layout, LocalCluster
 

@@ -25,8 +25,6 @@ import datetime
 import json
 import os
 import shutil
-import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +35,19 @@ from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from twinteller import keys, routers
-from twinteller.config import DEFAULT_ETCD
+from twinteller.config import DEFAULT_ETCD, add_transport_arguments, transport_from_arguments
 from twinteller.errors import StoreError
 from twinteller.faqs import FaqRecord
 from twinteller.store import Store
-from twinteller.tls import ETCD, ROUTER, ZONE, Tls, add_arguments, aio_channel, from_arguments, triton_arguments
+from twinteller.tls import (
+    ETCD,
+    ROUTER,
+    ZONE,
+    Tls,
+    aio_channel,
+    presented_certificate,
+    triton_arguments,
+)
 from twinteller.v1 import operations_pb2 as opb
 from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
@@ -218,21 +224,10 @@ async def _model_ready(endpoint: str, version: str, tls: Tls | None) -> str:
 def _served_certificate(address: str, tls: Tls, name: str) -> datetime.datetime | str:
     """When the certificate a live server presents expires: what a renewal that never
     reached a process (a pod not restarted) looks like from outside."""
-    host, _, port = address.rpartition(":")
-    context = ssl.create_default_context(cafile=tls.ca)
-    context.load_cert_chain(tls.cert, tls.key)
-    context.set_alpn_protocols(["h2"])
     try:
-        with (
-            socket.create_connection((host.strip("[]"), int(port)), timeout=3) as raw,
-            context.wrap_socket(raw, server_hostname=name) as wrapped,
-        ):
-            der = wrapped.getpeercert(binary_form=True)
+        return presented_certificate(address, tls, name).not_valid_after_utc
     except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
         return f"no TLS handshake ({e})"
-    if der is None:
-        return "no certificate presented"
-    return x509.load_der_x509_certificate(der).not_valid_after_utc
 
 
 async def _served(tls: Tls, servers: dict[str, tuple[str, str]]) -> dict[str, datetime.datetime | str]:
@@ -251,7 +246,7 @@ def _certificate(path: str) -> datetime.datetime | str:
 async def inspect(args: argparse.Namespace, objectives: Objectives) -> list[Check]:
     checks: list[Check] = []
     metadata = (("authorization", f"Bearer {args.token}"),)
-    tls = from_arguments(args)
+    tls = transport_from_arguments(args)
     async with Store(args.etcd, tls) as store:
         checks += await _etcd(store, objectives.etcd_quota_bytes)
         addresses = await routers.registered(store)
@@ -300,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--etcd", default=os.environ.get("TWINTELLER_ETCD", DEFAULT_ETCD))
     parser.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""))
-    add_arguments(parser)
+    add_transport_arguments(parser)
     parser.add_argument("--zones", default="a,b", help="the zones that must be serving (comma-separated)")
     parser.add_argument("--model-repo", default="", help="the model repository's path, for its free disk")
     parser.add_argument("--cert", action="append", default=[], help="a PEM certificate to check (repeatable)")

@@ -43,7 +43,6 @@ from twinteller import keys
 from twinteller.certificates import Issued, issue
 from twinteller.store import Store
 from twinteller.tls import PLAINTEXT_ENV, ROUTER, Tls
-from twinteller.tls import aio_channel as tls_aio_channel
 from twinteller.tls import channel as tls_channel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -190,9 +189,6 @@ class LocalCluster:
     def channel(self, zone: str) -> grpc.Channel:
         """A plain channel to the router of `zone`, as a caller with the client certificate."""
         return tls_channel(self.layout.router_target(zone), self.tls, ROUTER)
-
-    def aio_channel(self, zone: str) -> grpc.aio.Channel:
-        return tls_aio_channel(self.layout.router_target(zone), self.tls, ROUTER)
 
     def store(self) -> Store:
         """A Store on the cluster's etcd, as a caller with the client certificate."""

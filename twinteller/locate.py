@@ -24,9 +24,8 @@ import grpc
 from google.protobuf import json_format
 
 from twinteller import routers
-from twinteller.config import DEFAULT_ETCD
+from twinteller.config import DEFAULT_ETCD, add_transport_arguments, transport_from_arguments
 from twinteller.store import Store
-from twinteller.tls import add_arguments, from_arguments
 from twinteller.v1 import operations_pb2 as opb
 from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
@@ -45,7 +44,7 @@ def when(text: str) -> float:
 
 async def locate(args: argparse.Namespace) -> tuple[list[opb.TurnRecord], dict[str, str]]:
     """Every router's turns for the request, merged by time; and the routers that failed."""
-    tls = from_arguments(args)
+    tls = transport_from_arguments(args)
     async with Store(args.etcd, tls) as store:
         addresses = await routers.registered(store)
     if not addresses:
@@ -85,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
     parser.add_argument("--etcd", default=os.environ.get("TWINTELLER_ETCD", DEFAULT_ETCD))
     parser.add_argument("--token", default=os.environ.get("TWINTELLER_ADMIN_TOKEN", ""))
-    add_arguments(parser)
+    add_transport_arguments(parser)
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
     if bool(args.session) == bool(args.since):

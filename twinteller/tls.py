@@ -19,8 +19,8 @@ zones and workers within the renewal window (README "Rotating certificates").
 
 from __future__ import annotations
 
-import argparse
-import os
+import socket
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,20 +78,39 @@ class Tls:
                 [(self.key.read_bytes(), self.cert.read_bytes())], root_certificates=trusted.read_bytes()
             )
 
-        loaded = [stamp()]
+        loaded = stamp()
 
         def fetch() -> Any:
+            nonlocal loaded
             try:
                 now = stamp()
-                if now == loaded[0]:
+                if now == loaded:
                     return None
                 fresh = configuration()  # a half-written file fails here: keep the old one
             except (OSError, ValueError):
                 return None
-            loaded[0] = now
+            loaded = now
             return fresh
 
         return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=require_client)
+
+
+def presented_certificate(address: str, tls: Tls, server_name: str, timeout: float = 3.0) -> x509.Certificate:
+    """The certificate the server at `address` presents to a new connection, verified as
+    `server_name` (a mutual TLS handshake, as gRPC's); OSError (ssl.SSLError is one) when
+    there is no handshake."""
+    host, _, port = address.rpartition(":")
+    context = ssl.create_default_context(cafile=tls.ca)
+    context.load_cert_chain(tls.cert, tls.key)
+    context.set_alpn_protocols(["h2"])
+    with (
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as wrapped,
+    ):
+        der = wrapped.getpeercert(binary_form=True)
+    if der is None:
+        raise ssl.SSLError("no certificate presented")
+    return x509.load_der_x509_certificate(der)
 
 
 def load_tls(ca: str, cert: str, key: str, *, plaintext: bool) -> Tls | None:
@@ -125,39 +144,6 @@ def _check_pair(tls: Tls) -> None:
         raise TlsConfigError(f"TLS files unusable: {e}") from None
     if cert.public_key().public_bytes(*PUBLIC) != key.public_key().public_bytes(*PUBLIC):
         raise TlsConfigError(f"--tls-key {tls.key} is not the key of --tls-cert {tls.cert}")
-
-
-def env_plaintext() -> bool:
-    return os.environ.get(PLAINTEXT_ENV, "").lower() in ("1", "true", "yes")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--tls-ca/--tls-cert/--tls-key/--plaintext for tools and workers (env twins as in
-    twinteller/config.py)."""
-    for name in ("ca", "cert", "key"):
-        env = f"TWINTELLER_TLS_{name.upper()}"
-        parser.add_argument(f"--tls-{name}", default=os.environ.get(env, ""), help=f"PEM file (env {env})")
-    parser.add_argument(
-        "--plaintext",
-        action="store_true",
-        default=env_plaintext(),
-        help=f"no TLS, development only (env {PLAINTEXT_ENV}=1)",
-    )
-
-
-def from_environment() -> Tls | None:
-    """The transport add_arguments would give with no flags: for code that has no command
-    line of its own (the Locust users)."""
-    env = os.environ.get
-    return load_tls(env("TWINTELLER_TLS_CA", ""), env("TWINTELLER_TLS_CERT", ""), env("TWINTELLER_TLS_KEY", ""),
-                    plaintext=env_plaintext())  # fmt: skip
-
-
-def from_arguments(args: argparse.Namespace) -> Tls | None:
-    try:
-        return load_tls(args.tls_ca, args.tls_cert, args.tls_key, plaintext=args.plaintext)
-    except TlsConfigError as e:
-        raise SystemExit(str(e)) from None
 
 
 def triton_arguments(tls: Tls | None) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 import uuid
 from collections import deque
@@ -110,11 +109,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
     local.start()
     # The tools the tests run as commands (admin, locate, inspect, loadtest) find the
     # client certificate in their environment, as an operator's would be set up.
-    saved = dict(os.environ)
-    os.environ.update(local.environment("client"))
-    yield local
-    os.environ.clear()
-    os.environ.update(saved)
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in local.environment("client").items():
+            environment.setenv(name, value)
+        yield local
     local.stop()
 
 
@@ -130,11 +128,15 @@ def router_config(cluster: LocalCluster, tmp_path: Path, name: str, **overrides:
     """A router of zone a on `cluster`'s etcd for a test to run in-process: a free port, its
     own id and turn log, no metrics endpoint, the cluster's router certificate asking callers
     for theirs (as in the cluster); `overrides` for what the test is about."""
-    tls: dict[str, Any] = {"plaintext": True}
+    transport: dict[str, Any] = {"plaintext": True}
     if cluster.certificates is not None:
         issued = cluster.certificates
-        tls = {"tls_ca": str(issued.ca), "tls_cert": str(issued.cert("router")), "tls_key": str(issued.key("router")),
-               "tls_client_ca": str(issued.ca)}  # fmt: skip
+        transport = {
+            "tls_ca": str(issued.ca),
+            "tls_cert": str(issued.cert("router")),
+            "tls_key": str(issued.key("router")),
+            "tls_client_ca": str(issued.ca),
+        }
     return RouterConfig(
         zone="a",
         listen=f"127.0.0.1:{free_port()}",
@@ -142,7 +144,7 @@ def router_config(cluster: LocalCluster, tmp_path: Path, name: str, **overrides:
         router_id=f"{name}-{uuid.uuid4().hex[:6]}",
         metrics_listen="",
         turn_log=str(tmp_path / "turns.sqlite3"),
-        **tls,
+        **transport,
         **overrides,
     )
 

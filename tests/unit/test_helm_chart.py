@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import json
 import os
@@ -735,32 +736,29 @@ class FakeTriton(service_pb2_grpc.GRPCInferenceServiceServicer):  # type: ignore
         return service_pb2.ModelReadyResponse(ready=request.name in self.ready and request.version == "")
 
 
-def test_zone_probes_ask_triton_over_mutual_tls(chart: helm_python.Chart, issued: Issued) -> None:
-    triton = FakeTriton()
-    server, port = secure_server(issued, "zone")
+@contextlib.contextmanager
+def zone_probing(chart: helm_python.Chart, issued: Issued, identity: str, triton: FakeTriton) -> Iterator[Manifest]:
+    """`triton` served with the `identity` certificate; the zone container rendered to probe it."""
+    server, port = secure_server(issued, identity)
     service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(triton, server)
     server.start()
     try:
-        zone = container(
-            find(render(chart, {"zones": {"ports": {"grpc": port}}}), "Deployment", f"{PREFIX}-zone-a"), "zone"
-        )
+        rendered = render(chart, {"zones": {"ports": {"grpc": port}}})
+        yield container(find(rendered, "Deployment", f"{PREFIX}-zone-a"), "zone")
+    finally:
+        server.stop(None)
+
+
+def test_zone_probes_ask_triton_over_mutual_tls(chart: helm_python.Chart, issued: Issued) -> None:
+    triton = FakeTriton()
+    with zone_probing(chart, issued, "zone", triton) as zone:
         run_probe(zone, "readinessProbe", issued, "zone", 1)  # Triton up, model not loaded
         triton.ready.add("intent")
         run_probe(zone, "readinessProbe", issued, "zone", 0)
         run_probe(zone, "startupProbe", issued, "zone", 0)
-    finally:
-        server.stop(None)
     # A peer that is not a zone (a router's certificate) is not taken for one.
-    server, port = secure_server(issued, "router")
-    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(triton, server)
-    server.start()
-    try:
-        zone = container(
-            find(render(chart, {"zones": {"ports": {"grpc": port}}}), "Deployment", f"{PREFIX}-zone-a"), "zone"
-        )
+    with zone_probing(chart, issued, "router", triton) as zone:
         run_probe(zone, "readinessProbe", issued, "zone", 1)
-    finally:
-        server.stop(None)
 
 
 # --- values.schema.json --------------------------------------------------------------------

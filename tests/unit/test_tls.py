@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import socket
-import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +14,12 @@ from cryptography import x509
 
 from twinteller import tls
 from twinteller.certificates import COMPONENTS, Issued, issue
-from twinteller.config import router_config
+from twinteller.config import (
+    add_transport_arguments,
+    router_config,
+    transport_from_arguments,
+    transport_from_environment,
+)
 
 ECHO = "/test.Echo/Echo"
 
@@ -58,18 +61,8 @@ async def call(channel: grpc.aio.Channel) -> bytes:
 
 
 def served_certificate(address: str, issued: Issued) -> x509.Certificate:
-    """The certificate the server at `address` presents to a new connection."""
-    context = ssl.create_default_context(cafile=issued.ca)
-    context.load_cert_chain(issued.cert("client"), issued.key("client"))
-    context.set_alpn_protocols(["h2"])
-    host, _, port = address.rpartition(":")
-    with (
-        socket.create_connection((host, int(port)), timeout=5) as raw,
-        context.wrap_socket(raw, server_hostname=tls.ROUTER) as wrapped,
-    ):
-        der = wrapped.getpeercert(binary_form=True)
-    assert der is not None
-    return x509.load_der_x509_certificate(der)
+    """The certificate the router at `address` presents to a new connection."""
+    return tls.presented_certificate(address, issued.tls("client"), tls.ROUTER)
 
 
 async def test_a_client_with_a_certificate_from_the_ca_is_served(router: str, issued: Issued) -> None:
@@ -198,9 +191,9 @@ def test_certificates_from_the_environment(issued: Issued, no_tls_env: None, mon
         monkeypatch.setenv(name, value)
     assert router_config([]).tls == issued.tls("router")
     parser = argparse.ArgumentParser()
-    tls.add_arguments(parser)
-    assert tls.from_arguments(parser.parse_args([])) == issued.tls("router")
-    assert tls.from_environment() == issued.tls("router")
+    add_transport_arguments(parser)
+    assert transport_from_arguments(parser.parse_args([])) == issued.tls("router")
+    assert transport_from_environment() == issued.tls("router")
 
 
 def test_bad_tls_settings_are_refused_with_the_reason(issued: Issued, no_tls_env: None, tmp_path: Path) -> None:

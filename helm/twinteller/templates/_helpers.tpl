@@ -273,6 +273,7 @@ client's; Triton is verified as twinteller-zone (twinteller.tls.triton_arguments
   import sys
   import tritonclient.grpc as triton
   from twinteller import tls
-  client = triton.InferenceServerClient("127.0.0.1:{{ .Values.zones.ports.grpc }}", **tls.triton_arguments(tls.from_environment()))
+  from twinteller.config import transport_from_environment
+  client = triton.InferenceServerClient("127.0.0.1:{{ .Values.zones.ports.grpc }}", **tls.triton_arguments(transport_from_environment()))
   sys.exit(0 if client.is_model_ready("{{ include "twinteller.modelName" . }}", client_timeout=3) else 1)
 {{- end -}}
