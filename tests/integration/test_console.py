@@ -46,6 +46,21 @@ def until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
         time.sleep(0.5)
 
 
+def stable(probe: Callable[[], T]) -> Callable[[], T | None]:
+    """`probe`, or None when the page re-rendered what it found: the console replaces its
+    lists every 5 s and after each action. `until(stable(...))` finds elements afresh and
+    tries again; a click on a replaced element did not happen, so trying again is safe."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt() -> T | None:
+        try:
+            return probe()
+        except StaleElementReferenceException:
+            return None
+
+    return attempt
+
+
 def http(url: str, method: str = "GET", data: object = None, token: str = "") -> tuple[int, Any]:
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     body = json.dumps(data).encode() if data is not None else None
@@ -84,7 +99,6 @@ def browser() -> Iterator[Any]:
 
 
 def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -125,17 +139,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
 
-    # The page re-renders the clusters every 5 s until an answer is being typed into one:
-    # find elements afresh, and try again when a re-render replaced them.
-    def stable(probe: Callable[[], T]) -> Callable[[], T | None]:
-        def attempt() -> T | None:
-            try:
-                return probe()
-            except StaleElementReferenceException:
-                return None
-
-        return attempt
-
+    # The page re-renders the clusters every 5 s until an answer is being typed into one.
     def pension_cluster() -> str | None:
         for node in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"):
             if "pension" in node.find_element(By.CSS_SELECTOR, ".label").text:
@@ -155,8 +159,8 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert form().find_element(By.NAME, "answer").get_attribute("value") == answer
     form().find_element(By.CSS_SELECTOR, "button").click()
     until(lambda: faq_id in browser.find_element(By.ID, "status").text, 15, "the FAQ created")
-    node = browser.find_element(By.CSS_SELECTOR, f".cluster[data-cluster='{cluster_id}']")
-    assert Select(node.find_element(By.NAME, "faq_id")).options  # the other action is on offer too
+    adopt = f".cluster[data-cluster='{cluster_id}'] select[name='faq_id']"
+    assert until(stable(lambda: Select(browser.find_element(By.CSS_SELECTOR, adopt)).options), 10, "FAQs to adopt into")
 
     with cluster.channel("a") as channel:
         admin = kpb_grpc.KnowledgeStub(channel)
@@ -178,12 +182,14 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
             job = until(trained, 240, "a trained version")
             assert "SUCCEEDED" in job, job
             version = job.rsplit("version ", 1)[1].strip()
-            button = until(
-                lambda: browser.find_elements(By.CSS_SELECTOR, f"button.deploy[data-version='{version}']"),
-                20,
-                f"a deploy button for version {version}",
-            )
-            button[0].click()
+
+            def deploy() -> bool:  # the versions table re-renders every 5 s too
+                buttons = browser.find_elements(By.CSS_SELECTOR, f"button.deploy[data-version='{version}']")
+                if buttons:
+                    buttons[0].click()
+                return bool(buttons)
+
+            until(stable(deploy), 20, f"the deploy button of version {version} pressed")
             until(lambda: active() == version, 240, f"version {version} active")
             assert version != before
             with cluster.channel("b") as channel_b:
@@ -262,30 +268,46 @@ def test_console_maker_checker(cluster: LocalCluster, browser: Any) -> None:
         rows = browser.find_elements(By.CSS_SELECTOR, f"#proposals tr[data-proposal='{proposal_id}']")
         return rows[0] if rows else None
 
-    def state(proposal_id: str) -> str:
+    def state(proposal_id: str) -> str | None:
         found = row(proposal_id)
-        return str(found.get_attribute("data-state")) if found else ""
+        return str(found.get_attribute("data-state")) if found else None
+
+    def shows(proposal_id: str, wanted: str, timeout: float = 20) -> None:
+        until(stable(lambda: state(proposal_id) == wanted), timeout, f"proposal {proposal_id} {wanted}")
+
+    def row_text(proposal_id: str) -> str:
+        return str(until(stable(lambda: row(proposal_id) and row(proposal_id).text), 10, "the proposal's row"))
+
+    def press(proposal_id: str, button: str, comment: str = "") -> None:
+        def attempt() -> bool:
+            found = row(proposal_id)
+            if found is None:
+                return False
+            if comment:
+                found.find_element(By.CSS_SELECTOR, "input.comment").send_keys(comment)
+            found.find_element(By.CSS_SELECTOR, f"button.{button}").click()
+            return True
+
+        until(stable(attempt), 10, f"{button} pressed")
 
     browser.get(url)
     browser.execute_script("sessionStorage.clear()")  # no sign-in kept from an earlier test
     browser.refresh()
     sign_in(EDITOR_TOKEN)
-    until(lambda: state(creation["id"]) == "PENDING", 20, "the proposal listed")
-    row(creation["id"]).find_element(By.CSS_SELECTOR, "button.approve").click()  # an editor may not
+    shows(creation["id"], "PENDING")
+    press(creation["id"], "approve")  # an editor may not
     until(lambda: "approve refused" in browser.find_element(By.ID, "status").text, 10, "a refused approval")
-    assert state(creation["id"]) == "PENDING"
+    assert until(stable(lambda: state(creation["id"])), 10, "the proposal's state") == "PENDING"
 
     sign_in(APPROVER_TOKEN)
-    until(lambda: state(creation["id"]) == "PENDING", 20, "the proposal listed for the approver")
-    row(creation["id"]).find_element(By.CSS_SELECTOR, "button.approve").click()
-    until(lambda: state(creation["id"]) == "APPLIED", 20, "the proposal applied")
-    assert "created" in row(creation["id"]).text
-    until(lambda: state(deployment["proposal"]["id"]) == "PENDING", 20, "the deploy proposal listed")
-    deploy_row = row(deployment["proposal"]["id"])
-    deploy_row.find_element(By.CSS_SELECTOR, "input.comment").send_keys("not now")
-    deploy_row.find_element(By.CSS_SELECTOR, "button.reject").click()
-    until(lambda: state(deployment["proposal"]["id"]) == "REJECTED", 20, "the deploy proposal rejected")
-    assert "not now" in row(deployment["proposal"]["id"]).text
+    shows(creation["id"], "PENDING")
+    press(creation["id"], "approve")
+    shows(creation["id"], "APPLIED")
+    assert "created" in row_text(creation["id"])
+    shows(deployment["proposal"]["id"], "PENDING")
+    press(deployment["proposal"]["id"], "reject", comment="not now")
+    shows(deployment["proposal"]["id"], "REJECTED")
+    assert "not now" in row_text(deployment["proposal"]["id"])
 
     with cluster.channel("a") as channel:
         admin = kpb_grpc.KnowledgeStub(channel)
