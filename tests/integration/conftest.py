@@ -120,7 +120,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Ite
 def whole_cluster(cluster: LocalCluster) -> None:
     """Every module starts from a cluster that serves whole: a process an earlier module
     stopped is started again, and a zone whose Triton 2.51 aborted under traced load
-    (upstream #7795; its agent restarts it within 15 s here) is waited for, so neither
+    (upstream #7795; here its agent restarts it after 15 s not ready) is waited for, so neither
     fails an unrelated test. `heal` raises if the cluster does not come back."""
     cluster.heal()
 
