@@ -8,6 +8,7 @@ or `python -m server --help` for the list.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 from dataclasses import dataclass, fields
@@ -31,8 +32,10 @@ class TransportConfig:
     tls_key: str = ""
     plaintext: bool = False
 
-    @property
+    @functools.cached_property
     def tls(self) -> Tls | None:
+        """The files, loaded and checked once: the config check at start-up, the process
+        and the Triton it starts (again at each restart) all ask for them."""
         return load_tls(self.tls_ca, self.tls_cert, self.tls_key, plaintext=self.plaintext)
 
 

@@ -187,7 +187,7 @@ class LocalCluster:
         return None if self.certificates is None else self.certificates.tls("client")
 
     def channel(self, zone: str) -> grpc.Channel:
-        """A plain channel to the router of `zone`, as a caller with the client certificate."""
+        """A blocking channel to the router of `zone`, as a caller with the client certificate."""
         return tls_channel(self.layout.router_target(zone), self.tls, ROUTER)
 
     def store(self) -> Store:
