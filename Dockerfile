@@ -9,7 +9,7 @@
 # Not built by the tests: the development and CI machines have no docker daemon
 # (tests/unit/test_helm_chart.py checks the chart that runs it, offline).
 # The model is not in the image: it is built at run time into the model volume (the
-# chart's trainer runs `python -m server.training --model-repo /models --version 1` once).
+# chart's trainer runs `python -m trainer.training --model-repo /models --version 1` once).
 FROM python:3.11-slim-bookworm
 
 # make: `make protos`. tini: PID 1 that passes SIGTERM on (the trainer, insights worker and
@@ -45,10 +45,12 @@ ARG ONNXRUNTIME=""
 RUN if [ -n "$ONNXRUNTIME" ]; then pip uninstall -y onnxruntime && pip install "$ONNXRUNTIME"; fi
 
 COPY . .
-# The venv is already installed: mark it so `make protos` only generates the gRPC stubs.
-RUN touch .venv/.installed \
+# The venv is already installed: mark it so `make protos` only generates the gRPC stubs;
+# the project itself goes into it editable, for the `twinteller` command.
+RUN pip install --no-deps --no-build-isolation -e . \
+ && touch .venv/.installed \
  && make protos \
- && python -m compileall -q router server twinteller console legacy \
+ && python -m compileall -q twinteller router zone trainer insights console legacy \
  && groupadd --gid 10001 twinteller \
  && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/twinteller twinteller
 

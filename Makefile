@@ -4,6 +4,7 @@
 
 VENV := .venv
 PY := $(VENV)/bin/python
+TWINTELLER := $(VENV)/bin/twinteller
 export PYTHONPATH := $(CURDIR)
 export HF_HUB_OFFLINE := 1
 
@@ -19,12 +20,14 @@ all: deps
 deps: venv etcd protos model
 
 venv: $(STAMP_VENV)
-$(STAMP_VENV): requirements.txt
+$(STAMP_VENV): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: a bare `torch` pulled by a dependency would be a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -r requirements.txt
+	# The project itself, editable: the `twinteller` command (pyproject.toml [project.scripts]).
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 # Headless Chromium and its driver, for the console's browser tests.
@@ -44,21 +47,22 @@ $(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
 	touch twinteller/v1/__init__.py twinteller/internal/__init__.py twinteller/legacybot/__init__.py
 
 model: $(STAMP_MODEL)
-$(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json twinteller/lexicon.py \
-		twinteller/data/chinese_questions.json twinteller/knowledge.py twinteller/variants.py twinteller/text.py \
-		server/training.py server/triton_model.py twinteller/intent_model.py
-	$(PY) -m server.training --model-repo model_repo --version 1 --force
+$(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json \
+		twinteller/data/chinese_questions.json twinteller/knowledge/lexicon.py twinteller/knowledge/schema.py \
+		twinteller/knowledge/text.py twinteller/model/variants.py twinteller/model/triton_model.py \
+		twinteller/model/intent_model.py trainer/training.py
+	$(PY) -m trainer.training --model-repo model_repo --version 1 --force
 
 # HA=1: a three-member etcd cluster instead of one member. Mutual TLS on every hop with a
 # local CA in run/tls; PLAINTEXT=1 for none (development only).
 run: deps
-	$(PY) -m twinteller.localcluster $(if $(filter 1 yes true,$(HA)),--ha,) \
+	$(TWINTELLER) cluster $(if $(filter 1 yes true,$(HA)),--ha,) \
 	  $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,)
 
 # As a caller holding the local cluster's client certificate (run/tls).
 LOCAL_TLS := $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,--tls-ca run/tls/ca.pem --tls-cert run/tls/client.pem --tls-key run/tls/client-key.pem)
 chat: $(STAMP_PROTOS)
-	$(PY) -m twinteller.chat $(LOCAL_TLS) $(if $(TARGET),--target $(TARGET),)
+	$(TWINTELLER) chat $(LOCAL_TLS) $(if $(TARGET),--target $(TARGET),)
 
 test: deps browser lint
 	$(PY) -m pytest tests
@@ -74,7 +78,7 @@ test-chaos: deps
 	$(PY) -m pytest -m chaos tests/integration
 
 eval: deps
-	$(PY) -m twinteller.evaluation
+	$(TWINTELLER) eval
 
 # Where a turn's time goes: encoder, dynamic batching, bare gRPC relay, direct Triton vs
 # router, with ratios against baselines of the same run (docs/benchmarks.md). ~4 minutes.
@@ -95,6 +99,7 @@ lint: venv protos
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf build run model_repo/intent/[0-9]* model_repo/intent/encoder twinteller/v1 twinteller/internal twinteller/legacybot

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twinteller.load import ConversationLoad, TurnRecord
-from twinteller.localcluster import Layout, LocalCluster
+from twinteller.devcluster.load import ConversationLoad, TurnRecord
+from twinteller.devcluster.local_cluster import Layout, LocalCluster
 
 
 @dataclass

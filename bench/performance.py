@@ -45,17 +45,17 @@ import grpc
 import numpy as np
 import tritonclient.grpc.aio as triton_aio
 
-from router.turnlog import TurnLog, TurnRow
-from server import triton
+from router.observability.turn_log import TurnLog, TurnRow
 from twinteller.config import ZoneConfig, transport_from_environment
-from twinteller.encoder import Encoder
-from twinteller.knowledge import BANKING77
-from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster, free_port
-from twinteller.masking import mask
-from twinteller.store import Store
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, Layout, LocalCluster, free_port
+from twinteller.etcd.store import Store
+from twinteller.knowledge.masking import mask
+from twinteller.knowledge.schema import BANKING77
+from twinteller.model.encoder import Encoder
 from twinteller.tls import PLAINTEXT_ENV, ROUTER, aio_channel, triton_arguments
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+from zone import triton_launcher
 
 MODEL_REPO = PROJECT_ROOT / "model_repo"
 ECHO = "/bench.Echo/Echo"
@@ -229,7 +229,7 @@ async def batching(texts: list[str], concurrency: int, seconds: float, workdir: 
     config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
                         grpc_port=free_port(), http_port=free_port(), metrics_port=free_port(),
                         trace_rate=1000, plaintext=True)  # fmt: skip
-    process = triton.start(config, workdir / "triton-bench.log")
+    process = triton_launcher.start(config, workdir / "triton-bench.log")
     client = triton_aio.InferenceServerClient(config.local_endpoint)
     try:
         deadline = time.monotonic() + 120

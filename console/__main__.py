@@ -1,3 +1,3 @@
-from console.app import main
+from console.webapp import main
 
 main()

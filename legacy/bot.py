@@ -1,5 +1,5 @@
 """The reference legacy bot: a separate process answering from a regex rule file, as the
-closed old system would, over plain HTTP/JSON and over gRPC (router/legacy.py has an
+closed old system would, over plain HTTP/JSON and over gRPC (router/migration/legacy_client.py has an
 adapter for each).
 
     python -m legacy --rules legacy/data/rules.json --listen 127.0.0.1:8090 \
@@ -17,7 +17,6 @@ With --log, every answer is appended to a conversation log, one JSON object a li
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -30,9 +29,10 @@ from typing import IO
 import grpc
 from aiohttp import web
 
-from legacy.rules import RuleBook, parse
+from twinteller.config import legacy_config
 from twinteller.legacybot import legacybot_pb2 as lpb
 from twinteller.legacybot import legacybot_pb2_grpc as lpb_grpc
+from twinteller.migration.rules import RuleBook, parse
 
 log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
@@ -112,19 +112,16 @@ async def serve(bot: Bot, listen: str, grpc_listen: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rules", type=Path, default=Path(__file__).with_name("data") / "rules.json")
-    parser.add_argument("--listen", default="127.0.0.1:8090", help="HTTP/JSON host:port")
-    parser.add_argument("--grpc-listen", default="", help="gRPC host:port (empty: no gRPC)")
-    parser.add_argument("--log", type=Path, default=None, help="append every answer to this JSON-lines file")
-    args = parser.parse_args()
+    config = legacy_config()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s legacy %(levelname)s %(message)s")
-    book, problems = parse(args.rules.read_bytes())
+    rules = Path(config.rules) if config.rules else Path(__file__).with_name("data") / "rules.json"
+    book, problems = parse(rules.read_bytes())
     for p in problems:
         log.warning("rule %s (#%d) not loaded: %s", p.id or "?", p.index, p.reason)
     with contextlib.ExitStack() as files:
         log_file = None
-        if args.log is not None:
-            args.log.parent.mkdir(parents=True, exist_ok=True)
-            log_file = files.enter_context(args.log.open("a", encoding="utf-8"))
-        asyncio.run(serve(Bot(book, log_file), args.listen, args.grpc_listen))
+        if config.log:
+            path = Path(config.log)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = files.enter_context(path.open("a", encoding="utf-8"))
+        asyncio.run(serve(Bot(book, log_file), config.listen, config.grpc_listen))

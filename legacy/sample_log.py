@@ -14,8 +14,8 @@ import random
 from pathlib import Path
 
 from legacy.bot import Bot
-from legacy.rules import parse
-from twinteller.knowledge import BANKING77, CHINESE_QUESTIONS, read_labelled_csv
+from twinteller.knowledge.schema import BANKING77, CHINESE_QUESTIONS, read_labelled_csv
+from twinteller.migration.rules import parse
 
 DATA = Path(__file__).with_name("data")
 OUT = DATA / "conversations.jsonl"

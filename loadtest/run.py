@@ -23,7 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from twinteller.localcluster import PROJECT_ROOT, Layout, LocalCluster
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, Layout, LocalCluster
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 

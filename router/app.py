@@ -15,31 +15,42 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from router import admin, migration_admin, operations, proposals
-from router.auth import Tokens
-from router.budget import RetryBudget
-from router.cutover import CutoverGuard
-from router.dialogue import Policy
-from router.election import Election
-from router.health import HealthProber
-from router.inference import ModelClient
-from router.interceptors import TracingInterceptor
-from router.knowledge import KnowledgeView
-from router.legacy import LegacyBot, transport
-from router.metrics import Metrics, MetricsInterceptor
-from router.registration import Registration
-from router.service import SERVICE_NAME, AssistantService
-from router.sessions import SessionStore
-from router.shadow import CutoverView, Shadow, ShadowRecorder
-from router.traffic import TrafficRecorder
-from router.turnlog import TurnLog
-from router.turns import TurnHandler
-from router.unrecognised import UnrecognisedLog
-from router.zones import ZoneDirectory
-from twinteller import keys
-from twinteller.config import RouterConfig, parse_tokens
-from twinteller.mirror import PrefixMirror
-from twinteller.store import Store
+from router.admin.audit_service import AuditService
+from router.admin.faq_service import SERVICE_NAME as KNOWLEDGE_SERVICE
+from router.admin.faq_service import FaqService
+from router.admin.insight_service import InsightService
+from router.admin.lexicon_service import LexiconService
+from router.admin.lifecycle_service import LifecycleService
+from router.admin.operations_service import SERVICE_NAME as OPERATIONS_SERVICE
+from router.admin.operations_service import OperationsService
+from router.admin.proposal_service import ProposalService
+from router.api.assistant_service import SERVICE_NAME, AssistantService
+from router.api.auth import Tokens
+from router.cluster.election import Election
+from router.cluster.registration import Registration
+from router.conversation.dialogue import Policy
+from router.conversation.knowledge_view import KnowledgeView
+from router.conversation.sessions import SessionStore
+from router.conversation.turns import TurnHandler
+from router.conversation.unrecognised import UnrecognisedLog
+from router.migration.guard import CutoverGuard
+from router.migration.legacy_client import LegacyBot, transport
+from router.migration.migration_service import SERVICE_NAME as MIGRATION_SERVICE
+from router.migration.migration_service import MigrationService
+from router.migration.shadow import CutoverView, Shadow, ShadowRecorder
+from router.observability.interceptors import TracingInterceptor
+from router.observability.metrics import Metrics, MetricsInterceptor
+from router.observability.traffic import TrafficRecorder
+from router.observability.turn_log import TurnLog
+from router.zones.budget import RetryBudget
+from router.zones.directory import ZoneDirectory
+from router.zones.health import HealthProber
+from router.zones.inference import ModelClient
+from twinteller.config import RouterConfig
+from twinteller.etcd import keys
+from twinteller.etcd.mirror import PrefixMirror
+from twinteller.etcd.store import Store
+from twinteller.roles import parse_tokens
 from twinteller.tls import add_port
 
 # Imported to register their descriptors for reflection.
@@ -124,10 +135,18 @@ class Router:
         self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400)
         self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback, self.turn_log)
         tokens = Tokens(parse_tokens(config.admin_tokens))
-        self.operations = operations.OperationsService(self.turn_log, tokens, config.identity)
-        self.admin = admin.KnowledgeService(self.store, tokens)
-        self.proposals = proposals.ProposalService(self.store, tokens, self.admin)
-        self.migration = migration_admin.MigrationService(
+        faqs = FaqService(self.store, tokens)
+        lexicon = LexiconService(self.store, tokens)
+        lifecycle = LifecycleService(self.store, tokens)
+        insight = InsightService(self.store, tokens)
+        proposals = ProposalService(
+            self.store, tokens, faq_service=faqs, lexicon_service=lexicon, lifecycle_service=lifecycle,
+            insight_service=insight,
+        )  # fmt: skip
+        # The admin services, one per concern; the first six share the Knowledge gRPC service.
+        self.admin = (faqs, lexicon, lifecycle, insight, AuditService(self.store, tokens), proposals)
+        self.operations = OperationsService(self.turn_log, tokens, config.identity)
+        self.migration = MigrationService(
             self.store,
             tokens,
             legacy=legacy,
@@ -189,21 +208,14 @@ class Router:
         self._tasks.append(asyncio.create_task(self.turn_log.run()))
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
-        self.server.add_generic_rpc_handlers(
-            [
-                self.service.rpc_handler(),
-                self.admin.rpc_handler(),
-                self.proposals.rpc_handler(),
-                self.migration.rpc_handler(),
-                self.operations.rpc_handler(),
-            ]
-        )
+        services = (self.service, *self.admin, self.migration, self.operations)
+        self.server.add_generic_rpc_handlers([s.rpc_handler() for s in services])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
             SERVICE_NAME,
-            admin.SERVICE_NAME,
-            migration_admin.SERVICE_NAME,
-            operations.SERVICE_NAME,
+            KNOWLEDGE_SERVICE,
+            MIGRATION_SERVICE,
+            OPERATIONS_SERVICE,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         )

@@ -1,8 +1,9 @@
 """All configuration, as frozen dataclasses built in one place from flags and environment.
 
-Every flag has an environment twin (`--etcd` <-> `TWINTELLER_ETCD`); a flag wins over the
-environment, the environment over the documented default. Run `python -m router --help`
-or `python -m server --help` for the list.
+One dataclass per process (router, zone agent, trainer, insights worker, console, legacy
+bot), and TransportConfig for the tools. Every flag has an environment twin (`--etcd` <->
+`TWINTELLER_ETCD`); a flag wins over the environment, the environment over the documented
+default. `python -m <process> --help` lists them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from twinteller.roles import parse_tokens
 from twinteller.tls import Tls, TlsConfigError, load_tls
 
 DEFAULT_ETCD = "127.0.0.1:2379"
@@ -46,7 +48,7 @@ class RouterConfig(TransportConfig):
     # Where tools (locate, inspect) reach this router, registered in etcd; default `listen`
     # (in Kubernetes: the pod IP and port).
     advertise: str = ""
-    # Prometheus /metrics (router/metrics.py); empty: none.
+    # Prometheus /metrics (router/observability/metrics.py); empty: none.
     metrics_listen: str = "127.0.0.1:9464"
     etcd: str = DEFAULT_ETCD
     router_id: str = ""  # default: <hostname>-<pid>
@@ -60,7 +62,7 @@ class RouterConfig(TransportConfig):
     # Well above a healthy call (~10-50 ms here), well below the 1 s failover target.
     hedge_delay_s: float = 0.25
     # Extra model calls (retries + hedges) are paid from a token bucket: each turn adds
-    # `ratio` of a token, plus `min_per_s` tokens a second, up to `burst` (router/budget.py).
+    # `ratio` of a token, plus `min_per_s` tokens a second, up to `burst` (router/zones/budget.py).
     retry_budget_ratio: float = 0.2
     retry_budget_min_per_s: float = 5.0
     retry_budget_burst: float = 50.0
@@ -79,7 +81,7 @@ class RouterConfig(TransportConfig):
     handoff_after: int = 3
     # Unrecognised queries are kept this long for the insights work.
     unrecognised_retention_days: int = 30
-    # Per-minute turn counts in etcd, for trends across routers (router/traffic.py).
+    # Per-minute turn counts in etcd, for trends across routers (router/observability/traffic.py).
     traffic_retention_days: int = 8
     session_ttl_s: int = 1800
     history_turns: int = 10
@@ -94,7 +96,7 @@ class RouterConfig(TransportConfig):
     probe_failures: int = 2
     leader_ttl_s: int = 2
     # Per client (its address) on the public API: turns a second, the burst above that,
-    # and calls in flight (router/limits.py); 0 = no limit.
+    # and calls in flight (router/api/limits.py); 0 = no limit.
     client_rate_per_s: float = 200.0
     client_burst: float = 400.0
     client_max_in_flight: int = 256
@@ -102,15 +104,15 @@ class RouterConfig(TransportConfig):
     max_id_chars: int = 128
     # Who may use the admin Knowledge API: "name:token,name:token" (empty: nobody).
     admin_tokens: str = ""
-    # The legacy bot being replaced (router/legacy.py): http://host:port or grpc://host:port
-    # (empty: none). Turns go to it only while the cutover is enabled (twinteller/cutover.py).
+    # The legacy bot being replaced (router/migration/legacy_client.py): http://host:port or grpc://host:port
+    # (empty: none). Turns go to it only while the cutover is enabled (twinteller/migration/cutover.py).
     legacy: str = ""
     # One legacy call may take this long; after a failure the bot is not asked for `legacy_suspect_s`.
     legacy_timeout_s: float = 1.0
     legacy_suspect_s: float = 2.0
     # Cutover comparison counts and disagreeing turns are kept this long in etcd.
     cutover_retention_days: int = 7
-    # Every turn this router served, for `locate` and `inspect` (router/turnlog.py): a SQLite
+    # Every turn this router served, for `locate` and `inspect` (router/observability/turn_log.py): a SQLite
     # file, kept this many days.
     turn_log: str = "turns.sqlite3"
     turn_log_retention_days: int = 7
@@ -172,35 +174,44 @@ class ZoneConfig(TransportConfig):
         return f"{host}:{self.grpc_port}"
 
 
-# Admin roles (README "Security model"): viewers read; editors change the knowledge base
-# and propose deploys, which take effect once a different approver accepts them; operators
-# train, deploy, roll back and steer the cutover. ADMIN is every role with no second
-# person: for local development and automation, and the role of a token given no roles.
-ROLES = ("viewer", "editor", "approver", "operator")
-ADMIN = "admin"
+@dataclass(frozen=True)
+class TrainerConfig(TransportConfig):
+    etcd: str = DEFAULT_ETCD
+    # The model repository the trainer writes versions into (the zones read it).
+    model_repo: Path = Path("model_repo")
+    # Embeddings of the questions already seen: a retrain embeds only what changed.
+    cache: Path = Path("build/embeddings.npz")
+    # How long a deploy waits for every zone to load and answer the new version.
+    zone_timeout_s: float = 180.0
 
 
 @dataclass(frozen=True)
-class Principal:
-    name: str
-    roles: frozenset[str]
+class InsightsConfig(TransportConfig):
+    etcd: str = DEFAULT_ETCD
+    # Its encoder is the model's own (model_repo/intent/encoder).
+    model_repo: Path = Path("model_repo")
+    faq_cache: Path = Path("build/embeddings.npz")  # the trainer's cache, read only
+    # A round every this many seconds (at least twice the last round's own time).
+    interval_s: float = 15.0
+    # A trend: the last `trend_window_min` minutes against the `trend_baseline_min` before.
+    trend_window_min: int = 15
+    trend_baseline_min: int = 24 * 60
 
 
-def parse_tokens(spec: str) -> dict[str, Principal]:
-    """ "alice:s3cret:editor,bob:t0ken:approver+viewer,ci:k3y" -> {token: principal};
-    a token with no roles is ADMIN. Tokens have 8 characters or more, and no ':' or ','."""
-    tokens: dict[str, Principal] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        parts = item.split(":")
-        name, token = parts[0], parts[1] if len(parts) > 1 else ""
-        if not name or len(token) < 8 or len(parts) > 3:
-            raise ValueError(f"admin token {name or item!r}: expected name:token[:role+role], a token of 8+ characters")
-        roles = frozenset(filter(None, (parts[2] if len(parts) == 3 else "").split("+"))) or frozenset({ADMIN})
-        unknown = roles - {*ROLES, ADMIN}
-        if unknown:
-            raise ValueError(f"admin token {name!r}: unknown roles {sorted(unknown)}; known: {[*ROLES, ADMIN]}")
-        tokens[token] = Principal(name, roles)
-    return tokens
+@dataclass(frozen=True)
+class ConsoleConfig(TransportConfig):
+    listen: str = "127.0.0.1:8080"  # HTTP
+    target: str = "127.0.0.1:50051,127.0.0.1:50052"  # router(s), comma-separated
+
+
+@dataclass(frozen=True)
+class LegacyConfig:
+    """The reference legacy bot (legacy/): the old system speaks plain HTTP and gRPC."""
+
+    rules: str = ""  # its rule file; empty: the rules it ships with (legacy/data/rules.json)
+    listen: str = "127.0.0.1:8090"  # HTTP/JSON
+    grpc_listen: str = ""  # empty: no gRPC
+    log: str = ""  # append every answer to this JSON-lines file (empty: none)
 
 
 def legacy_address(address: str) -> tuple[str, str]:
@@ -231,6 +242,12 @@ _HELP = {
     "tls_client_ca": "PEM: the public API requires client certificates from this CA (empty: not required)",
     "plaintext": "no TLS anywhere: development only",
     "legacy": "the legacy bot: http://host:port or grpc://host:port (empty: none)",
+    "cache": "the trainer's embedding cache",
+    "faq_cache": "the trainer's embedding cache (read only)",
+    "zone_timeout_s": "how long a deploy waits for the zones",
+    "target": "router(s), comma-separated",
+    "grpc_listen": "gRPC host:port (empty: no gRPC)",
+    "log": "append every answer to this JSON-lines file (empty: none)",
 }
 
 
@@ -316,4 +333,29 @@ def zone_config(argv: list[str] | None = None) -> ZoneConfig:
         raise SystemExit("--device must be cpu or gpu")
     if config.trace_rate < 1:
         raise SystemExit("--trace-rate must be 1 or more")
+    return config
+
+
+def trainer_config(argv: list[str] | None = None) -> TrainerConfig:
+    config: TrainerConfig = _build(TrainerConfig, argv, "twinteller trainer (train, deploy, rollback jobs)")
+    _loaded_tls(config)
+    return config
+
+
+def insights_config(argv: list[str] | None = None) -> InsightsConfig:
+    config: InsightsConfig = _build(InsightsConfig, argv, "twinteller insights worker (clusters, trends)")
+    _loaded_tls(config)
+    if config.interval_s <= 0 or config.trend_window_min < 1 or config.trend_baseline_min < 1:
+        raise SystemExit("--interval-s, --trend-window-min and --trend-baseline-min must be positive")
+    return config
+
+
+def console_config(argv: list[str] | None = None) -> ConsoleConfig:
+    config: ConsoleConfig = _build(ConsoleConfig, argv, "twinteller console (web page for knowledge managers)")
+    _loaded_tls(config)
+    return config
+
+
+def legacy_config(argv: list[str] | None = None) -> LegacyConfig:
+    config: LegacyConfig = _build(LegacyConfig, argv, "the reference legacy regex bot")
     return config

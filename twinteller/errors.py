@@ -1,5 +1,5 @@
-"""One exception root. Handlers raise these; the gRPC boundary (router/boundary.py)
-turns each into the status code DESIGN.md names, so no handler ever returns UNKNOWN."""
+"""One exception root. Handlers raise these; the gRPC boundary (router/api/boundary.py)
+turns each into the status code the README names ("The API"), so no handler ever returns UNKNOWN."""
 
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from twinteller import keys, tls
+from twinteller import tls
 from twinteller.config import RouterConfig
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, Layout, LocalCluster, free_port
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, Layout, LocalCluster, free_port
+from twinteller.etcd import keys
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration

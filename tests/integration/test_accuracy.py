@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from twinteller.evaluation import evaluate, labelled
-from twinteller.knowledge import BILINGUAL_TEST, CHINESE_TEST
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.evaluation import evaluate, labelled
+from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.knowledge.schema import BILINGUAL_TEST, CHINESE_TEST
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import uuid
 import grpc
 import pytest
 
+from twinteller.devcluster.local_cluster import LocalCluster
 from twinteller.internal import raw_pb2
-from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -14,12 +14,12 @@ from collections import Counter
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from server import clustering
-from server.training import encoder_dir
-from twinteller.encoder import Encoder
-from twinteller.evaluation import HELD_OUT
-from twinteller.knowledge import BANKING77, read_labelled_csv
-from twinteller.localcluster import PROJECT_ROOT
+from insights import clustering
+from twinteller.devcluster.evaluation import HELD_OUT
+from twinteller.devcluster.local_cluster import PROJECT_ROOT
+from twinteller.knowledge.schema import BANKING77, read_labelled_csv
+from twinteller.model.encoder import Encoder
+from twinteller.model.paths import encoder_dir
 
 pytestmark = pytest.mark.integration
 

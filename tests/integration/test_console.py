@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.integration.conftest import APPROVER_TOKEN, EDITOR_TOKEN
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, LocalCluster
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from router.dialogue import FALLBACK_REPLY, FALLBACK_REPLY_REPEATED
+from router.conversation.dialogue import FALLBACK_REPLY, FALLBACK_REPLY_REPEATED
 from tests.integration.conftest import read_session
-from twinteller.knowledge import seed_faqs
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.knowledge.schema import seed_faqs
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

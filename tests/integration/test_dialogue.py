@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 
-from router.dialogue import HANDOFF_REPLY
+from router.conversation.dialogue import HANDOFF_REPLY
 from tests.integration.conftest import read_session
-from twinteller import keys
-from twinteller.knowledge import seed_faqs
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.etcd import keys
+from twinteller.knowledge.schema import seed_faqs
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -2,7 +2,7 @@
 `Converse`, `StreamConverse`, `Feedback` and the admin API get arbitrary bytes, arbitrary
 field values (invalid UTF-8, control characters, huge and empty fields, out-of-range
 numbers) and bad tokens. Every call must end, within its deadline, with one of the status
-codes DESIGN.md names (never UNKNOWN, never INTERNAL: a crash in a handler); a refused
+codes the README names (never UNKNOWN, never INTERNAL: a crash in a handler); a refused
 turn must leave no session behind; and the router must serve a normal turn afterwards.
 Bounded: a fixed number of examples per property, derandomised, no example database."""
 
@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.test_lifecycle import AUTH
-from twinteller import keys
+from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.etcd import keys
 from twinteller.internal import raw_pb2
-from twinteller.localcluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -32,7 +32,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-# RESOURCE_EXHAUSTED: the fuzzing is one client, and it is fast (router/limits.py).
+# RESOURCE_EXHAUSTED: the fuzzing is one client, and it is fast (router/api/limits.py).
 PUBLIC = {
     grpc.StatusCode.OK,
     grpc.StatusCode.INVALID_ARGUMENT,

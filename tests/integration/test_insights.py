@@ -8,7 +8,6 @@ import asyncio
 import datetime
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,9 +16,10 @@ from typing import TypeVar
 import grpc
 import pytest
 
-from twinteller import keys
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
-from twinteller.traffic import Bucket
+from tests.helpers.command import TWINTELLER
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.etcd import keys
+from twinteller.knowledge.turn_counts import Bucket
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -223,7 +223,7 @@ def test_insights_from_the_command_line(cluster: LocalCluster) -> None:
     target = cluster.layout.router_target("b")
 
     def admin_cli(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "twinteller.admin", "--target", target, *args]
+        argv = [TWINTELLER, "admin", "--target", target, *args]
         return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
 
     satisfaction = admin_cli("satisfaction")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,15 +14,16 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from server.seed import tidy
-from twinteller import faqs
-from twinteller.faqs import FaqRecord
-from twinteller.knowledge import seed_faqs
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from tests.helpers.command import TWINTELLER
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.knowledge import faqs
+from twinteller.knowledge.faqs import FaqRecord
+from twinteller.knowledge.schema import seed_faqs
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+from zone.seed import tidy
 
 pytestmark = pytest.mark.integration
 AUTH = [("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}")]
@@ -210,7 +210,7 @@ def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) 
     target = ",".join(cluster.layout.router_target(z) for z in cluster.layout.routers)
 
     def admin_cli(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "twinteller.admin", "--target", target, *args]
+        argv = [TWINTELLER, "admin", "--target", target, *args]
         return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
 
     path = f"{tmp_path}/kb.csv"
@@ -233,7 +233,7 @@ def test_the_command_line(cluster: LocalCluster, prefix: str, tmp_path: object) 
     assert versions.returncode == 0 and any(line.split()[1:2] == ["active"] for line in versions.stdout.splitlines())
     assert admin_cli("job", "no-such-job").stderr.startswith("NOT_FOUND")
     no_token = subprocess.run(
-        [sys.executable, "-m", "twinteller.admin", "--target", target, "--token", "wrong-token-x", "list"],
+        [TWINTELLER, "admin", "--target", target, "--token", "wrong-token-x", "list"],
         capture_output=True,
         text=True,
         env=env,

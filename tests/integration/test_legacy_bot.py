@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from twinteller.localcluster import PROJECT_ROOT, free_port
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, free_port
 
 pytestmark = pytest.mark.integration
 

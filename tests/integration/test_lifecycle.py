@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
-from twinteller import keys
-from twinteller.knowledge import seed_faqs
-from twinteller.load import ConversationLoad
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.devcluster.load import ConversationLoad
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.etcd import keys
+from twinteller.knowledge.schema import seed_faqs
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -152,7 +152,7 @@ def test_a_version_a_zone_cannot_load_leaves_it_serving(cluster: LocalCluster) -
 
 def test_generated_variants_help_on_noisy_queries(admin: kpb_grpc.KnowledgeStub) -> None:
     """Two trains of the same knowledge base, without and with generated question variants
-    (twinteller/variants.py). The trainer's offline report, read as the router reads, shows
+    (twinteller/model/variants.py). The trainer's offline report, read as the router reads, shows
     the variants help on the noisy copy of the test set (measured: +1.9 points) and cost
     nothing that matters on the clean one. Old versions are pruned after each train: six
     stand-ins planted before the trains, the oldest three go."""

@@ -15,7 +15,7 @@ import pytest
 
 from router.app import Router
 from tests.integration.conftest import aio_channel, router_config
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.local_cluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from twinteller.localcluster import PROJECT_ROOT, LocalCluster
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, LocalCluster
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,8 +19,9 @@ import grpc
 import pytest
 
 from router.app import Router
+from tests.helpers.command import TWINTELLER
 from tests.integration.conftest import aio_channel, router_config
-from twinteller.localcluster import PROJECT_ROOT, LocalCluster
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, LocalCluster
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
@@ -160,7 +160,7 @@ async def test_bad_proposals_are_refused_and_a_failed_one_says_why(admin: kpb_gr
 
 
 def cli(target: str, role: str, *args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "twinteller.admin", "--target", target, "--token", TOKENS[role].split(":")[1], *args]
+    argv = [TWINTELLER, "admin", "--target", target, "--token", TOKENS[role].split(":")[1], *args]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
 

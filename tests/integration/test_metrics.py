@@ -13,9 +13,9 @@ import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from twinteller import keys
-from twinteller.localcluster import LocalCluster
-from twinteller.traffic import Bucket
+from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.etcd import keys
+from twinteller.knowledge.turn_counts import Bucket
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

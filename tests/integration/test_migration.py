@@ -17,11 +17,11 @@ from typing import Any
 import grpc
 import pytest
 
-from legacy.rules import parse
 from tests.integration.test_lifecycle import AUTH, finish
-from twinteller.load import QUESTIONS, ConversationLoad, TurnRecord
-from twinteller.localcluster import PROJECT_ROOT, LocalCluster
-from twinteller.migration import faq_id, rule_tag
+from twinteller.devcluster.load import QUESTIONS, ConversationLoad, TurnRecord
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, LocalCluster
+from twinteller.migration.plan import faq_id, rule_tag
+from twinteller.migration.rules import parse
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb

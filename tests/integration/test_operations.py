@@ -11,16 +11,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.command import TWINTELLER
 from tests.integration.test_lifecycle import AUTH
-from twinteller.certificates import issue
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.cli.certificates import issue
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
@@ -31,9 +31,9 @@ CARD = "4111 1111 1111 1111"
 EMAIL = "jo.bloggs@example.com"
 
 
-def command(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+def command(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TWINTELLER_ADMIN_TOKEN": LOCAL_ADMIN_TOKEN}
-    argv = [sys.executable, "-m", module, *args]
+    argv = [TWINTELLER, name, *args]
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -48,7 +48,7 @@ def test_locate_finds_every_turn_of_a_conversation(
         request = pb.ConverseRequest(session_id=session, turn_id=str(n), text=text, channel="ivr")
         replies.append(stubs["a" if n % 2 else "b"].Converse(request, timeout=10))
 
-    found = command("twinteller.locate", "--etcd", cluster.layout.etcd, "--session", session, "--json")
+    found = command("locate", "--etcd", cluster.layout.etcd, "--session", session, "--json")
     assert found.returncode == 0, found.stderr
     rows = [json.loads(line) for line in found.stdout.splitlines()]
     assert [r["turn_id"] for r in rows] == ["1", "2", "3"]
@@ -68,19 +68,19 @@ def test_locate_finds_every_turn_of_a_conversation(
         for path in cluster.run_dir.glob("turns-router-*.sqlite3*"):
             assert clear.encode() not in path.read_bytes(), path
 
-    readable = command("twinteller.locate", "--etcd", cluster.layout.etcd, "--session", session)
+    readable = command("locate", "--etcd", cluster.layout.etcd, "--session", session)
     assert readable.returncode == 0 and readable.stdout.count(session) == 3 and replies[0].trace_id in readable.stdout
 
-    by_time = command("twinteller.locate", "--etcd", cluster.layout.etcd, "--since", str(started - 1),
+    by_time = command("locate", "--etcd", cluster.layout.etcd, "--since", str(started - 1),
                       "--channel", "ivr", "--json")  # fmt: skip
     assert {json.loads(line)["session_id"] for line in by_time.stdout.splitlines()} >= {session}
-    other_channel = command("twinteller.locate", "--etcd", cluster.layout.etcd, "--since", str(started - 1),
+    other_channel = command("locate", "--etcd", cluster.layout.etcd, "--since", str(started - 1),
                             "--channel", "web", "--json")  # fmt: skip
     assert session not in other_channel.stdout
 
-    nothing = command("twinteller.locate", "--etcd", cluster.layout.etcd, "--session", "no-such-session")
+    nothing = command("locate", "--etcd", cluster.layout.etcd, "--session", "no-such-session")
     assert nothing.returncode == 1 and "0 turn(s)" in nothing.stderr
-    assert command("twinteller.locate", "--etcd", cluster.layout.etcd).returncode == 2  # neither session nor time
+    assert command("locate", "--etcd", cluster.layout.etcd).returncode == 2  # neither session nor time
 
 
 def test_inspection_passes_a_healthy_cluster(cluster: LocalCluster, stubs: dict[str, pb_grpc.AssistantStub]) -> None:
@@ -89,9 +89,7 @@ def test_inspection_passes_a_healthy_cluster(cluster: LocalCluster, stubs: dict[
         stubs["a"].Converse(
             pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="where is my card"), timeout=10
         )
-    report = command(
-        "twinteller.inspect", "--etcd", cluster.layout.etcd, "--model-repo", str(PROJECT_ROOT / "model_repo")
-    )
+    report = command("inspect", "--etcd", cluster.layout.etcd, "--model-repo", str(PROJECT_ROOT / "model_repo"))
     assert report.returncode == 0, report.stdout
     lines = report.stdout.splitlines()
     assert not [line for line in lines if line.startswith("[RISK]")], report.stdout
@@ -118,7 +116,7 @@ def test_inspection_flags_injected_risks(cluster: LocalCluster, tmp_path: Path) 
             deadline = time.monotonic() + 10
             while "b" in cluster.registered_zones() and time.monotonic() < deadline:
                 time.sleep(0.2)
-            report = command("twinteller.inspect", "--etcd", cluster.layout.etcd, "--slo-p99-ms", "0.001",
+            report = command("inspect", "--etcd", cluster.layout.etcd, "--slo-p99-ms", "0.001",
                              "--cert", str(short_lived))  # fmt: skip
         finally:
             os.kill(pid, signal.SIGCONT)

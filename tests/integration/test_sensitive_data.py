@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
+from tests.helpers.command import TWINTELLER
 from tests.integration.conftest import OtlpReceiver
-from twinteller import keys
-from twinteller.localcluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.etcd import keys
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -80,7 +80,7 @@ def test_sensitive_values_land_nowhere_in_clear(
     assert leaks(b"".join(otlp.bodies)) == []
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TWINTELLER_ADMIN_TOKEN": LOCAL_ADMIN_TOKEN}
     located = subprocess.run(
-        [sys.executable, "-m", "twinteller.locate", "--etcd", cluster.layout.etcd, "--session", session, "--json"],
+        [TWINTELLER, "locate", "--etcd", cluster.layout.etcd, "--session", session, "--json"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=60, check=True,
     )  # fmt: skip
     assert located.stdout.count(session.encode()) >= 4 and leaks(located.stdout) == []

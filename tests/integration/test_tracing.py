@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from router.app import Router
 from tests.integration.conftest import OtlpReceiver, aio_channel, router_config
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.local_cluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -19,11 +19,12 @@ import grpc
 import pytest
 import tritonclient.grpc.aio as triton_aio
 
-from twinteller import keys, tls
-from twinteller.certificates import Issued, issue
+from twinteller import tls
+from twinteller.cli.certificates import Issued, issue
+from twinteller.devcluster.local_cluster import PROJECT_ROOT, LocalCluster
 from twinteller.errors import StoreError
-from twinteller.localcluster import PROJECT_ROOT, LocalCluster
-from twinteller.store import Store
+from twinteller.etcd import keys
+from twinteller.etcd.store import Store
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
@@ -115,12 +116,12 @@ def test_triton_zones_serve_only_certified_callers(cluster: LocalCluster, strang
 @pytest.mark.parametrize(
     "module",
     [
-        ["twinteller.admin", "--token", "x" * 8, "list"],
-        ["twinteller.locate", "--token", "x" * 8, "--session", "s"],
-        ["twinteller.inspect", "--token", "x" * 8],
+        ["twinteller", "admin", "--token", "x" * 8, "list"],
+        ["twinteller", "locate", "--token", "x" * 8, "--session", "s"],
+        ["twinteller", "inspect", "--token", "x" * 8],
         ["router"],
-        ["server"],
-        ["server.trainer"],
+        ["zone"],
+        ["trainer"],
     ],
 )
 def test_every_process_refuses_to_start_without_certificates_or_the_plaintext_flag(

@@ -16,9 +16,9 @@ import pytest
 
 from router.app import Router
 from tests.integration.conftest import aio_channel, router_config
-from twinteller import keys
-from twinteller.knowledge import Faq, Snapshot
-from twinteller.localcluster import Layout, LocalCluster, free_port
+from twinteller.devcluster.local_cluster import Layout, LocalCluster, free_port
+from twinteller.etcd import keys
+from twinteller.knowledge.schema import Faq, Snapshot
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.integration.conftest import read_session
-from twinteller.load import ConversationLoad, TurnRecord
-from twinteller.localcluster import LocalCluster
+from twinteller.devcluster.load import ConversationLoad, TurnRecord
+from twinteller.devcluster.local_cluster import LocalCluster
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 

@@ -47,7 +47,7 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{/* The Triton model: `python -m server.training` builds it under this name. */}}
+{{/* The Triton model: `python -m trainer.training` builds it under this name. */}}
 {{- define "twinteller.modelName" -}}intent{{- end -}}
 
 {{/* Service names */}}

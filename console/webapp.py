@@ -1,0 +1,222 @@
+"""The web console for knowledge managers and SREs: live traffic per zone, recognition rate,
+trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one),
+FAQ entries, model versions with train, deploy and rollback, and the proposals waiting for
+an approver.
+
+Maker-checker (README "Security model"): a change the user's role may only propose (an
+editor adding a cluster to an FAQ, creating one, or deploying a version) is proposed
+instead, answered `202 {"proposal": ...}`; an approver accepts or rejects it in the
+Proposals list, and only then does it take effect.
+
+A small aiohttp server: the page (console/static/) and a JSON API over the admin
+`Knowledge` gRPC API of the routers. It holds no credentials of its own: the page sends the
+user's admin token (`Authorization: Bearer ...`) with every call and the console passes it
+on, so the routers authenticate and audit every change; without one, every call is 401.
+
+    python -m console --listen 127.0.0.1:8080 --target 127.0.0.1:50051,127.0.0.1:50052
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from twinteller import client
+from twinteller.config import console_config
+from twinteller.tls import Tls
+from twinteller.v1 import knowledge_pb2 as kpb
+from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+MAX_BODY = 64 * 1024
+HTTP_STATUS = {
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 412,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+}
+Handler = Callable[[web.Request, kpb_grpc.KnowledgeStub, list[tuple[str, str]]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A change made a proposal: it waits for an approver (HTTP 202)."""
+
+    proposal: kpb.Proposal
+
+
+async def direct_or_proposed(
+    stub: kpb_grpc.KnowledgeStub,
+    direct: Callable[..., Awaitable[Message]],
+    metadata: list[tuple[str, str]],
+    reason: object,
+    **change: Message,
+) -> Message | Proposed:
+    """The change (one ProposeChangeRequest field: its request) made with `direct` where
+    the caller's role allows it, else proposed: the router refuses a direct change with
+    PERMISSION_DENIED, and a proposal from a role that may not propose either (a viewer)
+    the same way."""
+    (request,) = change.values()
+    try:
+        return await direct(request, metadata=metadata, timeout=10)
+    except grpc.aio.AioRpcError as e:
+        if e.code() != grpc.StatusCode.PERMISSION_DENIED:
+            raise
+    proposal = kpb.ProposeChangeRequest(**change, reason=str(reason or ""))
+    return Proposed(await stub.ProposeChange(proposal, metadata=metadata, timeout=10))
+
+
+def as_json(message: Message) -> Any:
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+async def body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"body: not JSON ({e})"}), content_type="application/json"
+        ) from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "body: a JSON object"}), content_type="application/json")
+    return data
+
+
+class Console:
+    def __init__(self, targets: list[str], tls: Tls | None) -> None:
+        self._channel = client.aio_channel(targets, tls)
+        self._stub = kpb_grpc.KnowledgeStub(self._channel)
+
+    def api(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """Token from the request, gRPC errors as HTTP statuses with the router's message."""
+
+        async def wrapped(request: web.Request) -> web.Response:
+            token = request.headers.get("Authorization", "")
+            # gRPC metadata is printable ASCII: anything else cannot be a token anyway.
+            printable = token.isascii() and token.isprintable()
+            if not printable or not token.startswith("Bearer ") or len(token) <= len("Bearer "):
+                return web.json_response({"error": "sign in: an admin token is needed"}, status=401)
+            try:
+                result = await handler(request, self._stub, [("authorization", token)])
+            except grpc.aio.AioRpcError as e:
+                status = HTTP_STATUS.get(e.code(), 503)
+                return web.json_response({"error": e.details(), "code": e.code().name}, status=status)
+            if isinstance(result, Proposed):
+                return web.json_response({"proposal": as_json(result.proposal)}, status=202)
+            return web.json_response(as_json(result) if isinstance(result, Message) else result)
+
+        return wrapped
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        get, post = web.get, web.post
+        app.add_routes(
+            [
+                get("/", page),
+                web.static("/static", STATIC),
+                get("/api/overview", self.api(overview)),
+                get("/api/faqs", self.api(lambda r, s, m: s.ListFaqs(kpb.ListFaqsRequest(), metadata=m, timeout=10))),
+                get(
+                    "/api/clusters",
+                    self.api(lambda r, s, m: s.ListClusters(kpb.ListClustersRequest(), metadata=m, timeout=10)),
+                ),
+                post("/api/clusters/{id}/adopt", self.api(adopt)),
+                post("/api/clusters/{id}/create", self.api(create)),
+                post("/api/train", self.api(lambda r, s, m: s.Train(kpb.TrainRequest(), metadata=m, timeout=10))),
+                post("/api/deploy", self.api(deploy)),
+                post(
+                    "/api/rollback", self.api(lambda r, s, m: s.Rollback(kpb.RollbackRequest(), metadata=m, timeout=10))
+                ),
+                get("/api/proposals", self.api(proposals)),
+                post("/api/proposals/{id}/approve", self.api(decide)),
+                post("/api/proposals/{id}/reject", self.api(decide)),
+                get(
+                    "/api/jobs/{id}",
+                    self.api(
+                        lambda r, s, m: s.GetJob(kpb.GetJobRequest(id=r.match_info["id"]), metadata=m, timeout=10)
+                    ),
+                ),
+            ]
+        )
+        app.on_cleanup.append(self._close)
+        return app
+
+    async def _close(self, _: web.Application) -> None:
+        await self._channel.close()
+
+
+async def page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def overview(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    call = {"metadata": metadata, "timeout": 10}
+    traffic = await stub.GetTraffic(kpb.GetTrafficRequest(), **call)
+    return {
+        "traffic": as_json(traffic),
+        "trends": as_json(await stub.ListTrends(kpb.ListTrendsRequest(), **call)),
+        "satisfaction": as_json(await stub.GetSatisfaction(kpb.GetSatisfactionRequest(), **call)),
+        "versions": as_json(await stub.ListVersions(kpb.ListVersionsRequest(), **call)),
+    }
+
+
+async def adopt(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    adoption = kpb.AdoptClusterRequest(cluster_id=request.match_info["id"], faq_id=str(data.get("faq_id", "")))
+    return await direct_or_proposed(stub, stub.AdoptCluster, metadata, data.get("reason"), adopt_cluster=adoption)
+
+
+async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    faq = kpb.Faq(id=str(data.get("id", "")), title=str(data.get("title", "")), answer=str(data.get("answer", "")))
+    faq.enabled = True
+    creation = kpb.CreateFaqFromClusterRequest(cluster_id=request.match_info["id"], faq=faq)
+    return await direct_or_proposed(
+        stub, stub.CreateFaqFromCluster, metadata, data.get("reason"), create_faq_from_cluster=creation
+    )
+
+
+async def deploy(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    deployment = kpb.DeployRequest(version=str(data.get("version", "")))
+    return await direct_or_proposed(stub, stub.Deploy, metadata, data.get("reason"), deploy=deployment)
+
+
+async def proposals(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    pending = request.query.get("pending", "") in ("1", "true")
+    return await stub.ListProposals(kpb.ListProposalsRequest(pending_only=pending), metadata=metadata, timeout=10)
+
+
+async def decide(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """Approve (which applies the change) or reject, by the last part of the path."""
+    data = await body(request)
+    decision = kpb.DecideProposalRequest(id=request.match_info["id"], comment=str(data.get("comment", "")))
+    method = stub.ApproveProposal if request.path.endswith("/approve") else stub.RejectProposal
+    return await method(decision, metadata=metadata, timeout=30)
+
+
+def main() -> None:
+    config = console_config()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s console %(levelname)s %(message)s")
+    host, _, port = config.listen.rpartition(":")
+
+    async def start() -> web.Application:
+        return Console(config.target.split(","), config.tls).app()
+
+    web.run_app(start(), host=host.strip("[]"), port=int(port), print=None, access_log=None)

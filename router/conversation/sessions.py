@@ -1,0 +1,256 @@
+"""Conversation context in etcd, so any router can continue any conversation.
+
+`sessions/<sid>` holds the context (recent turns, last intent) and `turns/<sid>/<tid>`
+the response already given to a turn. Both are written in one transaction that succeeds
+only if the turn is new and the context is unchanged since it was read: a turn retried
+after a failover (even racing on two routers) is applied once, and the retry gets the
+stored response. Keys ride on shared leases (one per router per minute) so sessions
+expire about `ttl` after their last turn without a lease grant per turn.
+
+When etcd cannot be reached at all, the router keeps serving (degraded): it continues the
+sessions it has served itself from a bounded local copy (others start afresh), records new
+turns there, and writes them back once etcd answers again, unless another router has
+moved the same session on meanwhile (then etcd's copy wins and the local one is dropped).
+While degraded, turns go straight to the local copy; `write_back` probes etcd every
+`probe_s` and ends the degraded mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+
+from twinteller.errors import StoreError
+from twinteller.etcd import keys
+from twinteller.etcd.leases import LeasePool
+from twinteller.etcd.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnSummary:
+    turn_id: str
+    text: str
+    action: str
+    intent: str
+    channel: str = ""
+    system: str = ""  # who answered it: "twinteller" or "legacy" (twinteller/migration/cutover.py)
+
+
+@dataclass
+class Pending:
+    """What the last turn left open: the options it offered (CLARIFY), or the details it
+    asked for (slot filling), so that the next turn can be read as the answer to it."""
+
+    options: list[str] = field(default_factory=list)  # intents offered, best first
+    slot_intent: str = ""  # the FAQ whose details are being asked for
+    slots: dict[str, str] = field(default_factory=dict)  # the details given so far
+    reprompts: int = 0  # how many times the same details were asked for
+
+
+@dataclass
+class Context:
+    turns: list[TurnSummary] = field(default_factory=list)
+    last_intent: str = ""
+    consecutive_fallbacks: int = 0
+    started_at: float = 0.0
+    pending: Pending = field(default_factory=Pending)
+    # The system serving this conversation while the legacy bot is being replaced: the
+    # one that answered its last turn ("" before any cutover: twinteller).
+    system: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Context:
+        data = json.loads(raw)
+        data["turns"] = [TurnSummary(**t) for t in data.get("turns", [])]
+        data["pending"] = Pending(**data.get("pending", {}))
+        return cls(**data)
+
+    def last_text(self) -> str:
+        """The customer's words in the last turn that was about something (not a fallback)."""
+        return next((t.text for t in reversed(self.turns) if t.intent), "")
+
+    def advance(self, summary: TurnSummary, history: int, pending: Pending | None = None) -> Context:
+        """The context after `summary`'s turn (a new object: the loaded one stays as read)."""
+        fallbacks = self.consecutive_fallbacks + 1 if summary.action == "FALLBACK" else 0
+        return Context(
+            turns=[*self.turns, summary][-history:],
+            last_intent=summary.intent or self.last_intent,
+            consecutive_fallbacks=fallbacks,
+            started_at=self.started_at,
+            pending=pending or Pending(),
+            system=summary.system or self.system,
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    context: Context
+    revision: int  # mod_revision of the session key; 0 for a new session
+    local: bool = False  # read from this router's own copy: etcd is unreachable
+
+
+@dataclass
+class LocalSession:
+    context: Context
+    revision: int  # the etcd revision this copy descends from (0: never in etcd)
+    records: dict[str, bytes]  # turn id -> response, for the recent turns
+    unsynced: list[str] = field(default_factory=list)  # turns etcd has not seen yet
+
+
+class LocalSessions:
+    """The sessions this router served lately, least recently used dropped first."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, LocalSession] = OrderedDict()
+
+    def get(self, session_id: str) -> LocalSession | None:
+        entry = self._entries.get(session_id)
+        if entry is not None:
+            self._entries.move_to_end(session_id)
+        return entry
+
+    def record(
+        self, session_id: str, context: Context, revision: int, turn_id: str, response: bytes, *, synced: bool
+    ) -> None:
+        entry = self._entries.get(session_id)
+        if entry is None or synced:
+            unsynced = [] if synced else [turn_id]
+            records = {**(entry.records if entry else {}), turn_id: response}
+            entry = LocalSession(context, revision, records, unsynced)
+        else:
+            entry.context = context
+            entry.records[turn_id] = response
+            entry.unsynced.append(turn_id)
+        # Keep the records of the recent turns, and of every turn etcd has yet to see.
+        keep = {t.turn_id for t in context.turns} | set(entry.unsynced)
+        entry.records = {t: r for t, r in entry.records.items() if t in keep}
+        self._entries[session_id] = entry
+        self._entries.move_to_end(session_id)
+        while len(self._entries) > self._capacity:
+            dropped, old = self._entries.popitem(last=False)
+            if old.unsynced:
+                log.warning("local session copy of %s dropped before etcd saw %d turn(s)", dropped, len(old.unsynced))
+
+    def unsynced(self) -> list[tuple[str, LocalSession]]:
+        return [(sid, e) for sid, e in self._entries.items() if e.unsynced]
+
+    def synced(self, session_id: str, revision: int, written: list[str]) -> None:
+        """etcd now has `written` (turns served meanwhile stay unsynced for the next round)."""
+        entry = self._entries.get(session_id)
+        if entry is not None:
+            entry.revision = revision
+            entry.unsynced = [t for t in entry.unsynced if t not in written]
+
+    def forget(self, session_id: str) -> None:
+        self._entries.pop(session_id, None)
+
+
+class SessionStore:
+    def __init__(
+        self, store: Store, *, ttl_s: int, history_turns: int, local_sessions: int = 10_000, probe_s: float = 0.5
+    ) -> None:
+        self._store = store
+        self._history = history_turns
+        self._leases = LeasePool(store, ttl_s)
+        self._local = LocalSessions(local_sessions)
+        self._probe_s = probe_s
+        self.degraded = False  # etcd unreachable: serving from the local copies
+
+    def _went_offline(self, error: StoreError) -> None:
+        if not self.degraded:
+            log.error("etcd unreachable (%s): serving sessions from this router's own copies", error)
+        self.degraded = True
+
+    async def load(self, session_id: str, turn_id: str) -> tuple[bytes | None, Loaded]:
+        """The response already given to this turn, if any, and the session's context:
+        one etcd round trip per turn."""
+        local = self._local.get(session_id)
+        if not self.degraded and not (local and local.unsynced):
+            try:
+                turn, session = await self._store.get_many(keys.turn(session_id, turn_id), keys.session(session_id))
+            except StoreError as e:
+                self._went_offline(e)
+            else:
+                stored = None if turn is None else turn.value
+                if session is None:
+                    return stored, Loaded(Context(started_at=time.time()), 0)
+                return stored, Loaded(Context.from_json(session.value), session.mod_revision)
+        # Degraded, or this session has turns etcd has not seen: the local copy is the truth.
+        if local is None:
+            return None, Loaded(Context(started_at=time.time()), 0, local=True)
+        return local.records.get(turn_id), Loaded(local.context, local.revision, local=True)
+
+    async def commit(
+        self, session_id: str, loaded: Loaded, summary: TurnSummary, response: bytes, pending: Pending | None = None
+    ) -> bool:
+        """Record the turn (and what it left open for the next one); False if another
+        writer got there first (re-read and retry)."""
+        context = loaded.context.advance(summary, self._history, pending)
+        if not loaded.local:
+            try:
+                revision = await self._store.commit(
+                    absent=[keys.turn(session_id, summary.turn_id)],
+                    unchanged={keys.session(session_id): loaded.revision},
+                    puts={
+                        keys.session(session_id): context.to_json(),
+                        keys.turn(session_id, summary.turn_id): response,
+                    },
+                    lease=await self._leases.current(),
+                )
+            except StoreError as e:
+                self._went_offline(e)  # keep the turn here; written back when etcd returns
+            else:
+                if revision:
+                    self._local.record(session_id, context, revision, summary.turn_id, response, synced=True)
+                return bool(revision)
+        self._local.record(session_id, context, loaded.revision, summary.turn_id, response, synced=False)
+        return True
+
+    async def write_back(self) -> None:
+        """Runs for the router's life: while degraded, probe etcd; once it answers, leave
+        the degraded mode and write the turns served meanwhile back to it. A session with
+        turns etcd has not seen yet stays with its local copy until they are written
+        (`load`), so leaving at once is safe, and it must be: under steady load new turns
+        keep arriving, and waiting for no unsynced turn at all could wait forever."""
+        while True:
+            await asyncio.sleep(self._probe_s)
+            if not self.degraded and not self._local.unsynced():
+                continue
+            try:
+                await self._store.get(keys.ROOT)
+            except StoreError:
+                continue
+            if self.degraded:
+                log.warning("etcd is back: sessions are read from and written to etcd again")
+                self.degraded = False
+            try:
+                for session_id, entry in self._local.unsynced():
+                    await self._write_back(session_id, entry)
+            except StoreError as e:
+                self._went_offline(e)
+
+    async def _write_back(self, session_id: str, entry: LocalSession) -> None:
+        written = list(entry.unsynced)  # turns may be added while the commit is in flight
+        puts = {keys.turn(session_id, t): entry.records[t] for t in written}
+        puts[keys.session(session_id)] = entry.context.to_json()
+        revision = await self._store.commit(
+            absent=[keys.turn(session_id, t) for t in written],
+            unchanged={keys.session(session_id): entry.revision},
+            puts=puts,
+            lease=await self._leases.current(),
+        )
+        if revision:
+            self._local.synced(session_id, revision, written)
+        else:
+            log.warning("session %s moved on elsewhere while etcd was unreachable: keeping etcd's copy", session_id)
+            self._local.forget(session_id)

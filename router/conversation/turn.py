@@ -1,0 +1,70 @@
+"""A turn and its answer, as values every part of the turn path shares: the handler
+(router/conversation/turns.py), the public service, the legacy shadow and the migration
+service. `Shadowing` is what the handler needs of the shadow, so that the shadow
+(router/migration/shadow.py) depends on the turn and not the other way round."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.conversation.dialogue import Decision
+from router.conversation.sessions import Context, Pending
+from twinteller.knowledge.masking import mask
+from twinteller.v1 import assistant_pb2 as pb
+
+
+@dataclass(frozen=True)
+class Turn:
+    session_id: str
+    turn_id: str
+    text: str
+    channel: str
+    locale: str
+
+    @functools.cached_property
+    def masked(self) -> str:
+        """The customer's words as they may be kept: no card number, IBAN, e-mail or phone
+        number in clear (issue 8). Computed once per turn, whoever keeps it."""
+        return mask(self.text)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    response: pb.ConverseResponse
+    # How the model was reached ("a:slow", "b:ok"); ("replay",) for a turn answered before.
+    attempts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A system's answer to a turn, before it is committed."""
+
+    response: pb.ConverseResponse
+    attempts: tuple[str, ...]
+    pending: Pending | None = None  # what the turn leaves open (twinteller's dialogue)
+    decision: Decision | None = None  # twinteller's decision, for the unrecognised log
+    # Told whether the turn was committed (router/migration/shadow.py compares the systems then).
+    settle: Callable[[bool], None] | None = None
+
+
+# Told of every turn answered for the first time (metrics, traffic counts): telemetry
+# beside the turn, not inside it.
+TurnObserver = Callable[[Turn, Outcome], None]
+
+# Twinteller's own answer to a turn (normalised text, context, deadline), nothing written:
+# TurnHandler.twinteller.
+Answerer = Callable[[Turn, str, Context, float], Awaitable[Answered]]
+
+
+class Shadowing(Protocol):
+    """While the legacy bot is being replaced: whether turns are asked to both systems, and
+    the answer served when they are (twinteller's own comes from `twinteller`)."""
+
+    def active(self) -> bool: ...
+
+    async def answer(
+        self, turn: Turn, text: str, context: Context, deadline: float, twinteller: Answerer
+    ) -> Answered: ...

@@ -1,0 +1,164 @@
+"""One conversational turn, end to end: idempotency check, context, model (twice for a
+follow-up), dialogue policy, commit, and the record of an unrecognised query. While the
+legacy bot is being replaced, the turn goes through router/migration/shadow.py, which asks both
+systems and serves one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from opentelemetry import trace
+
+from router.conversation import phrases
+from router.conversation.dialogue import Policy, decide
+from router.conversation.knowledge_view import KnowledgeView
+from router.conversation.sessions import Context, SessionStore, TurnSummary
+from router.conversation.turn import Answered, Outcome, Shadowing, Turn, TurnObserver
+from router.conversation.unrecognised import UnrecognisedLog, worth_recording
+from router.zones.inference import ModelClient, ModelResult
+from twinteller.errors import Unavailable
+from twinteller.knowledge.masking import mask
+from twinteller.knowledge.text import normalise
+from twinteller.migration.cutover import TWINTELLER
+from twinteller.telemetry import trace_id_hex, tracer
+from twinteller.v1 import assistant_pb2 as pb
+
+
+def _retrieved(future: asyncio.Future[ModelResult]) -> None:
+    """Mark an early reading's failure as seen: the turn reports it where it is awaited."""
+    if not future.cancelled():
+        future.exception()
+
+
+# Two routers racing on one session: re-read and retry a few times, then give up cleanly.
+COMMIT_ATTEMPTS = 4
+
+
+class TurnHandler:
+    def __init__(
+        self,
+        sessions: SessionStore,
+        model: ModelClient,
+        knowledge: KnowledgeView,
+        policy: Policy,
+        unrecognised: UnrecognisedLog,
+        observers: Sequence[TurnObserver] = (),
+        shadow: Shadowing | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._model = model
+        self._knowledge = knowledge
+        self._policy = policy
+        self._unrecognised = unrecognised
+        self._observers = observers
+        self._shadow = shadow
+
+    async def _read(
+        self, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None
+    ) -> tuple[ModelResult, ModelResult | None]:
+        """The model's reading of `text` (`early`: already asked for, while the context was
+        read), and for a follow-up also of the previous turn's words with it."""
+        version = self._knowledge.active_version()
+        alone = early if early is not None else asyncio.ensure_future(self._model.classify(text, version, deadline))
+        before = context.last_text()
+        if not (before and phrases.is_follow_up(text)):
+            return await alone, None
+        joined = f"{self._knowledge.lexicon.apply(normalise(before))} {text}"
+        try:
+            together: ModelResult | None = await self._model.classify(joined, version, deadline)
+        except Exception:  # the reading in context only helps: the turn goes on without it
+            together = None
+        return await alone, together
+
+    async def twinteller(
+        self, turn: Turn, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None = None
+    ) -> Answered:
+        """Twinteller's answer to `text` (normalised, in the lexicon's words) in `context`:
+        model and dialogue policy, nothing written."""
+        alone, together = await self._read(text, context, deadline, early)
+        snapshot = self._knowledge.snapshot(alone.version)
+        decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel)
+        served = decision.result or alone
+        span = trace.get_current_span()
+        if span.is_recording():  # not when twinteller is only shadowing and the turn is over
+            span.set_attributes(
+                {
+                    "twinteller.action": decision.action,
+                    "twinteller.intent": decision.intent,
+                    "twinteller.zone": served.zone,
+                    "twinteller.attempts": list(alone.attempts),
+                    "twinteller.follow_up": served is together,
+                }
+            )
+        response = pb.ConverseResponse(
+            session_id=turn.session_id,
+            turn_id=turn.turn_id,
+            reply=decision.reply,
+            action=pb.Action.Value(decision.action),
+            intent=decision.intent,
+            confidence=decision.confidence,
+            alternatives=[
+                pb.Candidate(intent=c.intent, confidence=c.confidence, title=c.title) for c in decision.alternatives
+            ],
+            zone=served.zone,
+            model_version=served.version,
+            handoff_summary=decision.handoff_summary,
+            system=TWINTELLER,
+        )
+        return Answered(response, alone.attempts, decision.pending, decision)
+
+    async def handle(self, turn: Turn, deadline: float) -> Outcome:
+        attributes = {
+            "twinteller.session_id": turn.session_id,
+            "twinteller.turn_id": turn.turn_id,
+            "twinteller.channel": turn.channel,
+        }
+        # What the model and the policy read: normalised, then in the lexicon's words.
+        text = self._knowledge.lexicon.apply(normalise(turn.text))
+        with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
+            # The model's reading needs no context: ask for it while the context is read.
+            early = asyncio.ensure_future(self._model.classify(text, self._knowledge.active_version(), deadline))
+            early.add_done_callback(_retrieved)
+            try:
+                return await self._handle(turn, text, deadline, early)
+            except BaseException:
+                early.cancel()
+                raise
+
+    async def _handle(self, turn: Turn, text: str, deadline: float, early: asyncio.Future[ModelResult]) -> Outcome:
+        async def mine(t: Turn, x: str, c: Context, d: float) -> Answered:
+            return await self.twinteller(t, x, c, d, early)
+
+        for _ in range(COMMIT_ATTEMPTS):
+            stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
+            if stored is not None:
+                early.cancel()  # answered before: the reading is not needed
+                trace.get_current_span().set_attribute("twinteller.replayed", True)
+                return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
+            if self._shadow is not None and self._shadow.active():
+                # The shadowed system may still use `early` after the turn is answered.
+                answered = await self._shadow.answer(turn, text, loaded.context, deadline, mine)
+            else:
+                answered = await mine(turn, text, loaded.context, deadline)
+            response = answered.response
+            response.trace_id = trace_id_hex()
+            action = pb.Action.Name(response.action)
+            summary = TurnSummary(turn.turn_id, turn.masked, action, response.intent, turn.channel, response.system)
+            committed = await self._sessions.commit(
+                turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
+            )
+            if answered.settle is not None:
+                answered.settle(committed)
+            if committed:
+                decision = answered.decision
+                if decision is not None and worth_recording(decision):
+                    await self._unrecognised.record(turn.session_id, turn.turn_id, mask(text), turn.channel, decision)
+                outcome = Outcome(response, answered.attempts)
+                for observe in self._observers:
+                    observe(turn, outcome)
+                return outcome
+            if time.monotonic() >= deadline:
+                break
+        raise Unavailable("the session was changed concurrently by other turns; retry the turn")

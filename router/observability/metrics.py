@@ -1,0 +1,121 @@
+"""Live metrics for Prometheus, one endpoint per router (`--metrics-listen`, `/metrics`).
+
+- RPCs: `twinteller_rpc_total{method,code}` and `twinteller_rpc_seconds{method}` (a
+  histogram), recorded by `MetricsInterceptor` for every public and admin RPC;
+- turns: `twinteller_turns_total{zone,channel,intent,action}`, one per answered turn (a
+  replayed retry is not counted twice); recognition rate = ANSWER / all, handoff rate =
+  HANDOFF / all (the Grafana dashboard computes both);
+- model calls: `twinteller_model_calls_total{zone,outcome}` (ok, failed, slow: a hedge was
+  sent), `twinteller_failovers_total` (turns served by a zone other than the first tried);
+- satisfaction: `twinteller_feedback_total{intent,channel,rating}` and
+  `twinteller_feedback_rating{intent,channel}` (a summary: mean = _sum / _count);
+- state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`;
+- replacing the legacy bot: `twinteller_legacy_calls_total{outcome}` (ok, failed, skipped:
+  not asked because it failed moments ago); a turn the legacy served counts in
+  `twinteller_turns_total` with zone "legacy".
+
+Labels stay bounded: a channel outside `KNOWN_CHANNELS` is counted as "other", an intent
+is an FAQ id or "" (FALLBACK), a zone is a configured zone name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, start_http_server
+
+from router.observability.interceptors import around
+from twinteller.v1 import assistant_pb2 as pb
+
+KNOWN_CHANNELS = frozenset({"", "app", "ivr", "web", "chat", "sms", "wechat", "eval", "load"})
+UNMEASURED_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 2.0, 5.0)
+
+
+def channel_label(channel: str) -> str:
+    return channel if channel in KNOWN_CHANNELS else "other"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.rpcs = Counter("twinteller_rpc", "RPCs by method and status code", ["method", "code"], registry=r)
+        self.rpc_seconds = Histogram(
+            "twinteller_rpc_seconds", "RPC latency", ["method"], buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.turns = Counter("twinteller_turns", "Answered turns", ["zone", "channel", "intent", "action"], registry=r)
+        self.model_calls = Counter("twinteller_model_calls", "Model calls by zone", ["zone", "outcome"], registry=r)
+        self.failovers = Counter(
+            "twinteller_failovers", "Turns served by a zone other than the first tried", registry=r
+        )
+        self.feedback = Counter("twinteller_feedback", "Feedback ratings", ["intent", "channel", "rating"], registry=r)
+        self.rating = Summary(
+            "twinteller_feedback_rating", "Feedback ratings (mean = sum / count)", ["intent", "channel"], registry=r
+        )
+        self.degraded = Gauge("twinteller_degraded", "1 while etcd is unreachable", registry=r)
+        self.leader = Gauge("twinteller_leader", "1 while this router leads", registry=r)
+        self.legacy_calls = Counter("twinteller_legacy_calls", "Calls to the legacy bot", ["outcome"], registry=r)
+        self._server: Any = None
+
+    def observe_turn(self, channel: str, response: pb.ConverseResponse, attempts: tuple[str, ...]) -> None:
+        action = pb.Action.Name(response.action)
+        zone = response.zone or response.system  # the legacy bot has no zone
+        self.turns.labels(zone, channel_label(channel), response.intent, action).inc()
+        for attempt in attempts:
+            zone, _, outcome = attempt.partition(":")
+            self.model_calls.labels(zone, outcome or "ok").inc()
+        if response.zone and attempts and attempts[0].partition(":")[0] != response.zone:
+            self.failovers.inc()
+
+    def observe_legacy_call(self, outcome: str) -> None:
+        self.legacy_calls.labels(outcome).inc()
+
+    def observe_feedback(self, intent: str, channel: str, rating: int) -> None:
+        self.feedback.labels(intent, channel_label(channel), str(rating)).inc()
+        self.rating.labels(intent, channel_label(channel)).observe(rating)
+
+    def serve(self, listen: str) -> int:
+        """Serve /metrics on host:port (port 0: a free one); returns the port."""
+        host, _, port = listen.rpartition(":")
+        self._server, _ = start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.registry)
+        return int(self._server.server_port)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Count and time every RPC by method and final status code."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    @contextlib.contextmanager
+    def _measured(self, method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            code = context.code()
+            name = code.name if isinstance(code, grpc.StatusCode) else "OK"
+            self._metrics.rpcs.labels(method, name).inc()
+            self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or method.startswith(UNMEASURED_PREFIXES):
+            return handler
+        return around(handler, lambda context: self._measured(method.lstrip("/"), context))

@@ -1,1 +1,0 @@
-"""Zone side of twinteller: Triton launcher, zone registration, training."""

@@ -1,0 +1,380 @@
+"""`make eval`: accuracy through the running cluster (router -> Triton), not offline.
+
+Starts the local cluster on free ports (or uses `--targets`), sends every BANKING77 test
+query as the first turn of its own session, alternating between the routers, and the
+out-of-domain set (twinteller/data/out_of_domain.txt: weather, recipes, music, travel,
+small talk; English, then 14 Chinese lines), and prints:
+- top-1 accuracy: the model's best intent (the answer's intent, or the best candidate of
+  a FALLBACK) against the label;
+- answered correctly / wrongly (an ANSWER, or a question for a detail that FAQ needs),
+  CLARIFY between close intents (and how often the right one was offered) and the
+  fallback rate on in-domain queries;
+- the fallback rate on out-of-domain queries (should be near 100 %);
+- top-1 and answered-correctly on our bilingual set (Chinese and colloquial English) and
+  on the held-out Chinese set (twinteller/data/chinese_test.csv, never tuned on);
+- the same on the noisy copy of the test set (typos and slang, twinteller/devcluster/noise.py),
+  served by the active model (trained with generated question variants) and, with its
+  own cluster, by a model trained through the admin API without them, deployed for the
+  measurement and rolled back afterwards;
+- with its own cluster: the insights worker's clusters of the test queries of five intents
+  held out of the knowledge base (adjusted Rand index, purity, share in the right cluster);
+- with its own cluster: train + deploy after an edit of one answer (through the admin
+  API and the trainer), and a cold train of the seed model from an empty embedding cache;
+- the command's own timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from twinteller.config import add_transport_arguments, transport_from_arguments
+from twinteller.knowledge.schema import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
+from twinteller.knowledge.text import mostly_cjk
+from twinteller.tls import ROUTER, Tls, aio_channel
+from twinteller.v1 import assistant_pb2 as pb
+from twinteller.v1 import assistant_pb2_grpc as pb_grpc
+from twinteller.v1 import knowledge_pb2 as kpb
+from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+
+OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str  # "" for out-of-domain
+    action: str
+    top1: str
+    error: str = ""
+    intent: str = ""  # the FAQ the reply is about: ANSWER, or a CLARIFY asking for its details
+    options: tuple[str, ...] = ()  # what a CLARIFY between intents offered
+
+    @property
+    def offered_choice(self) -> bool:
+        return self.action == "CLARIFY" and not self.intent
+
+
+@dataclass(frozen=True)
+class Report:
+    in_domain: list[Outcome]
+    out_of_domain: list[Outcome]
+    seconds: float
+    bilingual: list[Outcome] = field(default_factory=list)
+    noisy: list[Outcome] = field(default_factory=list)
+    chinese: list[Outcome] = field(default_factory=list)
+
+    @staticmethod
+    def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
+        return sum(1 for o in items if predicate(o)) / max(1, len(items))
+
+    @property
+    def top1_accuracy(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.top1 == o.label)
+
+    @property
+    def answered_correctly(self) -> float:
+        """The right FAQ: its answer, or its question for a missing detail."""
+        return self._rate(self.in_domain, lambda o: bool(o.intent) and o.intent == o.label)
+
+    @property
+    def answered_wrongly(self) -> float:
+        return self._rate(self.in_domain, lambda o: bool(o.intent) and o.intent != o.label)
+
+    @property
+    def clarified(self) -> float:
+        """A CLARIFY between close intents."""
+        return self._rate(self.in_domain, lambda o: o.offered_choice)
+
+    @property
+    def right_option_offered(self) -> float:
+        """Among those CLARIFYs, how often the right intent was one of the options."""
+        offered = [o for o in self.in_domain if o.offered_choice]
+        return self._rate(offered, lambda o: o.label in o.options)
+
+    @property
+    def in_domain_fallback(self) -> float:
+        return self._rate(self.in_domain, lambda o: o.action == "FALLBACK")
+
+    @property
+    def out_of_domain_fallback(self) -> float:
+        return self._rate(self.out_of_domain, lambda o: o.action == "FALLBACK")
+
+    @property
+    def errors(self) -> int:
+        return sum(
+            1 for o in self.in_domain + self.out_of_domain + self.bilingual + self.noisy + self.chinese if o.error
+        )
+
+
+async def converse_all(
+    targets: list[str], tls: Tls | None, texts: list[str], labels: list[str], *, concurrency: int = 8, tag: str = "eval"
+) -> list[Outcome]:
+    channels = [aio_channel(t, tls, ROUTER) for t in targets]
+    stubs = [pb_grpc.AssistantStub(c) for c in channels]
+    semaphore = asyncio.Semaphore(concurrency)
+    run = f"{tag}-{time.time_ns()}"
+
+    async def one(index: int) -> Outcome:
+        request = pb.ConverseRequest(session_id=f"{run}-{index}", turn_id="1", text=texts[index], channel="eval")
+        async with semaphore:
+            try:
+                reply = await stubs[index % len(stubs)].Converse(request, timeout=30.0)
+            except grpc.aio.AioRpcError as e:
+                return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}")
+        top1 = reply.intent or (reply.alternatives[0].intent if reply.alternatives else "")
+        options = tuple(a.intent for a in reply.alternatives) if not reply.intent else ()
+        return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options)
+
+    try:
+        return await asyncio.gather(*(one(i) for i in range(len(texts))))
+    finally:
+        for c in channels:
+            await c.close()
+
+
+def out_of_domain_queries() -> list[str]:
+    return [line.strip() for line in OUT_OF_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def labelled(targets: list[str], tls: Tls | None, path: Path, tag: str, every: int = 1) -> list[Outcome]:
+    """Every `every`-th row of a labelled CSV (`text,category`): the BANKING77 test set, its
+    noisy copy, our bilingual set or the held-out Chinese set."""
+    return await labelled_rows(targets, tls, read_labelled_csv(path)[::every], tag)
+
+
+async def labelled_rows(targets: list[str], tls: Tls | None, rows: list[tuple[str, str]], tag: str) -> list[Outcome]:
+    return await converse_all(targets, tls, [t for t, _ in rows], [label for _, label in rows], tag=tag)
+
+
+async def evaluate(targets: list[str], tls: Tls | None, *, every: int = 1) -> Report:
+    """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
+    whole OOD set, the bilingual set and the held-out Chinese set."""
+    ood = out_of_domain_queries()
+    started = time.monotonic()
+    in_domain = await labelled(targets, tls, BANKING77 / "test.csv", "eval", every)
+    out_of_domain = await converse_all(targets, tls, ood, [""] * len(ood), tag="ood")
+    both = await labelled(targets, tls, BILINGUAL_TEST, "bilingual")
+    noisy = await labelled(targets, tls, NOISY_TEST, "noisy", every)
+    chinese = await labelled(targets, tls, CHINESE_TEST, "chinese")
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese)
+
+
+async def _finish(stub: kpb_grpc.KnowledgeStub, job: kpb.Job, auth: list[tuple[str, str]]) -> kpb.Job:
+    while job.state in (kpb.QUEUED, kpb.RUNNING):
+        await asyncio.sleep(0.2)
+        job = await stub.GetJob(kpb.GetJobRequest(id=job.id), metadata=auth, timeout=10)
+    if job.state != kpb.SUCCEEDED:
+        raise RuntimeError(f"{job.kind} failed: {job.message}")
+    return job
+
+
+async def lifecycle_seconds(target: str, tls: Tls | None, token: str) -> tuple[float, float]:
+    """Edit one answer, then time Train and Deploy through the admin API; roll back and
+    restore the answer afterwards."""
+    auth = [("authorization", f"Bearer {token}")]
+    async with aio_channel(target, tls, ROUTER) as channel:
+        stub = kpb_grpc.KnowledgeStub(channel)
+        original = await stub.GetFaq(kpb.GetFaqRequest(id="card_arrival"), metadata=auth, timeout=10)
+        edited = kpb.Faq()
+        edited.CopyFrom(original)
+        edited.answer += " (edited by make eval)"
+        saved = await stub.PutFaq(kpb.PutFaqRequest(faq=edited), metadata=auth, timeout=10)
+        try:
+            started = time.monotonic()
+            trained = await _finish(stub, await stub.Train(kpb.TrainRequest(), metadata=auth, timeout=10), auth)
+            train_s = time.monotonic() - started
+            started = time.monotonic()
+            deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
+            await _finish(stub, deploy, auth)
+            deploy_s = time.monotonic() - started
+            await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+        finally:
+            original.revision = saved.revision
+            await stub.PutFaq(kpb.PutFaqRequest(faq=original), metadata=auth, timeout=10)
+    return train_s, deploy_s
+
+
+async def without_generalisation(targets: list[str], tls: Tls | None, token: str, *, every: int = 1) -> list[Outcome]:
+    """The noisy test set served by a model trained without generated variants: train it
+    through the admin API, deploy it, converse, roll back to what was active."""
+    auth = [("authorization", f"Bearer {token}")]
+    async with aio_channel(targets[0], tls, ROUTER) as channel:
+        stub = kpb_grpc.KnowledgeStub(channel)
+        train = await stub.Train(kpb.TrainRequest(no_generalisation=True), metadata=auth, timeout=10)
+        trained = await _finish(stub, train, auth)
+        deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
+        await _finish(stub, deploy, auth)
+        try:
+            return await labelled(targets, tls, NOISY_TEST, "noisy-without", every)
+        finally:
+            await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+
+
+# Held out of the knowledge base for the clustering figures; the clustering threshold was
+# chosen on six others (insights/clustering.py).
+HELD_OUT = ("card_about_to_expire", "atm_support", "cash_withdrawal_charge", "change_pin", "terminate_account")
+
+
+@dataclass(frozen=True)
+class ClusterQuality:
+    sent: int
+    answered: int  # answered with another entry (recorded only when unsure)
+    clustered: int  # in some cluster
+    ari: float  # adjusted Rand index of the clusters against the intents, over the clustered
+    purity: float  # over the clustered
+    right_cluster: float  # share of all sent in a cluster whose majority is their own intent
+
+
+async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> ClusterQuality:
+    """Disable the HELD_OUT entries, train and deploy without them, send their test queries,
+    wait for the insights worker, score its clusters; then restore the entries and roll back."""
+    from sklearn.metrics import adjusted_rand_score
+
+    auth = [("authorization", f"Bearer {token}")]
+    rows = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
+    async with aio_channel(targets[0], tls, ROUTER) as channel:
+        stub = kpb_grpc.KnowledgeStub(channel)
+        originals = [await stub.GetFaq(kpb.GetFaqRequest(id=i), metadata=auth, timeout=10) for i in HELD_OUT]
+        for faq in originals:
+            disabled = kpb.Faq()
+            disabled.CopyFrom(faq)
+            disabled.enabled = False
+            await stub.PutFaq(kpb.PutFaqRequest(faq=disabled), metadata=auth, timeout=10)
+        try:
+            trained = await _finish(stub, await stub.Train(kpb.TrainRequest(), metadata=auth, timeout=10), auth)
+            deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
+            await _finish(stub, deploy, auth)
+            try:
+                sent_at = time.time()
+                outcomes = await labelled_rows(targets, tls, rows, "held-out")
+                answered = sum(1 for o in outcomes if o.action == "ANSWER" and o.intent)
+                clusters = await _clusters_after(stub, auth, sent_at)
+            finally:
+                await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+        finally:
+            for faq in originals:
+                current = await stub.GetFaq(kpb.GetFaqRequest(id=faq.id), metadata=auth, timeout=10)
+                faq.revision = current.revision
+                await stub.PutFaq(kpb.PutFaqRequest(faq=faq), metadata=auth, timeout=10)
+    label_of = {t: label for t, label in rows}
+    where = {m.text: c.id for c in clusters for m in c.members if m.text in label_of}
+    truth = [label_of[t] for t in where]
+    found = [where[t] for t in where]
+    majority = {
+        c: max(set(ls), key=ls.count) for c in set(found) for ls in [[label_of[t] for t in where if where[t] == c]]
+    }
+    pure = sum(1 for t in where if majority[where[t]] == label_of[t])
+    return ClusterQuality(
+        sent=len(rows),
+        answered=answered,
+        clustered=len(where),
+        ari=adjusted_rand_score(truth, found) if where else 0.0,
+        purity=pure / max(1, len(where)),
+        right_cluster=pure / len(rows),
+    )
+
+
+async def _clusters_after(
+    stub: kpb_grpc.KnowledgeStub, auth: list[tuple[str, str]], since: float, timeout: float = 180.0
+) -> list[kpb.UnrecognisedCluster]:
+    """The insights worker's clusters, once computed after `since` plus a few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await stub.ListClusters(kpb.ListClustersRequest(), metadata=auth, timeout=10)
+        if reply.computed_at > since + 3 or time.monotonic() > deadline:
+            return list(reply.clusters)
+        await asyncio.sleep(1.0)
+
+
+def cold_train_seconds() -> float:
+    """Build the seed model from nothing (an empty embedding cache, a scratch repository
+    sharing only the exported encoder), as its own process: `python -m trainer.training`."""
+    from twinteller.devcluster.local_cluster import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory(prefix="twinteller-cold-") as scratch:
+        (Path(scratch) / "intent").mkdir()
+        (Path(scratch) / "intent" / "encoder").symlink_to(PROJECT_ROOT / "model_repo" / "intent" / "encoder")
+        argv = ["-m", "trainer.training", "--model-repo", scratch, "--cache", f"{scratch}/embeddings.npz", "--force"]
+        started = time.monotonic()
+        subprocess.run([sys.executable, *argv], check=True, cwd=PROJECT_ROOT, capture_output=True)
+        return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="twinteller eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--targets", nargs="*", help="router host:port list (default: start a local cluster)")
+    parser.add_argument("--no-lifecycle", action="store_true", help="skip the train/deploy timings")
+    add_transport_arguments(parser)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    cluster = None
+    targets = args.targets
+    tls = transport_from_arguments(args) if targets else None
+    if not targets:
+        from twinteller.devcluster.local_cluster import Layout, LocalCluster
+
+        cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="twinteller-eval-")), Layout.free())
+        print("starting a local cluster (etcd, 2 Triton zones, 2 routers) ...", flush=True)
+        cluster.start()
+        targets = [cluster.layout.router_target(z) for z in cluster.layout.routers]
+        tls = cluster.tls
+    lifecycle = None
+    plain: list[Outcome] = []
+    quality: ClusterQuality | None = None
+    try:
+        report = asyncio.run(evaluate(targets, tls))
+        if cluster is not None and not args.no_lifecycle:
+            from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN
+
+            lifecycle = asyncio.run(lifecycle_seconds(targets[0], tls, LOCAL_ADMIN_TOKEN))
+            plain = asyncio.run(without_generalisation(targets, tls, LOCAL_ADMIN_TOKEN))
+            quality = asyncio.run(cluster_quality(targets, tls, LOCAL_ADMIN_TOKEN))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    n_in, n_out = len(report.in_domain), len(report.out_of_domain)
+    print(f"BANKING77 test, through routers {targets}:")
+    print(f"  top-1 accuracy          {report.top1_accuracy:7.2%}  ({n_in} queries)")
+    print(f"  answered correctly      {report.answered_correctly:7.2%}")
+    print(f"  answered wrongly        {report.answered_wrongly:7.2%}")
+    offered = report.right_option_offered
+    print(f"  CLARIFY between intents {report.clarified:7.2%}  (the right one offered in {offered:.1%})")
+    print(f"  FALLBACK (in-domain)    {report.in_domain_fallback:7.2%}")
+    chinese_ood = [o for o, t in zip(report.out_of_domain, out_of_domain_queries(), strict=True) if mostly_cjk(t)]
+    zh = Report._rate(chinese_ood, lambda o: o.action == "FALLBACK")
+    share = f"{n_out} queries; the {len(chinese_ood)} Chinese: {zh:.1%}"
+    print(f"out-of-domain FALLBACK    {report.out_of_domain_fallback:7.2%}  ({share})")
+    for name, outcomes in (
+        ("bilingual set", report.bilingual),
+        ("Chinese held-out set", report.chinese),
+        ("noisy test, generalised", report.noisy),
+        ("noisy test, without", plain),
+    ):
+        if outcomes:
+            right = Report._rate(outcomes, lambda o: o.top1 == o.label)
+            answered = Report._rate(outcomes, lambda o: o.intent == o.label)
+            print(f"{name + ' top-1':26}{right:7.2%}  answered correctly {answered:.2%}  ({len(outcomes)} queries)")
+    print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
+    if quality is not None:
+        q = quality
+        print(f"unrecognised clusters, {len(HELD_OUT)} intents held out of the base ({q.sent} test queries):")
+        print(f"  answered by another entry {q.answered}, clustered {q.clustered}")
+        print(f"  adjusted Rand {q.ari:.3f}, purity {q.purity:.1%} (of the clustered)")
+        print(f"  in the right cluster    {q.right_cluster:7.2%}  (of all {q.sent} sent)")
+    if lifecycle is not None:
+        train_s, deploy_s = lifecycle
+        print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")
+        print(f"cold train (empty embedding cache): {cold_train_seconds():.1f}s")
+    sent = n_in + n_out + len(report.bilingual) + len(report.noisy) + len(report.chinese)
+    print(f"{sent} queries took {report.seconds:.1f}s ({sent / report.seconds:.0f}/s, concurrency 8); ", end="")
+    print(f"make eval took {time.monotonic() - started:.1f}s in all")

@@ -1,0 +1,597 @@
+"""The local two-zone cluster of real processes: etcd (one member, or three for HA), two
+Triton zones, the trainer (lifecycle jobs), the insights worker, the reference legacy bot
+(router a reaches it over HTTP/JSON, router b over gRPC: both adapters in use), two
+routers, the console.
+
+Used by `make run` (fixed, documented ports), by the integration tests and `make eval`
+(free ports). Every hop is mutual TLS with certificates from a local CA it issues in
+`run_dir/tls` (twinteller/cli/certificates.py), and the routers ask every caller for a
+client certificate; `plaintext=True` (`make run PLAINTEXT=1`) is for development only.
+Every process is started in its own session and stopped by pid: SIGTERM,
+then SIGKILL after a grace period. Zone agents make the kernel kill their tritonserver
+if they die, so nothing is orphaned. The chaos tests and `make bench-failover` use
+`kill`/`restart` here to break and mend single processes.
+
+    twinteller cluster            # make run
+    twinteller cluster --ha       # make run HA=1: three etcd members
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from twinteller.cli.certificates import Issued, issue
+from twinteller.etcd import keys
+from twinteller.etcd.store import Store
+from twinteller.tls import PLAINTEXT_ENV, ROUTER, Tls
+from twinteller.tls import channel as tls_channel
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The admin API token of the local cluster (make run, tests): local use only.
+LOCAL_ADMIN_TOKEN = "local-dev-token"
+INSIGHTS_INTERVAL_S = 5.0  # how often the local insights worker recomputes (15 s by default)
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ZonePorts:
+    grpc: int
+    http: int
+    metrics: int
+
+
+@dataclass(frozen=True)
+class EtcdMember:
+    name: str
+    client: int
+    peer: int
+
+
+# etcd's own convention for a local three-member cluster (its Procfile): 2379, 22379, 32379.
+ONE_MEMBER = (EtcdMember("etcd-1", 2379, 2380),)
+THREE_MEMBERS = (*ONE_MEMBER, EtcdMember("etcd-2", 22379, 22380), EtcdMember("etcd-3", 32379, 32380))
+
+
+@dataclass(frozen=True)
+class Layout:
+    etcd_members: tuple[EtcdMember, ...] = ONE_MEMBER
+    zones: dict[str, ZonePorts] = field(
+        default_factory=lambda: {"a": ZonePorts(8001, 8000, 8002), "b": ZonePorts(8011, 8010, 8012)}
+    )
+    routers: dict[str, int] = field(default_factory=lambda: {"a": 50051, "b": 50052})
+    router_metrics: dict[str, int] = field(default_factory=lambda: {"a": 9464, "b": 9465})
+    console: int = 8080
+    legacy_http: int = 8090
+    legacy_grpc: int = 8091
+
+    @classmethod
+    def free(cls, etcd_members: int = 1) -> Layout:
+        return cls(
+            tuple(EtcdMember(f"etcd-{i + 1}", free_port(), free_port()) for i in range(etcd_members)),
+            {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
+            {z: free_port() for z in ("a", "b")},
+            {z: free_port() for z in ("a", "b")},
+            free_port(),
+            legacy_http=free_port(),
+            legacy_grpc=free_port(),
+        )
+
+    @property
+    def etcd(self) -> str:
+        """The --etcd value every process gets: all members, comma-separated."""
+        return ",".join(f"127.0.0.1:{m.client}" for m in self.etcd_members)
+
+    def router_target(self, zone: str) -> str:
+        return f"127.0.0.1:{self.routers[zone]}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console}/"
+
+    def metrics_url(self, zone: str) -> str:
+        """The router's Prometheus endpoint."""
+        return f"http://127.0.0.1:{self.router_metrics[zone]}/metrics"
+
+    def legacy_address(self, zone: str) -> str:
+        """How the router of `zone` reaches the legacy bot: a over HTTP, b over gRPC."""
+        if zone == "a":
+            return f"http://127.0.0.1:{self.legacy_http}"
+        return f"grpc://127.0.0.1:{self.legacy_grpc}"
+
+
+class EtcdReader:
+    """One event loop on a thread of its own, with one Store, for the cluster's readiness
+    and leader reads: a grpc.aio channel must not outlive its loop, as it would with a new
+    `asyncio.run` (and a new Store) for every poll."""
+
+    def __init__(self, endpoint: str, tls: Tls | None) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="etcd-reader", daemon=True)
+        self._thread.start()
+        self._store = self._submit(self._open(endpoint, tls))
+
+    @staticmethod
+    async def _open(endpoint: str, tls: Tls | None) -> Store:
+        return Store(endpoint, tls, timeout=1.0)
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    def run(self, read: Callable[[Store], Awaitable[T]]) -> T:
+        async def call() -> T:
+            return await read(self._store)
+
+        return self._submit(call())
+
+    def close(self) -> None:
+        self._submit(self._store.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
+class LocalCluster:
+    def __init__(
+        self,
+        run_dir: Path,
+        layout: Layout,
+        *,
+        env: dict[str, str] | None = None,
+        router_args: list[str] | None = None,
+        plaintext: bool = False,
+    ) -> None:
+        self.run_dir = run_dir
+        self.layout = layout
+        # The CA and every component's certificate; None in plaintext.
+        self.certificates: Issued | None = None if plaintext else issue(run_dir / "tls")
+        self._env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "TWINTELLER_ADMIN_TOKENS": f"admin:{LOCAL_ADMIN_TOKEN}",
+            **({PLAINTEXT_ENV: "1"} if plaintext else {}),
+            **(env or {}),
+        }
+        self._router_args = router_args or []
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._reader: EtcdReader | None = None
+
+    @property
+    def tls(self) -> Tls | None:
+        """The identity of a caller (tools, tests): the `client` certificate."""
+        return None if self.certificates is None else self.certificates.tls("client")
+
+    def channel(self, zone: str) -> grpc.Channel:
+        """A blocking channel to the router of `zone`, as a caller with the client certificate."""
+        return tls_channel(self.layout.router_target(zone), self.tls, ROUTER)
+
+    def store(self) -> Store:
+        """A Store on the cluster's etcd, as a caller with the client certificate."""
+        return Store(self.layout.etcd, self.tls)
+
+    def environment(self, component: str) -> dict[str, str]:
+        """TWINTELLER_TLS_* of a process of `component` (router, zone, client); none in plaintext."""
+        return {} if self.certificates is None else self.certificates.environment(component)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout: float = 240.0) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        try:
+            self.start_etcd()
+            self.wait_etcd_ready(deadline - time.monotonic())
+            for zone in self.layout.zones:
+                self.start_zone(zone)
+            self.start_trainer()
+            self.start_insights()
+            self.start_legacy()
+            self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+            self.wait_legacy_ready(deadline - time.monotonic())
+            for zone in self.layout.routers:
+                self.start_router(zone)
+            for zone in self.layout.routers:
+                self.wait_router_serving(zone, deadline - time.monotonic())
+            self.start_console()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Routers first (drain), then zones (deregister) and the trainer, then etcd."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        order = sorted(self.processes, key=lambda n: (not n.startswith("router"), n.startswith("etcd")))
+        for name in order:
+            self.stop_process(name)
+
+    def __enter__(self) -> LocalCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- processes --------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str], component: str = "client") -> subprocess.Popen[bytes]:
+        log = (self.run_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**self._env, **self.environment(component)},
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+        )
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def start_etcd(self) -> None:
+        for member in self.layout.etcd_members:
+            self.start_etcd_member(member.name)
+
+    def start_etcd_member(self, name: str) -> None:
+        """Start (or restart, on its kept data dir) one member of the etcd cluster."""
+        etcd = shutil.which("etcd") or "/usr/bin/etcd"
+        member = next(m for m in self.layout.etcd_members if m.name == name)
+        scheme = "http" if self.certificates is None else "https"
+        client = f"{scheme}://127.0.0.1:{member.client}"
+        peer = f"{scheme}://127.0.0.1:{member.peer}"
+        cluster = ",".join(f"{m.name}={scheme}://127.0.0.1:{m.peer}" for m in self.layout.etcd_members)
+        self._spawn(
+            name,
+            [
+                etcd,
+                "--name",
+                name,
+                "--data-dir",
+                # Named by cluster size and scheme: a one-member data dir cannot join
+                # three, nor back, and its peers' URLs are stored with their scheme.
+                str(self.run_dir / f"{name}-of-{len(self.layout.etcd_members)}-{scheme}-data"),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peer,
+                "--initial-advertise-peer-urls",
+                peer,
+                "--initial-cluster",
+                cluster,
+                "--initial-cluster-token",
+                f"twinteller-{self.layout.etcd_members[0].client}",
+                "--log-level",
+                "warn",
+                # One knowledge-base import (up to 1000 entries) is one transaction.
+                "--max-txn-ops",
+                "2048",
+                "--max-request-bytes",
+                str(10 * 1024 * 1024),
+                *self._etcd_tls(),
+            ],
+        )
+
+    def _etcd_tls(self) -> list[str]:
+        """Mutual TLS for clients and peers alike: a certificate from the local CA or no
+        connection (etcd reads the files at every handshake: renewing needs no restart)."""
+        if self.certificates is None:
+            return []
+        files = {
+            "cert-file": self.certificates.cert("etcd"),
+            "key-file": self.certificates.key("etcd"),
+            "trusted-ca-file": self.certificates.ca,
+        }
+        flags = [f"--{prefix}{flag}={path}" for prefix in ("", "peer-") for flag, path in files.items()]
+        return [*flags, "--client-cert-auth", "--peer-client-cert-auth"]
+
+    def start_zone(self, zone: str) -> None:
+        ports = self.layout.zones[zone]
+        self._spawn(
+            f"zone-{zone}",
+            [
+                sys.executable,
+                "-m",
+                "zone",
+                "--zone",
+                zone,
+                "--etcd",
+                self.layout.etcd,
+                "--grpc-port",
+                str(ports.grpc),
+                "--http-port",
+                str(ports.http),
+                "--metrics-port",
+                str(ports.metrics),
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--run-dir",
+                str(self.run_dir),
+            ],
+            component="zone",
+        )
+
+    def start_trainer(self) -> None:
+        self._spawn(
+            "trainer",
+            [
+                sys.executable,
+                "-m",
+                "trainer",
+                "--etcd",
+                self.layout.etcd,
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--cache",
+                str(PROJECT_ROOT / "build" / "embeddings.npz"),
+            ],
+        )
+
+    def start_insights(self) -> None:
+        self._spawn(
+            "insights",
+            [
+                sys.executable,
+                "-m",
+                "insights",
+                "--etcd",
+                self.layout.etcd,
+                "--model-repo",
+                str(PROJECT_ROOT / "model_repo"),
+                "--faq-cache",
+                str(PROJECT_ROOT / "build" / "embeddings.npz"),
+                "--interval-s",
+                str(INSIGHTS_INTERVAL_S),
+            ],
+        )
+
+    def start_legacy(self) -> None:
+        argv = [
+            "--listen",
+            f"127.0.0.1:{self.layout.legacy_http}",
+            "--grpc-listen",
+            f"127.0.0.1:{self.layout.legacy_grpc}",
+            "--log",
+            str(self.run_dir / "legacy-conversations.jsonl"),
+        ]
+        self._spawn("legacy", [sys.executable, "-m", "legacy", *argv])
+
+    def start_console(self) -> None:
+        routers = ",".join(self.layout.router_target(z) for z in self.layout.routers)
+        argv = ["--listen", f"127.0.0.1:{self.layout.console}", "--target", routers]
+        self._spawn("console", [sys.executable, "-m", "console", *argv])
+
+    def start_router(self, zone: str) -> None:
+        self._spawn(
+            f"router-{zone}",
+            [
+                sys.executable,
+                "-m",
+                "router",
+                "--zone",
+                zone,
+                "--etcd",
+                self.layout.etcd,
+                "--listen",
+                self.layout.router_target(zone),
+                "--router-id",
+                f"router-{zone}",
+                "--metrics-listen",
+                f"127.0.0.1:{self.layout.router_metrics[zone]}",
+                "--legacy",
+                self.layout.legacy_address(zone),
+                "--turn-log",
+                str(self.run_dir / f"turns-router-{zone}.sqlite3"),
+                # Callers of the public API need a certificate too (the tests, the tools).
+                *(["--tls-client-ca", str(self.certificates.ca)] if self.certificates else []),
+                *self._router_args,
+            ],
+            component="router",
+        )
+
+    def stop_process(self, name: str, grace: float = 15.0) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the group we created for it, by pid
+            process.wait()
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Crash one process we started (`etcd-2`, `zone-a`, `router-b`): signal its
+        process group, by the pid we hold, and reap it; `restart(name)` brings it back."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait()
+
+    def restart(self, name: str) -> None:
+        """Start `name` again (after `kill` or `stop_process`) with its original arguments."""
+        singles = {
+            "trainer": self.start_trainer,
+            "insights": self.start_insights,
+            "console": self.start_console,
+            "legacy": self.start_legacy,
+        }
+        if name in singles:
+            singles[name]()
+            return
+        kind, _, which = name.partition("-")
+        starters = {"etcd": self.start_etcd_member, "zone": self.start_zone, "router": self.start_router}
+        starters[kind](name if kind == "etcd" else which)
+
+    def triton_pid(self, zone: str) -> int:
+        return int((self.run_dir / f"triton-{zone}.pid").read_text())
+
+    # -- readiness --------------------------------------------------------------------------
+    @staticmethod
+    def _wait(check, deadline: float, what: str) -> None:  # type: ignore[no-untyped-def]
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{what} did not become ready in time")
+
+    def _read(self, read: Callable[[Store], Awaitable[T]], default: T) -> T:
+        """Run `read` against etcd on the reader thread; `default` if etcd does not answer."""
+        if self._reader is None:
+            self._reader = EtcdReader(self.layout.etcd, self.tls)
+        try:
+            return self._reader.run(read)
+        except Exception:
+            return default
+
+    def wait_etcd_ready(self, timeout: float) -> None:
+        async def probe(store: Store) -> bool:
+            await store.get(keys.ROOT)
+            return True
+
+        self._wait(lambda: self._read(probe, False), time.monotonic() + timeout, "etcd")
+
+    def registered_zones(self) -> set[str]:
+        async def read(store: Store) -> set[str]:
+            entries, _ = await store.get_prefix(keys.ZONES)
+            return {e.key[len(keys.ZONES) :] for e in entries}
+
+        return self._read(read, set())
+
+    def router_leader(self) -> str:
+        """The router id holding the leader key ("router-a"), "" if none."""
+
+        async def read(store: Store) -> str:
+            entry = await store.get(keys.LEADER)
+            return "" if entry is None else entry.value.decode()
+
+        return self._read(read, "")
+
+    def etcd_leader(self) -> str:
+        """The name of the etcd member that leads the raft group ("etcd-2"), "" if none."""
+
+        async def read(store: Store) -> str:
+            return await store.leader_member()
+
+        return self._read(read, "")
+
+    def wait_zones_registered(self, zones: set[str], timeout: float) -> None:
+        self._wait(lambda: zones <= self.registered_zones(), time.monotonic() + timeout, f"zones {sorted(zones)}")
+
+    def names(self) -> list[str]:
+        """Every process of the full cluster, in start order."""
+        members = [m.name for m in self.layout.etcd_members]
+        zones = [f"zone-{z}" for z in self.layout.zones]
+        routers = [f"router-{z}" for z in self.layout.routers]
+        return [*members, *zones, "trainer", "insights", "legacy", *routers, "console"]
+
+    def heal(self, timeout: float = 180.0) -> None:
+        """Start whatever is not running, then wait until the whole cluster serves again:
+        etcd answers, every zone is registered, the legacy bot answers, every router is
+        SERVING, a leader leads."""
+        deadline = time.monotonic() + timeout
+        for name in self.names():
+            process = self.processes.get(name)
+            if process is None or process.poll() is not None:
+                self.processes.pop(name, None)
+                self.restart(name)
+        self.wait_etcd_ready(deadline - time.monotonic())
+        self.wait_zones_registered(set(self.layout.zones), deadline - time.monotonic())
+        self.wait_legacy_ready(deadline - time.monotonic())
+        for zone in self.layout.routers:
+            self.wait_router_serving(zone, deadline - time.monotonic())
+        self._wait(lambda: bool(self.router_leader()), deadline, "a router leader")
+
+    def router_health(self, zone: str, service: str = "") -> str:
+        try:
+            with self.channel(zone) as channel:
+                request = health_pb2.HealthCheckRequest(service=service)
+                reply = health_pb2_grpc.HealthStub(channel).Check(request, timeout=1.0)
+                return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+        except grpc.RpcError as e:
+            return f"down ({e.code().name})"
+
+    def legacy_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.layout.legacy_http}/health", timeout=1) as reply:
+                return reply.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_legacy_ready(self, timeout: float) -> None:
+        self._wait(self.legacy_ready, time.monotonic() + timeout, "legacy bot")
+
+    def wait_router_serving(self, zone: str, timeout: float) -> None:
+        self._wait(lambda: self.router_health(zone) == "SERVING", time.monotonic() + timeout, f"router {zone}")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="twinteller cluster", description="run the local two-zone twinteller cluster until Ctrl-C"
+    )
+    parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "run")
+    parser.add_argument("--ha", action="store_true", help="three etcd members instead of one")
+    parser.add_argument("--plaintext", action="store_true", help="no TLS anywhere: development only")
+    args = parser.parse_args(argv)
+    layout = Layout(THREE_MEMBERS if args.ha else ONE_MEMBER)
+    cluster = LocalCluster(args.run_dir, layout, plaintext=args.plaintext)
+    signal.signal(signal.SIGTERM, _interrupt)
+    members = len(layout.etcd_members)
+    print(f"starting etcd ({members} member(s)), Triton zones a and b, routers a and b (logs in {args.run_dir})")
+    try:
+        cluster.start()
+        zones = ", ".join(f"{z}=127.0.0.1:{p.grpc}" for z, p in layout.zones.items())
+        print(f"etcd         {layout.etcd}")
+        print(f"triton zones {zones}")
+        for zone in layout.routers:
+            print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
+            print(f"             metrics {layout.metrics_url(zone)}")
+        print(f"console      {layout.console_url}  (sign in with the admin token)")
+        print(f"legacy bot   {layout.legacy_address('a')}, {layout.legacy_address('b')}  (reference regex bot)")
+        print(f"admin token  {LOCAL_ADMIN_TOKEN}  (twinteller admin --help)")
+        if cluster.certificates is not None:
+            client = " ".join(f"{k}={v}" for k, v in cluster.environment("client").items())
+            print(f"TLS          mutual TLS on every hop; CA and certificates in {cluster.certificates.directory}")
+            print(f"             callers need a client certificate: export {client}")
+        health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
+        print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")
+        print("ready: try `make chat`; Ctrl-C stops everything", flush=True)
+        while all(p.poll() is None for p in cluster.processes.values()):
+            time.sleep(1.0)
+        dead = [n for n, p in cluster.processes.items() if p.poll() is not None]
+        print(f"process(es) exited: {dead}; see {args.run_dir}/*.log; stopping", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        cluster.stop()
+        print("stopped", flush=True)

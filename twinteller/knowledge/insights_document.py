@@ -1,0 +1,89 @@
+"""What the insights worker (insights/insight_worker.py) computes and the admin API serves, as
+stored in etcd (`insights/<name>`): unrecognised-query clusters, trending intents and
+clusters, satisfaction. One JSON document, `insights/latest`, rewritten each round."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+LATEST = "latest"
+TRAFFIC_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Member:
+    key: str  # the unrecognised record's etcd key (removed when the cluster is adopted)
+    text: str
+    at: float
+    channel: str
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str  # stable while its oldest member stays
+    label: str  # its most distinctive terms
+    size: int
+    first_seen: float
+    last_seen: float
+    representatives: list[str]  # the members nearest its centre
+    members: list[Member]  # newest first, at most MAX_MEMBERS
+    suggested_faq: str = ""  # an FAQ close enough to take these as training questions
+    suggested_similarity: float = 0.0
+    proposed_id: str = ""  # else: a new FAQ, pre-filled
+    proposed_title: str = ""
+
+
+@dataclass(frozen=True)
+class Trend:
+    kind: str  # "intent" | "cluster"
+    name: str  # the intent, or the cluster id
+    label: str  # the cluster's label; the intent again
+    window_count: int
+    baseline_count: int
+    expected: float  # in the window, had it kept its baseline share of all turns
+    score: float  # (window - expected) / sqrt(expected + 1)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """Feedback of one group: an intent, a channel, a model version or a day."""
+
+    by: str  # "intent" | "channel" | "model_version" | "day"
+    key: str
+    count: int
+    mean: float
+    satisfied: float  # share of ratings 4 or 5
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """One zone's turns in one minute, across all routers."""
+
+    minute: int  # Unix time // 60
+    zone: str
+    turns: int
+    answered: int  # ANSWER
+    handoffs: int
+    fallbacks: int
+
+
+@dataclass(frozen=True)
+class Document:
+    computed_at: float
+    clusters: list[Cluster] = field(default_factory=list)
+    trends: list[Trend] = field(default_factory=list)
+    ratings: list[Rating] = field(default_factory=list)
+    traffic: list[Traffic] = field(default_factory=list)  # the last TRAFFIC_MINUTES
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Document:
+        data = json.loads(raw)
+        clusters = [Cluster(**{**c, "members": [Member(**m) for m in c["members"]]}) for c in data.get("clusters", [])]
+        trends = [Trend(**t) for t in data.get("trends", [])]
+        ratings = [Rating(**r) for r in data.get("ratings", [])]
+        traffic = [Traffic(**t) for t in data.get("traffic", [])]
+        return cls(data["computed_at"], clusters, trends, ratings, traffic)

@@ -1,0 +1,76 @@
+"""The lexicon: colloquial, dialect and misspelt terms mapped to the canonical terms the
+model knows ("hole in the wall" -> "atm", "dosh" -> "money", traditional "賬戶" ->
+simplified "账户", Cantonese "櫃員機" -> "atm"). Applied to every utterance after
+normalisation and before the model (router/conversation/turns.py), and to training questions
+(trainer/job_runner.py), so both sides speak the same words.
+
+Matching is case-insensitive and longest term first. A term in a script with word
+spacing only matches whole words ("quid" not inside "liquid"); a Chinese term matches
+wherever it appears, since Chinese has no spaces between words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from twinteller.errors import InvalidArgument
+
+SEED_LEXICON = Path(__file__).resolve().parents[1] / "data" / "lexicon.json"
+MAX_TERM = 64
+_CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    term: str
+    canonical: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> LexiconEntry:
+        return cls(**json.loads(raw))
+
+
+def validate(entry: LexiconEntry) -> LexiconEntry:
+    for name in ("term", "canonical"):
+        value = getattr(entry, name)
+        if not value.strip() or value != value.strip():
+            raise InvalidArgument(f"{name}: required, without leading or trailing spaces")
+        if len(value) > MAX_TERM:
+            raise InvalidArgument(f"{name}: {len(value)} characters, at most {MAX_TERM} allowed")
+    if entry.term.casefold() == entry.canonical.casefold():
+        raise InvalidArgument("canonical: the same as the term")
+    return entry
+
+
+class Lexicon:
+    def __init__(self, entries: list[LexiconEntry]) -> None:
+        self._canonical = {e.term.casefold(): e.canonical for e in entries}
+        terms = sorted(self._canonical, key=len, reverse=True)
+        patterns = [re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms]
+        self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+
+    def __len__(self) -> int:
+        return len(self._canonical)
+
+    def colloquial_terms(self) -> dict[str, list[str]]:
+        """Canonical term (casefolded) -> the terms that map to it."""
+        out: dict[str, list[str]] = {}
+        for term, canonical in self._canonical.items():
+            out.setdefault(canonical.casefold(), []).append(term)
+        return out
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._canonical[m.group(0).casefold()], text)
+
+
+def seed_entries() -> list[LexiconEntry]:
+    data = json.loads(SEED_LEXICON.read_text(encoding="utf-8"))
+    return [validate(LexiconEntry(e["term"], e["canonical"])) for e in data["entries"]]

@@ -1,0 +1,133 @@
+"""Knowledge-base schema: FAQ entries, the seed base, and per-version snapshots.
+
+A model version is trained from one knowledge-base snapshot, and the router answers a
+turn with the snapshot of the version that recognised it, so a turn's reply and its
+model version always belong together.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # twinteller/data
+SEED_FAQ = DATA_DIR / "seed_faq.json"
+CHINESE_QUESTIONS = DATA_DIR / "chinese_questions.json"
+BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
+# Two questions per intent, simplified then traditional/Cantonese, written apart from the
+# training questions and the lexicon and never used to tune anything.
+CHINESE_TEST = DATA_DIR / "chinese_test.csv"
+BANKING77 = DATA_DIR / "banking77"
+NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/devcluster/noise.py
+
+
+@dataclass(frozen=True)
+class Faq:
+    id: str
+    title: str
+    answer: str
+    questions: tuple[str, ...] = field(default=(), compare=False)
+    # Details the answer can use (router/conversation/slots.py: amount, currency, card_type) and the
+    # answer template that uses them; `answer` is what is said when they are not given.
+    slots: tuple[str, ...] = ()
+    slot_answer: str = ""
+    # A channel's own answer ("ivr": short, for speech); `answer` for every other channel.
+    channel_answers: dict[str, str] = field(default_factory=dict)
+    # The entry's tags: `legacy:<RULE>` says it answers that legacy rule (twinteller/migration/plan.py).
+    tags: tuple[str, ...] = ()
+
+    def answer_for(self, channel: str) -> str:
+        return self.channel_answers.get(channel, self.answer)
+
+
+# An entry tagged legacy:<RULE> answers that rule of the legacy bot (twinteller/migration/plan.py).
+LEGACY_RULE_TAG = "legacy:"
+
+
+def rules_by_faq(tags_of: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """FAQ id -> the legacy rules it answers (from its `legacy:<RULE>` tags)."""
+    return {
+        faq: frozenset(t[len(LEGACY_RULE_TAG) :] for t in tags if t.startswith(LEGACY_RULE_TAG))
+        for faq, tags in tags_of.items()
+        if any(t.startswith(LEGACY_RULE_TAG) for t in tags)
+    }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a router needs to answer with one model version: id -> title and answer."""
+
+    version: str
+    faqs: dict[str, Faq]
+
+    @functools.cached_property
+    def legacy_rules(self) -> dict[str, frozenset[str]]:
+        """FAQ id -> the legacy rules it answers; worked out once per version."""
+        return rules_by_faq({f.id: f.tags for f in self.faqs.values()})
+
+    @functools.cached_property
+    def faq_of_legacy_rule(self) -> dict[str, str]:
+        """Legacy rule -> the entry that answers it (the first by id, if several do)."""
+        index: dict[str, str] = {}
+        for faq, rules in sorted(self.legacy_rules.items()):
+            for rule in rules:
+                index.setdefault(rule, faq)
+        return index
+
+    def to_json(self) -> str:
+        entries = [_entry(f) for f in self.faqs.values()]
+        return json.dumps({"version": self.version, "faqs": entries}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Snapshot:
+        data = json.loads(raw)
+        faqs = {e["id"]: _faq(e) for e in data["faqs"]}
+        return cls(str(data["version"]), faqs)
+
+
+def _entry(faq: Faq) -> dict[str, object]:
+    entry: dict[str, object] = {"id": faq.id, "title": faq.title, "answer": faq.answer}
+    if faq.slots:
+        entry["slots"] = list(faq.slots)
+        entry["slot_answer"] = faq.slot_answer
+    if faq.channel_answers:
+        entry["channel_answers"] = dict(faq.channel_answers)
+    if faq.tags:
+        entry["tags"] = list(faq.tags)
+    return entry
+
+
+def _faq(entry: dict, questions: tuple[str, ...] = ()) -> Faq:  # type: ignore[type-arg]
+    return Faq(
+        entry["id"],
+        entry["title"],
+        entry["answer"],
+        questions,
+        tuple(entry.get("slots", ())),
+        entry.get("slot_answer", ""),
+        dict(entry.get("channel_answers", {})),
+        tuple(entry.get("tags", ())),
+    )
+
+
+def read_labelled_csv(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) rows of a BANKING77-style CSV (header `text,category`)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [(row["text"], row["category"]) for row in csv.DictReader(f)]
+
+
+def seed_faqs() -> list[Faq]:
+    """The 77 BANKING77 intents with our answers, their train.csv questions, and our
+    Chinese questions for some of them (the TF-IDF character n-grams learn those)."""
+    questions: dict[str, list[str]] = {}
+    for text, intent in read_labelled_csv(BANKING77 / "train.csv"):
+        questions.setdefault(intent, []).append(text)
+    chinese = json.loads(CHINESE_QUESTIONS.read_text(encoding="utf-8"))["questions"]
+    for intent, extra in chinese.items():
+        questions[intent].extend(extra)
+    entries = json.loads(SEED_FAQ.read_text(encoding="utf-8"))["faqs"]
+    return [_faq(e, tuple(questions[e["id"]])) for e in entries]

@@ -1,0 +1,2 @@
+"""The zone agent process (`python -m zone`): runs one zone's tritonserver and registers the
+zone in etcd only while the model is ready."""
