@@ -75,7 +75,7 @@ class Objectives:
     disk_free_share: float = 0.1
 
 
-# -- judgements: facts in, verdicts out (tests/unit/test_inspect.py) ----------------------------
+# -- judgements: facts in, verdicts out (tests/unit/twinteller/cli/test_inspection.py) ----------------------------
 def judge_etcd(
     members: list[str], sizes: dict[str, int | str], leader: str, alarms: list[str], quota: int
 ) -> list[Check]:

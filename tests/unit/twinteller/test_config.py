@@ -28,7 +28,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TWINTELLER_"):
             monkeypatch.delenv(name)
-    # TLS files are tests/unit/test_tls.py's subject; here plaintext stands in for them.
+    # TLS files are tests/unit/twinteller/test_tls.py's subject; here plaintext stands in for them.
     monkeypatch.setenv("TWINTELLER_PLAINTEXT", "1")
 
 
