@@ -107,7 +107,7 @@ class Insights:
         cached = self._trainer_vectors()
         centres = {}
         for faq in faqs:
-            texts = [lexicon.apply(q) for q in faq.questions]
+            texts = [lexicon.model_text(q) for q in faq.questions]
             known = [cached[t] for t in texts if t in cached]
             if not known and texts:
                 known = list(self._embed(texts[:5]))

@@ -108,12 +108,14 @@ class Router:
             config.clarify_ratio,
             config.handoff_after,
             config.cjk_confidence_threshold,
+            config.agent_language,
         )
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         self.metrics = Metrics()
         self.traffic = TrafficRecorder(self.store, config.identity, retention_s=config.traffic_retention_days * 86400)
         observers = (
             lambda turn, outcome: self.metrics.observe_turn(turn.channel, outcome.response, outcome.attempts),
+            lambda turn, outcome: self.metrics.observe_language(outcome.response, outcome.untranslated),
             lambda turn, outcome: self.traffic.observe(turn.channel, outcome.response),
         )
         self.cutover = CutoverView(self.store)
@@ -130,8 +132,9 @@ class Router:
                 legacy, self.cutover, self.shadow_recorder, self.knowledge, self.metrics.observe_legacy_call
             )
         turns = TurnHandler(
-            self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow
-        )
+            self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow,
+            default_chinese=config.default_chinese,
+        )  # fmt: skip
         self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400)
         self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback, self.turn_log)
         tokens = Tokens(parse_tokens(config.admin_tokens))

@@ -40,7 +40,6 @@ from twinteller.etcd.store import Store
 from twinteller.knowledge.faqs import FaqRecord
 from twinteller.knowledge.lexicon import Lexicon, LexiconEntry
 from twinteller.knowledge.schema import BANKING77, NOISY_TEST, Snapshot, read_labelled_csv
-from twinteller.knowledge.text import normalise
 from twinteller.model.embeddings import EmbeddingCache
 from twinteller.model.encoder import Encoder
 from twinteller.model.intent_model import IntentClassifier
@@ -220,7 +219,7 @@ class Trainer:
         classifiers = {"": self._classifier(version), "active_": self._classifier(active)}
         for name, path in (("test", BANKING77 / "test.csv"), ("noisy_test", NOISY_TEST)):
             rows = read_labelled_csv(path)
-            texts = [lexicon.apply(normalise(t)) for t, _ in rows]
+            texts = [lexicon.model_text(t) for t, _ in rows]
             labels = np.array([label for _, label in rows])
             embeddings = self._embeddings().embed(texts)
             for prefix, classifier in classifiers.items():

@@ -47,7 +47,7 @@ def build_version(
     write `model_repo/intent/<version>/` atomically (rename). The questions are read in
     the lexicon's words, as the router reads utterances. `previous`, the version this one
     replaces, is where the regressions start from (IntentClassifier.fit)."""
-    texts = [lexicon.apply(q) for f in faqs for q in f.questions]
+    texts = [lexicon.model_text(q) for f in faqs for q in f.questions]
     labels = [f.id for f in faqs for _ in f.questions]
     if len(set(labels)) < 2:
         raise ValueError("a model needs at least two FAQ entries with training questions")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from twinteller.knowledge.languages import LANGUAGES
 from twinteller.roles import parse_tokens
 from twinteller.tls import Tls, TlsConfigError, load_tls
 
@@ -79,6 +80,12 @@ class RouterConfig(TransportConfig):
     clarify_ratio: float = 0.5
     # This many FALLBACKs in a row become a HANDOFF to a person.
     handoff_after: int = 3
+    # Replies are in the customer's language (twinteller/knowledge/languages.py); the
+    # handoff summary is in the agents' language. A new conversation in Chinese whose
+    # script does not show (no character exists in one script only) is answered in
+    # `default_chinese`: traditional, for a Hong Kong bank.
+    agent_language: str = "en"
+    default_chinese: str = "zh-Hant"
     # Unrecognised queries are kept this long for the insights work.
     unrecognised_retention_days: int = 30
     # Per-minute turn counts in etcd, for trends across routers (router/observability/traffic.py).
@@ -320,6 +327,10 @@ def router_config(argv: list[str] | None = None) -> RouterConfig:
             legacy_address(config.legacy)
         except ValueError as e:
             raise SystemExit(str(e)) from None
+    if config.agent_language not in LANGUAGES:
+        raise SystemExit(f"--agent-language must be one of {', '.join(LANGUAGES)}")
+    if config.default_chinese not in ("zh-Hant", "zh-Hans"):
+        raise SystemExit("--default-chinese must be zh-Hant or zh-Hans")
     for name in ("confidence_threshold", "similarity_threshold", "cjk_confidence_threshold"):
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise SystemExit(f"--{name.replace('_', '-')} must be within 0..1")

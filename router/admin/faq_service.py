@@ -19,6 +19,7 @@ from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Entry, Store
 from twinteller.knowledge import faqs
 from twinteller.knowledge.faqs import FaqRecord
+from twinteller.knowledge.schema import FaqText
 from twinteller.roles import READ
 from twinteller.v1 import knowledge_pb2 as kpb
 
@@ -41,6 +42,12 @@ def to_pb(record: FaqRecord, revision: int = 0) -> kpb.Faq:
         enabled=record.enabled,
         slots=record.slots,
         slot_answer=record.slot_answer,
+        translations={
+            language: kpb.FaqText(
+                title=t.title, answer=t.answer, channel_answers=t.channel_answers, slot_answer=t.slot_answer
+            )
+            for language, t in record.translations.items()
+        },
         updated_by=record.updated_by,
         updated_at=record.updated_at,
         revision=revision,
@@ -60,6 +67,10 @@ def from_pb(faq: kpb.Faq) -> FaqRecord:
         enabled=faq.enabled,
         slots=list(faq.slots),
         slot_answer=faq.slot_answer,
+        translations={
+            language: FaqText(t.title, t.answer, dict(t.channel_answers), t.slot_answer)
+            for language, t in faq.translations.items()
+        },
     )
 
 

@@ -8,6 +8,7 @@ import re
 from router.conversation.turn import Turn
 from twinteller.errors import InvalidArgument
 from twinteller.internal import raw_pb2
+from twinteller.knowledge import languages
 from twinteller.knowledge.text import normalise
 
 # Ids become part of etcd keys and log lines: printable ASCII without '/' or spaces.
@@ -52,6 +53,8 @@ def converse_request(raw: raw_pb2.RawConverseRequest, *, max_text_bytes: int, ma
         raise InvalidArgument("text: empty; send the customer's words")
     channel = _optional(raw.channel, "channel", MAX_CHANNEL)
     locale = _optional(raw.locale, "locale", MAX_LOCALE)
+    if locale and not languages.well_formed_locale(locale):
+        raise InvalidArgument(f"locale: {locale!r} is not a BCP 47 language tag like en-GB, zh-HK or zh-Hans-CN")
     return Turn(session_id, turn_id, text, channel, locale)
 
 

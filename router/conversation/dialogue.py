@@ -21,22 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from router.conversation import phrases, slots
+from router.conversation.messages import MESSAGES
 from router.conversation.sessions import Context, Pending
 from router.zones.inference import ModelResult
+from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
 from twinteller.knowledge.schema import Faq, Snapshot
 from twinteller.knowledge.text import mostly_cjk
 
-FALLBACK_REPLY = (
-    "Sorry, I'm not sure I understood that. I can help with your cards, payments, transfers, "
-    "top-ups, exchange and account security. Could you say it another way?"
-)
-FALLBACK_REPLY_REPEATED = (
-    "Sorry, I still didn't catch that. Please describe your banking question in a few words, "
-    "for example 'my card hasn't arrived' or 'how do I top up'."
-)
-HANDOFF_REPLY = "I'll pass you to one of my colleagues now; they will see what we have talked about."
-CLARIFY_REPLY = "Did you mean one of these?"
+# In English; every language's are in twinteller/data/dialogue.json (router/conversation/messages.py).
+FALLBACK_REPLY = MESSAGES.text("fallback", languages.EN)
+FALLBACK_REPLY_REPEATED = MESSAGES.text("fallback_repeated", languages.EN)
+HANDOFF_REPLY = MESSAGES.text("handoff", languages.EN)
+CLARIFY_REPLY = MESSAGES.text("clarify", languages.EN)
 MAX_ALTERNATIVES = 4
 MAX_OPTIONS = 3  # a CLARIFY offers at most this many options (IVR menus stay short)
 MAX_REPROMPTS = 2  # details asked for again at most this often before answering without them
@@ -61,6 +58,9 @@ class Decision:
     handoff_summary: str = ""
     result: ModelResult | None = None  # the model reading the decision rests on
     unrecognised: bool = False  # the model could not place the text: recorded for insights
+    language: str = languages.EN  # of the reply and the alternatives' titles
+    # The answer was not written in `language`: where it came from ("zh-Hans converted", "en").
+    untranslated: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Policy:
     clarify_ratio: float = 0.5  # CLARIFY when the second intent has this share of the first's
     handoff_after: int = 3  # this many FALLBACKs in a row become a HANDOFF
     cjk_confidence: float = 0.07  # `confidence` for mostly-Chinese text (twinteller/config.py)
+    agent_language: str = languages.EN  # the handoff summary is for the agents, in theirs
 
     def for_text(self, text: str) -> Policy:
         """The policy for reading `text`: Chinese is recognised by character n-grams alone,
@@ -85,33 +86,55 @@ def decide(
     policy: Policy,
     follow_up: ModelResult | None = None,
     channel: str = "",
+    language: str = languages.EN,
+    words: str = "",
 ) -> Decision:
-    """`follow_up`: the reading of the previous turn's words plus these, when the turn
-    looks like a follow-up (router/conversation/phrases.py). An FAQ's answer for `channel` is used
-    when it has one (a short one for "ivr")."""
-    policy = policy.for_text(text)
+    """`text` is what the model read (in the lexicon's words); `words` the customer's own,
+    normalised (the details an answer needs are read there: the lexicon may have turned
+    "五百蚊" into "五百元", and 蚊 says Hong Kong dollars). `follow_up`: the reading of the
+    previous turn's words plus these, when the turn looks like a follow-up
+    (router/conversation/phrases.py). An FAQ's answer for `channel` is used when it has
+    one (a short one for "ivr"); every reply is in `language`."""
+    chosen = policy.for_text(text)
+    decision = _decide(text, words or text, result, snapshot, context, chosen, follow_up, channel, language)
+    return replace(decision, language=language)
+
+
+def _decide(
+    text: str,
+    words: str,
+    result: ModelResult,
+    snapshot: Snapshot,
+    context: Context,
+    policy: Policy,
+    follow_up: ModelResult | None,
+    channel: str,
+    language: str,
+) -> Decision:
     if phrases.wants_human(text):
-        return _handoff("the customer asked for a person", text, context, snapshot, result)
+        return _handoff("reason_asked", text, context, snapshot, result, policy, language)
     pending = context.pending
     if pending.slot_intent in snapshot.faqs:
-        decision = _fill_slots(text, result, snapshot.faqs[pending.slot_intent], pending, policy, channel)
+        faq = snapshot.faqs[pending.slot_intent]
+        decision = _fill_slots(words, result, faq, snapshot, pending, policy, channel, language)
         if decision is not None:
             return decision
     if pending.options:
-        chosen = _chosen(text, result, [o for o in pending.options if o in snapshot.faqs], snapshot)
+        offered = [o for o in pending.options if o in snapshot.faqs]
+        chosen = _chosen(text, result, offered, snapshot, language)
         if chosen is not None:
             # Details come from the question that was clarified and from the choice ("the
             # transfer one, 500 euros"), but never from a bare position ("2" is no amount).
             asked = context.turns[-1].text if context.turns else ""
-            details = asked if phrases.is_ordinal(text) else f"{asked} {text}"
-            return _answer(details, snapshot.faqs[chosen], 1.0, [], result, channel)
+            details = asked if phrases.is_ordinal(text) else f"{asked} {words}"
+            return _answer(details, snapshot.faqs[chosen], snapshot, 1.0, [], result, channel, language)
     reading = _better(result, follow_up, snapshot, policy)
-    return _question(text, reading, snapshot, context, policy, channel)
+    return _question(text, words, reading, snapshot, context, policy, channel, language)
 
 
-def _candidates(result: ModelResult, snapshot: Snapshot) -> list[Candidate]:
+def _candidates(result: ModelResult, snapshot: Snapshot, language: str = languages.EN) -> list[Candidate]:
     return [
-        Candidate(i, s, snapshot.faqs[i].title)
+        Candidate(i, s, snapshot.localized(i, language).title)
         for i, s in zip(result.intents, result.scores, strict=True)
         if i in snapshot.faqs
     ]
@@ -132,72 +155,96 @@ def _better(result: ModelResult, follow_up: ModelResult | None, snapshot: Snapsh
 
 
 def _question(
-    text: str, result: ModelResult, snapshot: Snapshot, context: Context, policy: Policy, channel: str
+    text: str,
+    words: str,
+    result: ModelResult,
+    snapshot: Snapshot,
+    context: Context,
+    policy: Policy,
+    channel: str,
+    language: str,
 ) -> Decision:
-    candidates = _candidates(result, snapshot)
+    candidates = _candidates(result, snapshot, language)
     if not confident(result, snapshot, policy):
         best = candidates[0].confidence if candidates else 0.0
         if context.consecutive_fallbacks + 1 >= policy.handoff_after:
-            reason = f"{context.consecutive_fallbacks + 1} questions in a row were not understood"
-            return _handoff(reason, text, context, snapshot, result, unrecognised=True)
-        reply = FALLBACK_REPLY_REPEATED if context.consecutive_fallbacks else FALLBACK_REPLY
+            return _handoff("reason_fallbacks", text, context, snapshot, result, policy, language, unrecognised=True)
+        reply = MESSAGES.text("fallback_repeated" if context.consecutive_fallbacks else "fallback", language)
         return Decision("FALLBACK", reply, "", best, candidates[:MAX_ALTERNATIVES], result=result, unrecognised=True)
     top = candidates[0]
     close = [c for c in candidates[1:MAX_OPTIONS] if c.confidence >= policy.clarify_ratio * top.confidence]
     if close:
         options = [top, *close]
-        lines = [f"{n}. {c.title}" for n, c in enumerate(options, 1)]
-        reply = " ".join([CLARIFY_REPLY, *lines])
+        lines = [MESSAGES.text("option", language, number=n, title=c.title) for n, c in enumerate(options, 1)]
+        reply = " ".join([MESSAGES.text("clarify", language), *lines])
         pending = Pending(options=[c.intent for c in options])
         return Decision("CLARIFY", reply, "", top.confidence, options, pending, result=result)
     alternatives = candidates[1 : 1 + MAX_ALTERNATIVES]
-    return _answer(text, snapshot.faqs[top.intent], top.confidence, alternatives, result, channel)
+    return _answer(words, snapshot.faqs[top.intent], snapshot, top.confidence, alternatives, result, channel, language)
 
 
 def _answer(
-    text: str,
+    words: str,
     faq: Faq,
+    snapshot: Snapshot,
     confidence: float,
     alternatives: list[Candidate],
     result: ModelResult,
     channel: str,
+    language: str,
 ) -> Decision:
-    """ANSWER with `faq` (its answer for `channel`), or first ask for the details it needs."""
+    """ANSWER with `faq` (its answer for `channel` in `language`), or first ask for the
+    details it needs."""
+    texts = snapshot.localized(faq.id, language)
     if not faq.slots:
-        return Decision("ANSWER", faq.answer_for(channel), faq.id, confidence, alternatives, result=result)
-    filled = slots.extract(faq.slots, text)
+        return Decision("ANSWER", texts.answer_for(channel), faq.id, confidence, alternatives, result=result,
+                        untranslated=texts.fallback)  # fmt: skip
+    filled = slots.extract(faq.slots, words)
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
-        return Decision("ANSWER", faq.slot_answer.format(**filled), faq.id, confidence, alternatives, result=result)
+        reply = texts.slot_answer.format(**slots.shown(filled, language))
+        return Decision("ANSWER", reply, faq.id, confidence, alternatives, result=result, untranslated=texts.fallback)
     pending = Pending(slot_intent=faq.id, slots=filled)
-    return Decision("CLARIFY", slots.prompt(missing), faq.id, confidence, [], pending, result=result)
+    return Decision("CLARIFY", slots.prompt(missing, language), faq.id, confidence, [], pending, result=result)
 
 
 def _fill_slots(
-    text: str, result: ModelResult, faq: Faq, pending: Pending, policy: Policy, channel: str
+    words: str,
+    result: ModelResult,
+    faq: Faq,
+    snapshot: Snapshot,
+    pending: Pending,
+    policy: Policy,
+    channel: str,
+    language: str,
 ) -> Decision | None:
     """The reply to a turn that answers a slot question; None when it is a new question."""
-    if phrases.cancels(text):
-        return Decision("ANSWER", faq.answer_for(channel), faq.id, 1.0, [], result=result)
-    found = slots.extract(faq.slots, text)
+    texts = snapshot.localized(faq.id, language)
+    plain = Decision("ANSWER", texts.answer_for(channel), faq.id, 1.0, [], result=result, untranslated=texts.fallback)
+    if phrases.cancels(words):
+        return plain
+    found = slots.extract(faq.slots, words)
     if not found:
         confident = result.scores and result.scores[0] >= CONFIDENT and result.similarity >= policy.similarity
         if confident and result.intents[0] != faq.id:
             return None  # the customer moved on to something else
         if pending.reprompts >= MAX_REPROMPTS:
-            return Decision("ANSWER", faq.answer_for(channel), faq.id, 1.0, [], result=result)  # the way out
+            return plain  # the way out
     filled = {**pending.slots, **found}
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
-        return Decision("ANSWER", faq.slot_answer.format(**filled), faq.id, 1.0, [], result=result)
+        reply = texts.slot_answer.format(**slots.shown(filled, language))
+        return Decision("ANSWER", reply, faq.id, 1.0, [], result=result, untranslated=texts.fallback)
     again = Pending(slot_intent=faq.id, slots=filled, reprompts=pending.reprompts + (0 if found else 1))
-    return Decision("CLARIFY", slots.prompt(missing), faq.id, 1.0, [], again, result=result)
+    return Decision("CLARIFY", slots.prompt(missing, language), faq.id, 1.0, [], again, result=result)
 
 
-def _chosen(text: str, result: ModelResult, options: list[str], snapshot: Snapshot) -> str | None:
-    """The option a reply to a CLARIFY picks, by position, by title words, or because the
-    model recognises one of the options; None when it is a new question."""
-    index = phrases.choice(text, [snapshot.faqs[o].title for o in options])
+def _chosen(text: str, result: ModelResult, options: list[str], snapshot: Snapshot, language: str) -> str | None:
+    """The option a reply to a CLARIFY picks, by position, by title words (in the reply's
+    language or English), or because the model recognises one of the options; None when
+    it is a new question."""
+    titles = [f"{snapshot.faqs[o].title} {snapshot.localized(o, language).title}" for o in options]
+    index = phrases.choice(text, titles)
     if index is not None:
         return options[index]
     if result.intents and result.intents[0] in options and result.scores[0] >= CONFIDENT:
@@ -206,23 +253,37 @@ def _chosen(text: str, result: ModelResult, options: list[str], snapshot: Snapsh
 
 
 def _handoff(
-    reason: str, text: str, context: Context, snapshot: Snapshot, result: ModelResult, *, unrecognised: bool = False
+    reason: str,
+    text: str,
+    context: Context,
+    snapshot: Snapshot,
+    result: ModelResult,
+    policy: Policy,
+    language: str,
+    *,
+    unrecognised: bool = False,
 ) -> Decision:
+    """HANDOFF in the customer's language, with a summary for the agent in theirs
+    (`policy.agent_language`): why, how long, the topics, and the last words said."""
+    agents = policy.agent_language
     topics = []
     for turn in context.turns:
-        title = snapshot.faqs[turn.intent].title if turn.intent in snapshot.faqs else ""
+        title = snapshot.localized(turn.intent, agents).title if turn.intent in snapshot.faqs else ""
         if title and title not in topics:
             topics.append(title)
     # The summary is stored with the turn: what the customer said, masked.
     said = [mask(t.text) for t in context.turns[-3:]] + [mask(text)]
     summary = "; ".join(
         [
-            f"Handoff: {reason}",
-            f"{len(context.turns) + 1} turns",
-            "topics: " + (", ".join(topics) or "none recognised"),
-            "customer said: " + " | ".join(f'"{s}"' for s in said),
+            MESSAGES.text(
+                "summary_handoff", agents, reason=MESSAGES.text(reason, agents, count=context.consecutive_fallbacks + 1)
+            ),
+            MESSAGES.text("summary_turns", agents, count=len(context.turns) + 1),
+            MESSAGES.text(
+                "summary_topics", agents, topics=", ".join(topics) or MESSAGES.text("summary_no_topics", agents)
+            ),
+            MESSAGES.text("summary_said", agents, said=" | ".join(f'"{s}"' for s in said)),
         ]
     )
-    return Decision(
-        "HANDOFF", HANDOFF_REPLY, "", 0.0, [], handoff_summary=summary, result=result, unrecognised=unrecognised
-    )
+    reply = MESSAGES.text("handoff", language)
+    return Decision("HANDOFF", reply, "", 0.0, [], handoff_summary=summary, result=result, unrecognised=unrecognised)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from twinteller.knowledge.languages import to_simplified
+
 _HUMAN = re.compile(
     r"\b(agent|advisor|adviser|operator|representative|human being|real person|someone real|"
     r"(want|need|get|give me) (a|an) (person|human)|(speak|talk|chat) (to|with) "
@@ -42,6 +44,14 @@ _STOP = {
 }  # fmt: skip
 
 
+def _title_terms(text: str) -> set[str]:
+    """The words of a choice or a title: Latin words, and pairs of Chinese characters (in
+    simplified script, so either script matches)."""
+    han = to_simplified("".join(c if _CJK.match(c) else " " for c in text))
+    pairs = {han[i : i + 2] for i in range(len(han) - 1) if " " not in han[i : i + 2]}
+    return (set(_WORDS.findall(text)) - _STOP) | pairs
+
+
 def wants_human(text: str) -> bool:
     return bool(_HUMAN.search(text.lower()))
 
@@ -71,8 +81,8 @@ def choice(text: str, titles: list[str]) -> int | None:
         position = _ORDINALS[next(g for g in match.groups() if g)]
         index = len(titles) - 1 if position == -1 else position - 1
         return index if 0 <= index < len(titles) else None
-    words = set(_WORDS.findall(lowered)) - _STOP
-    overlaps = [len(words & (set(_WORDS.findall(t.lower())) - _STOP)) for t in titles]
+    words = _title_terms(lowered)
+    overlaps = [len(words & _title_terms(t.lower())) for t in titles]
     best = max(overlaps, default=0)
     if best == 0 or overlaps.count(best) > 1:
         return None

@@ -40,6 +40,7 @@ class TurnSummary:
     intent: str
     channel: str = ""
     system: str = ""  # who answered it: "twinteller" or "legacy" (twinteller/migration/cutover.py)
+    language: str = ""  # of the reply (twinteller/knowledge/languages.py)
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Context:
     # The system serving this conversation while the legacy bot is being replaced: the
     # one that answered its last turn ("" before any cutover: twinteller).
     system: str = ""
+    # The language the conversation is answered in, until the customer writes in another.
+    language: str = ""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -88,6 +91,7 @@ class Context:
             started_at=self.started_at,
             pending=pending or Pending(),
             system=summary.system or self.system,
+            language=summary.language or self.language,
         )
 
 

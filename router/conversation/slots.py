@@ -3,23 +3,36 @@ from the customer's words, with the question to ask when one is missing.
 
 An FAQ entry lists the slots it needs (`Faq.slots`) and an answer template that uses
 them (`Faq.slot_answer`, e.g. "... {amount} {currency} ..."). Extraction is plain
-pattern matching over normalised text, English and Chinese.
+pattern matching over normalised text, English and Chinese; amounts in Chinese and
+Cantonese numerals ("五百蚊", "三千五百港元", "兩百五", "1萬") are read with cn2an, chosen
+over a hand-written numeral parser because it already knows the colloquial forms
+(兩百五 is 250, 一萬二 is 12000). Prompts and the names a slot answer shows are in the
+conversation's language (twinteller/data/dialogue.json).
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+from router.conversation.messages import MESSAGES
+from twinteller.knowledge import languages
+from twinteller.knowledge.faqs import SLOT_NAMES
 
 # Most specific first: "hong kong dollars" is HKD, and is taken out before "dollars" is tried.
+# 蚊 and 港紙 are how Hong Kong says dollars; 歐羅 is its euro, 人仔 its renminbi.
 _CURRENCIES = {
-    "HKD": r"hkd|hk\$|hong kong dollars?|港币|港幣|港元",
-    "EUR": r"eur|euros?|€|欧元|歐元",
-    "USD": r"usd|dollars?|bucks|\$|美元|美金",
+    "HKD": r"hkd|hk\$|hong kong dollars?|港币|港幣|港元|港纸|港紙|蚊",
+    "EUR": r"eur|euros?|€|欧元|歐元|欧罗|歐羅",
+    "USD": r"usd|us\$|dollars?|bucks|\$|美元|美金",
     "GBP": r"gbp|pounds?|quid|sterling|£|英镑|英鎊",
-    "JPY": r"jpy|yen|¥|日元|日圓",
-    "CNY": r"cny|rmb|yuan|renminbi|人民币|人民幣",
+    "JPY": r"jpy|yen|¥|日元|日圓|日圆",
+    "CNY": r"cny|rmb|yuan|renminbi|人民币|人民幣|人仔",
     "CHF": r"chf|swiss francs?|francs?|瑞士法郎",
+    "AUD": r"aud|a\$|australian dollars?|澳元|澳币|澳幣",
+    "CAD": r"cad|c\$|canadian dollars?|加元|加币|加幣",
 }
 _CURRENCY = {code: re.compile(rf"(?<![a-z])(?:{pattern})(?![a-z])") for code, pattern in _CURRENCIES.items()}
 # Only ASCII letters and digits bound a number: Chinese puts no space around it ("换500欧元").
@@ -27,6 +40,14 @@ _AMOUNT = re.compile(
     r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:\s*(k|thousand|千|万|萬))?(?![A-Za-z0-9])"
 )
 _MULTIPLIERS = {"k": 1000, "thousand": 1000, "千": 1000, "万": 10000, "萬": 10000}
+# A run of Chinese numerals (with Arabic digits in it, "1萬5千"), then perhaps a money unit
+# and 半 (half a unit). Not after 第 (an ordinal) and not the 一 of 一次/一般 (no magnitude).
+_CHINESE_AMOUNT = re.compile(
+    r"(?<!第)(?<![0-9.])([0-9零〇一二三四五六七八九十百千万萬亿億两兩.]+)"
+    r"(蚊|元|圆|圓|块|塊|港元|港币|港幣|美元|美金|英镑|英鎊|欧元|歐元|人民币|人民幣)?(半)?"
+)
+_MAGNITUDE = re.compile(r"[十百千万萬亿億]")
+_HAN_DIGIT = re.compile(r"[零〇一二三四五六七八九十百千万萬亿億两兩]")
 _CARD_TYPES = {
     "virtual": r"virtual|online card|虚拟卡|虛擬卡",
     "disposable": r"disposable|single[- ]use|一次性",
@@ -34,12 +55,8 @@ _CARD_TYPES = {
 }
 _CARD_TYPE = {kind: re.compile(rf"(?:{pattern})") for kind, pattern in _CARD_TYPES.items()}
 
-PROMPTS = {
-    "amount": "How much is it for?",
-    "currency": "Which currency is that in (for example EUR, USD or GBP)?",
-    "card_type": "Is that for a physical, virtual or disposable card?",
-}
-SLOT_NAMES = tuple(PROMPTS)
+# The English prompts (every language's are in twinteller/data/dialogue.json).
+PROMPTS = {name: MESSAGES.text(f"prompt_{name}", languages.EN) for name in SLOT_NAMES}
 
 
 def _currency(text: str) -> str | None:
@@ -51,12 +68,30 @@ def _currency(text: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _chinese_amount(text: str) -> Decimal | None:
+    """The first amount written with Chinese numerals: with a magnitude (五百, 兩百五, 1萬)
+    or a money unit (五蚊, 三元半); a bare 一 or 二 is no amount (一次, 二手)."""
+    for match in _CHINESE_AMOUNT.finditer(text):
+        number, unit, half = match.groups()
+        if not _HAN_DIGIT.search(number) or not (_MAGNITUDE.search(number) or unit):
+            continue
+        try:
+            value = Decimal(str(cn2an.cn2an(number, "smart")))
+        except (ValueError, KeyError, InvalidOperation):
+            continue
+        return value + Decimal("0.5") if half and unit else value
+    return None
+
+
 def _amount(text: str) -> str | None:
+    value = _chinese_amount(text)
     match = _AMOUNT.search(text)
-    if match is None:
+    if value is None and match is None:
         return None
-    whole, fraction, scale = match.groups()
-    value = Decimal(f"{whole.replace(',', '')}.{fraction or '0'}") * _MULTIPLIERS.get(scale or "", 1)
+    if value is None and match is not None:
+        whole, fraction, scale = match.groups()
+        value = Decimal(f"{whole.replace(',', '')}.{fraction or '0'}") * _MULTIPLIERS.get(scale or "", 1)
+    assert value is not None
     return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
@@ -75,5 +110,15 @@ def extract(names: tuple[str, ...] | list[str], text: str) -> dict[str, str]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def prompt(missing: list[str]) -> str:
-    return " ".join(PROMPTS[name] for name in missing)
+def prompt(missing: list[str], language: str = languages.EN) -> str:
+    """The question for the details still missing, in the conversation's language."""
+    return " ".join(MESSAGES.text(f"prompt_{name}", language) for name in missing)
+
+
+def shown(filled: dict[str, str], language: str) -> dict[str, str]:
+    """Slot values as a reply in `language` says them: a currency or card type by its name."""
+    named = dict(filled)
+    for slot in ("currency", "card_type"):
+        if slot in named and f"{slot}_{named[slot]}" in MESSAGES.keys():
+            named[slot] = MESSAGES.text(f"{slot}_{named[slot]}", language)
+    return named

@@ -36,6 +36,8 @@ class Outcome:
     response: pb.ConverseResponse
     # How the model was reached ("a:slow", "b:ok"); ("replay",) for a turn answered before.
     attempts: tuple[str, ...]
+    # The answer was not written in the reply's language: where it came from (metrics).
+    untranslated: str = ""
 
 
 @dataclass(frozen=True)

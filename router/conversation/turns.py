@@ -19,6 +19,7 @@ from router.conversation.turn import Answered, Outcome, Shadowing, Turn, TurnObs
 from router.conversation.unrecognised import UnrecognisedLog, worth_recording
 from router.zones.inference import ModelClient, ModelResult
 from twinteller.errors import Unavailable
+from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
 from twinteller.knowledge.text import normalise
 from twinteller.migration.cutover import TWINTELLER
@@ -46,8 +47,10 @@ class TurnHandler:
         unrecognised: UnrecognisedLog,
         observers: Sequence[TurnObserver] = (),
         shadow: Shadowing | None = None,
+        default_chinese: str = languages.HANT,
     ) -> None:
         self._sessions = sessions
+        self._default_chinese = default_chinese  # for Chinese whose script does not show
         self._model = model
         self._knowledge = knowledge
         self._policy = policy
@@ -65,7 +68,7 @@ class TurnHandler:
         before = context.last_text()
         if not (before and phrases.is_follow_up(text)):
             return await alone, None
-        joined = f"{self._knowledge.lexicon.apply(normalise(before))} {text}"
+        joined = f"{self._knowledge.lexicon.model_text(before)} {text}"
         try:
             together: ModelResult | None = await self._model.classify(joined, version, deadline)
         except Exception:  # the reading in context only helps: the turn goes on without it
@@ -79,7 +82,9 @@ class TurnHandler:
         model and dialogue policy, nothing written."""
         alone, together = await self._read(text, context, deadline, early)
         snapshot = self._knowledge.snapshot(alone.version)
-        decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel)
+        language = languages.choose(turn.locale, turn.text, context.language, self._default_chinese)
+        words = languages.to_simplified(normalise(turn.text))
+        decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel, language, words)
         served = decision.result or alone
         span = trace.get_current_span()
         if span.is_recording():  # not when twinteller is only shadowing and the turn is over
@@ -106,6 +111,7 @@ class TurnHandler:
             model_version=served.version,
             handoff_summary=decision.handoff_summary,
             system=TWINTELLER,
+            language=decision.language,
         )
         return Answered(response, alone.attempts, decision.pending, decision)
 
@@ -116,7 +122,7 @@ class TurnHandler:
             "twinteller.channel": turn.channel,
         }
         # What the model and the policy read: normalised, then in the lexicon's words.
-        text = self._knowledge.lexicon.apply(normalise(turn.text))
+        text = self._knowledge.lexicon.model_text(turn.text)
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
             # The model's reading needs no context: ask for it while the context is read.
             early = asyncio.ensure_future(self._model.classify(text, self._knowledge.active_version(), deadline))
@@ -145,7 +151,9 @@ class TurnHandler:
             response = answered.response
             response.trace_id = trace_id_hex()
             action = pb.Action.Name(response.action)
-            summary = TurnSummary(turn.turn_id, turn.masked, action, response.intent, turn.channel, response.system)
+            summary = TurnSummary(
+                turn.turn_id, turn.masked, action, response.intent, turn.channel, response.system, response.language
+            )
             committed = await self._sessions.commit(
                 turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
             )
@@ -155,7 +163,8 @@ class TurnHandler:
                 decision = answered.decision
                 if decision is not None and worth_recording(decision):
                     await self._unrecognised.record(turn.session_id, turn.turn_id, mask(text), turn.channel, decision)
-                outcome = Outcome(response, answered.attempts)
+                untranslated = answered.decision.untranslated if answered.decision else ""
+                outcome = Outcome(response, answered.attempts, untranslated)
                 for observe in self._observers:
                     observe(turn, outcome)
                 return outcome

@@ -31,7 +31,6 @@ from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
 from twinteller.knowledge import faqs
 from twinteller.knowledge.faqs import FaqRecord
-from twinteller.knowledge.text import normalise
 from twinteller.migration.cutover import Cutover, Pair, SystemCounts
 from twinteller.migration.plan import LogLine, Migrated, agrees, parse_log, plan, settle, tagged
 from twinteller.roles import READ
@@ -174,7 +173,7 @@ class MigrationService:
         gate = asyncio.Semaphore(PARALLEL)
 
         async def read(question: str) -> str:
-            text = self._knowledge.lexicon.apply(normalise(question))
+            text = self._knowledge.lexicon.model_text(question)
             async with gate:
                 result = await self._model.classify(text, version, time.monotonic() + CALL_S)
             return result.intents[0] if confident(result, snapshot, self._policy.for_text(text)) else ""
@@ -246,7 +245,7 @@ class MigrationService:
         out: list[Replayed] = []
         for n, line in enumerate(lines, 1):
             turn = Turn(f"{prefix}{line.session}", str(n), line.text, line.channel, "")
-            text = self._knowledge.lexicon.apply(normalise(line.text))
+            text = self._knowledge.lexicon.model_text(line.text)
             deadline = time.monotonic() + CALL_S
             legacy, mine = await asyncio.gather(
                 self._legacy.ask(line.text, turn.session_id, line.channel, deadline),

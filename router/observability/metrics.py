@@ -9,13 +9,17 @@
   sent), `twinteller_failovers_total` (turns served by a zone other than the first tried);
 - satisfaction: `twinteller_feedback_total{intent,channel,rating}` and
   `twinteller_feedback_rating{intent,channel}` (a summary: mean = _sum / _count);
+- languages: `twinteller_replies_total{language}` (en, zh-Hant, zh-Hans) and
+  `twinteller_untranslated_replies_total{language,intent,source}`: answers not written in
+  the reply's language, served from `source` ("zh-Hans converted", "en") instead, by FAQ
+  entry, so knowledge managers see what to translate;
 - state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`;
 - replacing the legacy bot: `twinteller_legacy_calls_total{outcome}` (ok, failed, skipped:
   not asked because it failed moments ago); a turn the legacy served counts in
   `twinteller_turns_total` with zone "legacy".
 
 Labels stay bounded: a channel outside `KNOWN_CHANNELS` is counted as "other", an intent
-is an FAQ id or "" (FALLBACK), a zone is a configured zone name.
+is an FAQ id or "" (FALLBACK), a zone is a configured zone name, a language one of ours.
 """
 
 from __future__ import annotations
@@ -60,6 +64,13 @@ class Metrics:
         self.degraded = Gauge("twinteller_degraded", "1 while etcd is unreachable", registry=r)
         self.leader = Gauge("twinteller_leader", "1 while this router leads", registry=r)
         self.legacy_calls = Counter("twinteller_legacy_calls", "Calls to the legacy bot", ["outcome"], registry=r)
+        self.replies = Counter("twinteller_replies", "Replies by language", ["language"], registry=r)
+        self.untranslated = Counter(
+            "twinteller_untranslated_replies",
+            "Answers not written in the reply's language, by where they came from",
+            ["language", "intent", "source"],
+            registry=r,
+        )
         self._server: Any = None
 
     def observe_turn(self, channel: str, response: pb.ConverseResponse, attempts: tuple[str, ...]) -> None:
@@ -71,6 +82,12 @@ class Metrics:
             self.model_calls.labels(zone, outcome or "ok").inc()
         if response.zone and attempts and attempts[0].partition(":")[0] != response.zone:
             self.failovers.inc()
+
+    def observe_language(self, response: pb.ConverseResponse, untranslated: str) -> None:
+        if response.language:
+            self.replies.labels(response.language).inc()
+        if untranslated:
+            self.untranslated.labels(response.language, response.intent, untranslated).inc()
 
     def observe_legacy_call(self, outcome: str) -> None:
         self.legacy_calls.labels(outcome).inc()

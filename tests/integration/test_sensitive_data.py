@@ -28,6 +28,13 @@ IBAN = "DE89 3704 0044 0532 0130 00"
 EMAIL = "kim.sensitive@example.org"
 PHONE = "+44 20 7946 0123"
 ACCOUNT = "87654321"
+# Hong Kong's ways: a mobile as two groups of four, an HKID, a dashed account number, an
+# FPS identifier, and a phone number read out in Chinese numerals.
+HK_PHONE = "6187 2935"
+HKID = "A123456(7)"
+HK_ACCOUNT = "012-345-678901-2"
+FPS_ID = "173904628"
+CHINESE_DIGITS = "九一二三四五六七"
 
 
 def forms(value: str) -> list[str]:
@@ -35,7 +42,11 @@ def forms(value: str) -> list[str]:
     return sorted({value, value.replace(" ", "").replace("-", "")})
 
 
-SECRETS = [f for v in (CARD, OTHER_CARD, IBAN, EMAIL, PHONE, ACCOUNT) for f in forms(v)]
+SECRETS = [
+    f
+    for v in (CARD, OTHER_CARD, IBAN, EMAIL, PHONE, ACCOUNT, HK_PHONE, HKID, HK_ACCOUNT, FPS_ID, CHINESE_DIGITS)
+    for f in forms(v)
+]
 
 
 async def everything_in_etcd(cluster: LocalCluster) -> bytes:
@@ -57,6 +68,9 @@ def test_sensitive_values_land_nowhere_in_clear(
         f"how long does a transfer to {IBAN} take",
         f"what is the weather on mars tomorrow, ring me on {PHONE}",
         f"can I talk to a person please, my email is {EMAIL} and account {ACCOUNT}",
+        f"我張卡唔見咗，打 {HK_PHONE} 搵我，身份證 {HKID}",
+        f"轉賬去 {HK_ACCOUNT} 要幾耐，轉數快 ID {FPS_ID}",
+        f"我個電話係{CHINESE_DIGITS}",
     ]
     replies = []
     for n, text in enumerate(said, 1):

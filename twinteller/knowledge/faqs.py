@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from twinteller.errors import InvalidArgument
-from twinteller.knowledge.schema import Faq
+from twinteller.knowledge import languages
+from twinteller.knowledge.schema import Faq, FaqText
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.?\-]{1,64}")
 SLOT_NAMES = ("amount", "currency", "card_type")
@@ -53,6 +54,9 @@ CSV_COLUMNS = [
     "slot_answer",
 ]
 CHANNEL_PREFIX = "answer:"
+# A translated column: `<column>@<language>` (title@zh-Hant, answer:ivr@zh-Hans).
+LANGUAGE_SEPARATOR = "@"
+TRANSLATED_COLUMNS = ("title", "answer", "slot_answer")
 BOM = b"\xef\xbb\xbf"
 # The largest valid questions cell must read back (Python's CSV default is 128 KiB a cell).
 csv.field_size_limit(max(csv.field_size_limit(), MAX_QUESTIONS * (MAX_QUESTION_BYTES + 1) + MAX_ANSWER_BYTES))
@@ -71,15 +75,24 @@ class FaqRecord:
     enabled: bool = True
     slots: list[str] = field(default_factory=list)
     slot_answer: str = ""
+    # Its texts in other languages (twinteller/knowledge/languages.py): language -> texts.
+    translations: dict[str, FaqText] = field(default_factory=dict)
     updated_by: str = ""
     updated_at: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["translations"] = {language: text.to_dict() for language, text in self.translations.items()}
+        return data
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> FaqRecord:
-        return cls(**json.loads(raw))
+        data = json.loads(raw)
+        texts = data.pop("translations", {})
+        return cls(**data, translations={language: FaqText.from_dict(t) for language, t in texts.items()})
 
     def stamped(self, actor: str, at: float) -> FaqRecord:
         return replace(self, updated_by=actor, updated_at=at)
@@ -102,12 +115,13 @@ class FaqRecord:
             self.slot_answer,
             dict(self.channel_answers),
             tuple(self.tags),
+            dict(self.translations),
         )
 
     @classmethod
     def from_faq(cls, faq: Faq) -> FaqRecord:
         return cls(faq.id, faq.title, faq.answer, questions=list(faq.questions), slots=list(faq.slots),
-                   slot_answer=faq.slot_answer)  # fmt: skip
+                   slot_answer=faq.slot_answer, translations=dict(faq.translations))  # fmt: skip
 
 
 def _date(value: str, name: str) -> None:
@@ -141,10 +155,7 @@ def validate(record: FaqRecord) -> FaqRecord:
         raise InvalidArgument(f"id: {record.id!r} must be 1-64 of letters, digits and _ . ? -")
     _bounded(record.title, "title", MAX_TITLE, required=True)
     _bounded(record.answer, "answer", MAX_ANSWER_BYTES, required=True)
-    for channel, answer in record.channel_answers.items():
-        if not channel or len(channel) > MAX_CHANNEL or not re.fullmatch(r"[a-z0-9_\-]+", channel):
-            raise InvalidArgument(f"channel_answers: channel {channel!r} must be 1-32 of a-z 0-9 _ -")
-        _bounded(answer, f"channel_answers[{channel}]", MAX_ANSWER_BYTES, required=True)
+    _channel_answers(record.channel_answers, "channel_answers")
     if len(record.questions) > MAX_QUESTIONS:
         raise InvalidArgument(f"questions: {len(record.questions)}, at most {MAX_QUESTIONS} allowed")
     for n, question in enumerate(record.questions, 1):
@@ -168,18 +179,47 @@ def validate(record: FaqRecord) -> FaqRecord:
         raise InvalidArgument(f"slots: {unknown} unknown; known slots are {list(SLOT_NAMES)}")
     if record.slots and not record.slot_answer.strip():
         raise InvalidArgument("slot_answer: required when slots are given")
-    try:
-        used = {name for _, name, _, _ in string.Formatter().parse(record.slot_answer) if name is not None}
-    except ValueError as e:
-        raise InvalidArgument(f"slot_answer: {e}") from None
-    if used - set(record.slots):
-        raise InvalidArgument(f"slot_answer: uses {sorted(used - set(record.slots))}, which are not in slots")
-    try:  # the router fills it with strings: nested fields, conversions or formats would break it
-        record.slot_answer.format(**{name: "0" for name in record.slots})
-    except (KeyError, ValueError, IndexError, AttributeError) as e:
-        raise InvalidArgument(f"slot_answer: cannot be filled in: {type(e).__name__} {e}") from None
-    _bounded(record.slot_answer, "slot_answer", MAX_ANSWER_BYTES)
+    _slot_answer(record.slot_answer, record.slots, "slot_answer")
+    for language, text in record.translations.items():
+        _translation(language, text, record.slots)
     return record
+
+
+def _channel_answers(answers: dict[str, str], name: str) -> None:
+    for channel, answer in answers.items():
+        if not channel or len(channel) > MAX_CHANNEL or not re.fullmatch(r"[a-z0-9_\-]+", channel):
+            raise InvalidArgument(f"{name}: channel {channel!r} must be 1-32 of a-z 0-9 _ -")
+        _bounded(answer, f"{name}[{channel}]", MAX_ANSWER_BYTES, required=True)
+
+
+def _slot_answer(template: str, slots: list[str], name: str) -> None:
+    try:
+        used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    except ValueError as e:
+        raise InvalidArgument(f"{name}: {e}") from None
+    if used - set(slots):
+        raise InvalidArgument(f"{name}: uses {sorted(used - set(slots))}, which are not in slots")
+    try:  # the router fills it with strings: nested fields, conversions or formats would break it
+        template.format(**{slot: "0" for slot in slots})
+    except (KeyError, ValueError, IndexError, AttributeError) as e:
+        raise InvalidArgument(f"{name}: cannot be filled in: {type(e).__name__} {e}") from None
+    _bounded(template, name, MAX_ANSWER_BYTES)
+
+
+def _translation(language: str, text: FaqText, slots: list[str]) -> None:
+    """A translation's texts are checked as the entry's own; an empty one is refused (leave
+    it out: every text falls back along languages.chain by itself)."""
+    name = f"translations[{language}]"
+    if language not in languages.TRANSLATED:
+        raise InvalidArgument(f"translations: unknown language {language!r}; known: {list(languages.TRANSLATED)}")
+    if not (text.title or text.answer or text.channel_answers or text.slot_answer):
+        raise InvalidArgument(f"{name}: empty; give a title or an answer, or leave the language out")
+    _bounded(text.title, f"{name}.title", MAX_TITLE)
+    _bounded(text.answer, f"{name}.answer", MAX_ANSWER_BYTES)
+    _channel_answers(text.channel_answers, f"{name}.channel_answers")
+    if text.slot_answer and not slots:
+        raise InvalidArgument(f"{name}.slot_answer: the entry has no slots")
+    _slot_answer(text.slot_answer, slots, f"{name}.slot_answer")
 
 
 # -- files ------------------------------------------------------------------------------
@@ -205,11 +245,42 @@ def _enabled(cell: str) -> bool:
     raise InvalidArgument(f"enabled: {cell!r} is not true or false")
 
 
+def _translated_column(column: str) -> tuple[str, str] | None:
+    """("answer:ivr", "zh-Hant") for `answer:ivr@zh-Hant`; None for a column of the entry's
+    own language; InvalidArgument for a translated column that is not one."""
+    base, separator, language = column.partition(LANGUAGE_SEPARATOR)
+    if not separator:
+        return None
+    if language not in languages.TRANSLATED:
+        raise InvalidArgument(f"content: column {column!r}: unknown language; known: {list(languages.TRANSLATED)}")
+    if base not in TRANSLATED_COLUMNS and not base.startswith(CHANNEL_PREFIX):
+        raise InvalidArgument(
+            f"content: column {column!r}: only {list(TRANSLATED_COLUMNS)} and answer:<channel> are translated"
+        )
+    return base, language
+
+
+def _translations(cells: dict[str, str]) -> dict[str, FaqText]:
+    found: dict[str, dict[str, Any]] = {}
+    for column, value in cells.items():
+        translated = _translated_column(column)
+        if translated is None or not value:
+            continue
+        base, language = translated
+        fields = found.setdefault(language, {"channel_answers": {}})
+        if base.startswith(CHANNEL_PREFIX):
+            fields["channel_answers"][base[len(CHANNEL_PREFIX) :]] = value
+        else:
+            fields[base] = value
+    return {language: FaqText(**fields) for language, fields in sorted(found.items())}
+
+
 def _csv_row(row: dict[str, str | None]) -> FaqRecord:
     if None in row:
         raise InvalidArgument("more cells than header columns")
     cells = {k: v or "" for k, v in row.items()}
-    channels = {k[len(CHANNEL_PREFIX) :]: v for k, v in cells.items() if k.startswith(CHANNEL_PREFIX) and v}
+    own = {k: v for k, v in cells.items() if LANGUAGE_SEPARATOR not in k}
+    channels = {k[len(CHANNEL_PREFIX) :]: v for k, v in own.items() if k.startswith(CHANNEL_PREFIX) and v}
     questions = cells.get("questions", "")
     return FaqRecord(
         id=cells.get("id", ""),
@@ -223,7 +294,31 @@ def _csv_row(row: dict[str, str | None]) -> FaqRecord:
         enabled=_enabled(cells.get("enabled", "")),
         slots=_split(cells.get("slots", "")),
         slot_answer=cells.get("slot_answer", ""),
+        translations=_translations(cells),
     )
+
+
+def _json_translations(value: Any) -> dict[str, FaqText]:
+    if not isinstance(value, dict):
+        raise InvalidArgument("translations: expected an object of languages")
+    found = {}
+    for language, text in value.items():
+        name = f"translations[{language}]"
+        if not isinstance(text, dict):
+            raise InvalidArgument(f"{name}: expected an object")
+        unknown = sorted(set(text) - set(FaqText.__dataclass_fields__))
+        if unknown:
+            raise InvalidArgument(f"{name}: unknown fields {unknown}")
+        for field_name, field_value in text.items():
+            kind = dict if field_name == "channel_answers" else str
+            if not isinstance(field_value, kind):
+                raise InvalidArgument(f"{name}.{field_name}: expected {kind.__name__}")
+            if isinstance(field_value, dict) and not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in field_value.items()
+            ):
+                raise InvalidArgument(f"{name}.{field_name}: expected an object of strings")
+        found[language] = FaqText(**text)
+    return found
 
 
 def _json_row(item: Any) -> FaqRecord:
@@ -234,6 +329,8 @@ def _json_row(item: Any) -> FaqRecord:
     if unknown:
         raise InvalidArgument(f"unknown fields {unknown}")
     kinds: dict[str, type] = {"channel_answers": dict, "questions": list, "tags": list, "slots": list, "enabled": bool}
+    item = dict(item)
+    translations = _json_translations(item.pop("translations", {}))
     for name, value in item.items():
         kind = kinds.get(name, str)
         if not isinstance(value, kind):
@@ -242,7 +339,7 @@ def _json_row(item: Any) -> FaqRecord:
             raise InvalidArgument(f"{name}: expected a list of strings")
         if isinstance(value, dict) and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise InvalidArgument(f"{name}: expected an object of strings")
-    return FaqRecord(**{"id": "", "title": "", "answer": "", **item})
+    return FaqRecord(**{"id": "", "title": "", "answer": "", **item}, translations=translations)
 
 
 def parse(content: bytes, fmt: str) -> tuple[list[FaqRecord], list[RowProblem]]:
@@ -264,7 +361,8 @@ def parse(content: bytes, fmt: str) -> tuple[list[FaqRecord], list[RowProblem]]:
         missing = [c for c in ("id", "title", "answer") if c not in header]
         if missing:
             raise InvalidArgument(f"content: the CSV header lacks {missing}")
-        unknown = [c for c in header if c not in CSV_COLUMNS and not c.startswith(CHANNEL_PREFIX)]
+        unknown = [c for c in header if _translated_column(c) is None and c not in CSV_COLUMNS
+                   and not c.startswith(CHANNEL_PREFIX)]  # fmt: skip
         if unknown:
             raise InvalidArgument(f"content: unknown CSV columns {unknown}")
         rows: list[Any] = []
@@ -309,15 +407,17 @@ def render(records: list[FaqRecord], fmt: str) -> bytes:
     if fmt == "JSON":
         items = []
         for r in records:
-            item = asdict(r)
+            item = r.to_dict()
             del item["updated_by"], item["updated_at"]
             items.append(item)
         return json.dumps({"faqs": items}, ensure_ascii=False, indent=1).encode()
     if fmt != "CSV":
         raise InvalidArgument("format: CSV or JSON")
     channels = sorted({c for r in records for c in r.channel_answers})
+    translated_columns = sorted({c for r in records for c in _translated_cells(r)}, key=_column_order)
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS + [CHANNEL_PREFIX + c for c in channels])
+    columns = CSV_COLUMNS + [CHANNEL_PREFIX + c for c in channels] + translated_columns
+    writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     for r in records:
         row = {
@@ -333,5 +433,24 @@ def render(records: list[FaqRecord], fmt: str) -> bytes:
             "slot_answer": r.slot_answer,
         }
         row.update({CHANNEL_PREFIX + c: r.channel_answers.get(c, "") for c in channels})
+        row.update(_translated_cells(r))
         writer.writerow(row)
     return out.getvalue().encode()
+
+
+def _translated_cells(record: FaqRecord) -> dict[str, str]:
+    cells = {}
+    for language, text in record.translations.items():
+        for column in TRANSLATED_COLUMNS:
+            if getattr(text, column):
+                cells[f"{column}{LANGUAGE_SEPARATOR}{language}"] = getattr(text, column)
+        for channel, answer in text.channel_answers.items():
+            cells[f"{CHANNEL_PREFIX}{channel}{LANGUAGE_SEPARATOR}{language}"] = answer
+    return cells
+
+
+def _column_order(column: str) -> tuple[int, str, int, str]:
+    """Translated columns by language (in languages.TRANSLATED order), then as the entry's own."""
+    base, _, language = column.partition(LANGUAGE_SEPARATOR)
+    own = TRANSLATED_COLUMNS.index(base) if base in TRANSLATED_COLUMNS else len(TRANSLATED_COLUMNS)
+    return languages.TRANSLATED.index(language), language, own, base

@@ -1,12 +1,14 @@
 """The lexicon: colloquial, dialect and misspelt terms mapped to the canonical terms the
-model knows ("hole in the wall" -> "atm", "dosh" -> "money", traditional "賬戶" ->
-simplified "账户", Cantonese "櫃員機" -> "atm"). Applied to every utterance after
-normalisation and before the model (router/conversation/turns.py), and to training questions
-(trainer/job_runner.py), so both sides speak the same words.
+model knows ("hole in the wall" -> "atm", "dosh" -> "money", Cantonese "櫃員機" -> "atm",
+"唔見咗" -> "丢了"). `model_text` is what the model reads, for every utterance in the
+routers (router/conversation/turns.py) and every training question (trainer/), so both
+sides speak the same words: the text normalised, Chinese in simplified script (OpenCC:
+twinteller/knowledge/languages.py), then in the lexicon's words.
 
 Matching is case-insensitive and longest term first. A term in a script with word
 spacing only matches whole words ("quid" not inside "liquid"); a Chinese term matches
-wherever it appears, since Chinese has no spaces between words.
+wherever it appears, since Chinese has no spaces between words, and in either script:
+terms are converted to simplified like the text they are matched in.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from twinteller.errors import InvalidArgument
+from twinteller.knowledge.languages import to_simplified
+from twinteller.knowledge.text import normalise
 
 SEED_LEXICON = Path(__file__).resolve().parents[1] / "data" / "lexicon.json"
 MAX_TERM = 64
@@ -50,7 +54,9 @@ def validate(entry: LexiconEntry) -> LexiconEntry:
 
 class Lexicon:
     def __init__(self, entries: list[LexiconEntry]) -> None:
-        self._canonical = {e.term.casefold(): e.canonical for e in entries}
+        folded = ((to_simplified(e.term).casefold(), to_simplified(e.canonical)) for e in entries)
+        # A term that was only a script variant is OpenCC's business now, not the lexicon's.
+        self._canonical = {term: canonical for term, canonical in folded if term != canonical.casefold()}
         terms = sorted(self._canonical, key=len, reverse=True)
         patterns = [re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms]
         self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
@@ -66,9 +72,14 @@ class Lexicon:
         return out
 
     def apply(self, text: str) -> str:
+        """`text` (already normalised and in simplified script) in the lexicon's words."""
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self._canonical[m.group(0).casefold()], text)
+
+    def model_text(self, text: str) -> str:
+        """What the model reads of a customer's words or a training question."""
+        return self.apply(to_simplified(normalise(text)))
 
 
 def seed_entries() -> list[LexiconEntry]:

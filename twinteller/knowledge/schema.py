@@ -11,8 +11,10 @@ import csv
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from twinteller.knowledge import languages
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # twinteller/data
 SEED_FAQ = DATA_DIR / "seed_faq.json"
@@ -23,6 +25,42 @@ BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
 CHINESE_TEST = DATA_DIR / "chinese_test.csv"
 BANKING77 = DATA_DIR / "banking77"
 NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/devcluster/noise.py
+
+
+@dataclass(frozen=True)
+class FaqText:
+    """An entry's texts in a language other than its own (English): its title, answer, the
+    channels' own answers and the slot answer template. One left empty is found along the
+    fallback chain of twinteller/knowledge/languages.py."""
+
+    title: str = ""
+    answer: str = ""
+    channel_answers: dict[str, str] = field(default_factory=dict)
+    slot_answer: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """Only what is given: an empty field and a missing one are the same."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> FaqText:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Localized:
+    """An entry's texts in one reply language, resolved along the fallback chain.
+    `fallback`: where the answer came from when not written in that language ("" when it
+    was): "zh-Hans converted", "en"."""
+
+    title: str
+    answer: str
+    channel_answers: dict[str, str]
+    slot_answer: str
+    fallback: str = ""
+
+    def answer_for(self, channel: str) -> str:
+        return self.channel_answers.get(channel, self.answer)
 
 
 @dataclass(frozen=True)
@@ -39,9 +77,41 @@ class Faq:
     channel_answers: dict[str, str] = field(default_factory=dict)
     # The entry's tags: `legacy:<RULE>` says it answers that legacy rule (twinteller/migration/plan.py).
     tags: tuple[str, ...] = ()
+    # Its texts in other languages (zh-Hant, zh-Hans): language -> texts.
+    translations: dict[str, FaqText] = field(default_factory=dict)
 
     def answer_for(self, channel: str) -> str:
         return self.channel_answers.get(channel, self.answer)
+
+    def localized(self, language: str) -> Localized:
+        """The entry's texts for a reply in `language`, each from the first language of the
+        chain (languages.chain) that has it, converted when it comes from the other script.
+        The language outranks the channel: a Chinese customer on the IVR hears the Chinese
+        answer before the English IVR one."""
+        title = slot_answer = answer = fallback = ""
+        channels: dict[str, str] = {}
+        for source, how in languages.chain(language):
+            text = self._text(source)
+
+            def mine(value: str, how: str = how) -> str:
+                return languages.convert(value, language) if how == "converted" else value
+
+            if text.title and not title:
+                title = mine(text.title)
+            if text.slot_answer and not slot_answer:
+                slot_answer = mine(text.slot_answer)
+            if not answer:
+                for channel, value in text.channel_answers.items():
+                    channels.setdefault(channel, mine(value))
+                if text.answer:
+                    answer = mine(text.answer)
+                    fallback = "" if source == language else f"{source} converted" if how == "converted" else source
+        return Localized(title, answer, channels, slot_answer, fallback)
+
+    def _text(self, language: str) -> FaqText:
+        if language == languages.BASE:
+            return FaqText(self.title, self.answer, self.channel_answers, self.slot_answer)
+        return self.translations.get(language, FaqText())
 
 
 # An entry tagged legacy:<RULE> answers that rule of the legacy bot (twinteller/migration/plan.py).
@@ -63,6 +133,14 @@ class Snapshot:
 
     version: str
     faqs: dict[str, Faq]
+    _localized: dict[str, dict[str, Localized]] = field(default_factory=dict, compare=False, repr=False)
+
+    def localized(self, faq_id: str, language: str) -> Localized:
+        """`faq_id`'s texts in `language`, resolved once per version and language."""
+        texts = self._localized.get(language)
+        if texts is None:
+            texts = self._localized[language] = {i: f.localized(language) for i, f in self.faqs.items()}
+        return texts[faq_id]
 
     @functools.cached_property
     def legacy_rules(self) -> dict[str, frozenset[str]]:
@@ -98,6 +176,8 @@ def _entry(faq: Faq) -> dict[str, object]:
         entry["channel_answers"] = dict(faq.channel_answers)
     if faq.tags:
         entry["tags"] = list(faq.tags)
+    if faq.translations:
+        entry["translations"] = {language: text.to_dict() for language, text in faq.translations.items()}
     return entry
 
 
@@ -111,6 +191,7 @@ def _faq(entry: dict, questions: tuple[str, ...] = ()) -> Faq:  # type: ignore[t
         entry.get("slot_answer", ""),
         dict(entry.get("channel_answers", {})),
         tuple(entry.get("tags", ())),
+        {language: FaqText.from_dict(text) for language, text in entry.get("translations", {}).items()},
     )
 
 

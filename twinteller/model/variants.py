@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 
 from twinteller.knowledge.lexicon import Lexicon
-from twinteller.knowledge.text import cjk_share, mostly_cjk, normalise
+from twinteller.knowledge.text import cjk_share, mostly_cjk
 
 # How many variants an entry gets: a share of its questions, at least MIN_EXTRA for an
 # entry with a handful of questions, at most MAX_EXTRA for one with hundreds.
@@ -136,7 +136,7 @@ class Generaliser:
         """budget(len(questions)) new texts for one entry, none equal to a question."""
         # A question as the trainer reads it and as the router would read it (normalised):
         # a variant whose edits came to nothing but the normalisation is no variant.
-        seen = {self._lexicon.apply(t) for q in questions for t in (q, normalise(q))}
+        seen = {self._lexicon.model_text(q) for q in questions}
         out: list[str] = []
         wanted = budget(len(questions))
         for n in range(wanted):
@@ -147,7 +147,7 @@ class Generaliser:
                 text = question
                 for edit in rng.sample(self._edits, rng.choice((1, 2))):
                     text = edit(text, rng)
-                text = self._lexicon.apply(normalise(text))
+                text = self._lexicon.model_text(text)
                 if text not in seen:
                     seen.add(text)
                     out.append(text)

@@ -38,6 +38,7 @@ def test_json_is_utf8_bytes() -> None:
         "intent": "balance",
         "channel": "ivr",
         "system": "",
+        "language": "",
     }
 
 

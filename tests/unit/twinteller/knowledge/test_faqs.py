@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import re
 import unicodedata
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ from twinteller.knowledge.faqs import (
     render,
     validate,
 )
+from twinteller.knowledge.schema import FaqText
 
 FORMATS = ["CSV", "JSON"]
 NFD_E = "e\u0301"  # "é" as e + combining acute accent: must never be composed into U+00E9
@@ -305,6 +307,21 @@ TRICKY = [
     FaqRecord("disabled?", "Disabled", "Not live", enabled=False, effective_from="2024-01-01", expires_at="2024-12-31"),
     FaqRecord("from-only", "Dated", "Live from 2025", effective_from="2025-01-01"),
     FaqRecord("until-only", "Expiring", "Until 2026", expires_at="2026-02-28", enabled=True),
+    FaqRecord(
+        "translated",
+        "Card not arrived",
+        "Cards arrive in 3-5 working days.",
+        channel_answers={"ivr": "Three to five days."},
+        slots=["amount"],
+        slot_answer="{amount} is fine.",
+        translations={
+            "zh-Hant": FaqText(
+                "卡片尚未收到", "卡片一般會在3至5個工作天內寄達。\n", {"ivr": "三至五日。"}, "{amount} 沒問題。"
+            ),
+            "zh-Hans": FaqText(answer='卡片通常在3至5个工作日内寄到，"引号"，逗号。'),
+        },
+    ),
+    FaqRecord("hans-only", "Only simplified", "x", translations={"zh-Hans": FaqText(title="只有简体")}),
 ]
 
 
@@ -718,3 +735,113 @@ def test_json_lone_surrogate_is_a_row_problem(field: str) -> None:
 def test_json_deeply_nested_is_invalid_argument() -> None:
     with pytest.raises(InvalidArgument, match=r"^content"):
         parse(b'{"faqs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON")
+
+
+# -- translations (issue 15) ------------------------------------------------------------------
+
+
+def translated(**texts: FaqText) -> FaqRecord:
+    return FaqRecord("t", "Title", "Answer", slots=["amount"], slot_answer="{amount}", translations=dict(texts))
+
+
+HANS, HANT = "zh-Hans", "zh-Hant"
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        (FaqRecord("t", "T", "A", translations={"fr": FaqText("Titre", "Réponse")}), "translations"),
+        (FaqRecord("t", "T", "A", translations={"en": FaqText("Title", "Answer")}), "translations"),
+        (translated(**{HANT: FaqText()}), f"translations[{HANT}]"),
+        (translated(**{HANT: FaqText("題" * 201)}), f"translations[{HANT}].title"),
+        (translated(**{HANT: FaqText(answer="答" * 1366)}), f"translations[{HANT}].answer"),
+        (translated(**{HANS: FaqText("t", "a", {"IVR": "x"})}), f"translations[{HANS}].channel_answers"),
+        (translated(**{HANS: FaqText("t", "a", {"ivr": " "})}), f"translations[{HANS}].channel_answers[ivr]"),
+        (translated(**{HANS: FaqText(slot_answer="{currency}")}), f"translations[{HANS}].slot_answer"),
+        (translated(**{HANS: FaqText(slot_answer="{amount")}), f"translations[{HANS}].slot_answer"),
+        (FaqRecord("t", "T", "A", translations={HANS: FaqText(slot_answer="x")}), f"translations[{HANS}].slot_answer"),
+    ],
+)
+def test_bad_translations(record: FaqRecord, field: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        validate(record)
+    assert field_of(refused) == field
+
+
+def test_translated_csv_layout() -> None:
+    header = render([TRICKY[-2]], "CSV").decode().split("\r\n")[0]
+    assert header.endswith(
+        "answer:ivr,title@zh-Hant,answer@zh-Hant,slot_answer@zh-Hant,answer:ivr@zh-Hant,answer@zh-Hans"
+    )
+
+
+def test_translated_csv_hand_written() -> None:
+    records, problems = parse(
+        csv_bytes("id,title,answer,title@zh-Hant,answer@zh-Hans,answer:ivr@zh-Hant", "a,T,A,標題,,短答"), "CSV"
+    )
+    assert problems == []
+    assert records[0].translations == {"zh-Hant": FaqText(title="標題", channel_answers={"ivr": "短答"})}
+
+
+@pytest.mark.parametrize(
+    ("column", "reason"),
+    [
+        ("answer@fr", "unknown language"),
+        ("questions@zh-Hant", "only"),
+        ("tags@zh-Hans", "only"),
+        ("answer@", "unknown"),
+    ],
+)
+def test_translated_csv_bad_columns(column: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument, match=f"column '{re.escape(column)}': .*{reason}"):
+        parse(csv_bytes(f"id,title,answer,{column}", "a,T,A,x"), "CSV")
+
+
+@pytest.mark.parametrize(
+    ("translations", "reason"),
+    [
+        ([], "translations: expected an object"),
+        ({"zh-Hant": "標題"}, r"translations\[zh-Hant\]: expected an object"),
+        ({"zh-Hant": {"titel": "x"}}, r"unknown fields \['titel'\]"),
+        ({"zh-Hant": {"title": 5}}, r"translations\[zh-Hant\].title: expected str"),
+        ({"zh-Hant": {"channel_answers": {"ivr": 1}}}, "expected an object of strings"),
+        ({"de": {"title": "Titel"}}, "unknown language 'de'"),
+    ],
+)
+def test_translated_json_bad_structures(translations: object, reason: str) -> None:
+    records, problems = parse(
+        json_bytes({"id": "a", "title": "T", "answer": "A", "translations": translations}), "JSON"
+    )
+    assert records == [] and len(problems) == 1
+    assert re.search(reason, problems[0].reason), problems[0].reason
+
+
+def test_localized_texts_follow_the_chain() -> None:
+    faq = TRICKY[-2].to_faq()
+    hant = faq.localized("zh-Hant")
+    assert (hant.title, hant.answer_for("ivr"), hant.slot_answer, hant.fallback) == (
+        "卡片尚未收到",
+        "三至五日。",
+        "{amount} 沒問題。",
+        "",
+    )
+    hans = faq.localized("zh-Hans")
+    assert hans.answer.startswith("卡片通常在") and hans.fallback == ""
+    assert hans.title == "卡片尚未收到" and hans.slot_answer == "{amount} 没问题。"  # converted from zh-Hant
+    # The language outranks the channel: zh-Hans has no IVR answer, but its own answer wins
+    # over zh-Hant's converted IVR one.
+    assert hans.answer_for("ivr") == hans.answer
+    english = faq.localized("en")
+    assert (english.title, english.answer_for("ivr"), english.fallback) == (
+        "Card not arrived",
+        "Three to five days.",
+        "",
+    )
+    only = TRICKY[-1].to_faq()
+    assert only.localized("zh-Hant").title == "只有簡體" and only.localized("zh-Hant").answer == "x"
+    assert only.localized("zh-Hant").fallback == "en"
+    hant_only = FaqRecord("h", "T", "A", translations={"zh-Hant": FaqText(answer="賬戶")}).to_faq()
+    assert (
+        hant_only.localized("zh-Hans").answer == "账户"
+        and hant_only.localized("zh-Hans").fallback == "zh-Hant converted"
+    )

@@ -27,13 +27,30 @@ LEXICON = Lexicon(
         ("The HOLE IN THE WALL", "The ATM"),  # case-insensitive
         ("50 quid, please", "50 pounds, please"),
         ("liquid assets and quidditch", "liquid assets and quidditch"),  # whole words only
-        ("我張卡唔見咗", "我張卡丢失了"),  # Chinese: no word boundaries needed
-        ("我的賬戶被凍結", "我的账户被凍結"),
+        ("我张卡唔见咗", "我张卡丢失了"),  # Chinese: no word boundaries needed
         ("nothing to change", "nothing to change"),
     ],
 )
 def test_apply(text: str, expected: str) -> None:
     assert LEXICON.apply(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我張卡唔見咗", "我张卡丢失了"),  # traditional terms match: both sides are converted
+        ("我张卡唔见咗", "我张卡丢失了"),
+        ("我的賬戶被凍結", "我的账户被冻结"),  # script alone: OpenCC, no entry needed
+        ("  The  HOLE IN THE WALL\t", "The ATM"),  # normalised first
+        ("ＡＴＭ機", "ATM机"),  # full-width forms folded (NFKC)
+    ],
+)
+def test_model_text(text: str, expected: str) -> None:
+    assert LEXICON.model_text(text) == expected
+
+
+def test_a_script_variant_is_no_entry() -> None:
+    assert len(Lexicon([LexiconEntry("賬戶", "账户")])) == 0
 
 
 def test_an_empty_lexicon_changes_nothing() -> None:
@@ -61,7 +78,7 @@ def test_the_seed_lexicon_is_valid_and_covers_english_and_chinese() -> None:
     lexicon = Lexicon(entries)
     assert len(lexicon) == len(entries) >= 50
     assert lexicon.apply("I need 50 quid from the cashpoint") == "I need 50 pounds from the ATM"
-    assert lexicon.apply("點樣轉賬") == "怎么转账"
+    assert lexicon.model_text("點樣轉賬") == "怎么转账"
 
 
 def test_keys_of_terms_are_case_insensitive_and_safe() -> None:

@@ -280,13 +280,14 @@ def test_colloquial_terms() -> None:
             LexiconEntry("hole in the wall", "ATM"),
             LexiconEntry("Cash Machine", "atm"),
             LexiconEntry("dosh", "money"),
-            LexiconEntry("賬戶", "账户"),
+            LexiconEntry("賬戶", "账户"),  # a script variant: OpenCC's, not the lexicon's
+            LexiconEntry("戶口", "账户"),
         ]
     )
     assert lexicon.colloquial_terms() == {
         "atm": ["hole in the wall", "cash machine"],
         "money": ["dosh"],
-        "账户": ["賬戶"],
+        "账户": ["户口"],
     }
     assert Lexicon([]).colloquial_terms() == {}
 
