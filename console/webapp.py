@@ -133,6 +133,13 @@ class Console:
                 get("/api/overview", self.api(overview)),
                 get("/api/faqs", self.api(lambda r, s, m: s.ListFaqs(kpb.ListFaqsRequest(), metadata=m, timeout=10))),
                 get(
+                    "/api/faqs/{id}",
+                    self.api(
+                        lambda r, s, m: s.GetFaq(kpb.GetFaqRequest(id=r.match_info["id"]), metadata=m, timeout=10)
+                    ),
+                ),
+                post("/api/faqs/{id}", self.api(save_faq)),
+                get(
                     "/api/clusters",
                     self.api(lambda r, s, m: s.ListClusters(kpb.ListClustersRequest(), metadata=m, timeout=10)),
                 ),
@@ -190,6 +197,23 @@ async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: l
     return await direct_or_proposed(
         stub, stub.CreateFaqFromCluster, metadata, data.get("reason"), create_faq_from_cluster=creation
     )
+
+
+async def save_faq(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """The editor's entry (the whole of it, as GET gave it, with its revision: a change made
+    meanwhile by someone else is refused, 409), written at once or proposed."""
+    data = await body(request)
+    faq = kpb.Faq()
+    try:
+        json_format.ParseDict(data.get("faq"), faq)
+    except (json_format.ParseError, TypeError, AttributeError) as e:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"faq: not an FAQ entry ({e})"}), content_type="application/json"
+        ) from None
+    if faq.id != request.match_info["id"]:
+        raise web.HTTPBadRequest(text=json.dumps({"error": "faq.id: not the entry of this path"}),
+                                 content_type="application/json")  # fmt: skip
+    return await direct_or_proposed(stub, stub.PutFaq, metadata, data.get("reason"), put_faq=kpb.PutFaqRequest(faq=faq))
 
 
 async def deploy(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:

@@ -109,6 +109,7 @@ class Router:
             config.handoff_after,
             config.cjk_confidence_threshold,
             config.agent_language,
+            config.cjk_similarity_threshold,
         )
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         self.metrics = Metrics()

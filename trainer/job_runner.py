@@ -40,11 +40,10 @@ from twinteller.etcd.store import Store
 from twinteller.knowledge.faqs import FaqRecord
 from twinteller.knowledge.lexicon import Lexicon, LexiconEntry
 from twinteller.knowledge.schema import BANKING77, NOISY_TEST, Snapshot, read_labelled_csv
-from twinteller.model.embeddings import EmbeddingCache
-from twinteller.model.encoder import Encoder
+from twinteller.model.embeddings import Embeddings
 from twinteller.model.intent_model import IntentClassifier
 from twinteller.model.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, JobRecord
-from twinteller.model.paths import KB_FILE, encoder_dir, model_dir
+from twinteller.model.paths import KB_FILE, model_dir
 from twinteller.tls import triton_arguments
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ class Trainer:
         self._zone_timeout = zone_timeout_s
         self._changed = asyncio.Event()
         self._jobs = PrefixMirror(store, keys.JOBS, on_change=lambda _: self._changed.set())
-        self._cache: EmbeddingCache | None = None
+        self._cache: Embeddings | None = None
 
     async def _fail_abandoned(self) -> None:
         """Jobs left RUNNING by a trainer that died: say so instead of leaving them hanging."""
@@ -160,9 +159,9 @@ class Trainer:
             await self._store.commit(absent=[], unchanged={}, puts={}, deletes=tuple(stale[:1000]))
 
     # -- train ------------------------------------------------------------------------------
-    def _embeddings(self) -> EmbeddingCache:
+    def _embeddings(self) -> Embeddings:
         if self._cache is None:
-            self._cache = EmbeddingCache(self._cache_path, Encoder(encoder_dir(self._repo)))
+            self._cache = Embeddings.at(self._cache_path, self._repo)
         return self._cache
 
     async def _train(self, job: JobRecord) -> tuple[str, str, str]:
@@ -221,10 +220,9 @@ class Trainer:
             rows = read_labelled_csv(path)
             texts = [lexicon.model_text(t) for t, _ in rows]
             labels = np.array([label for _, label in rows])
-            embeddings = self._embeddings().embed(texts)
             for prefix, classifier in classifiers.items():
                 if classifier is not None:
-                    best = classifier.predict(texts, embeddings).probabilities.argmax(1)
+                    best = self._embeddings().predict(classifier, texts).probabilities.argmax(1)
                     right = np.array(classifier.labels)[best] == labels
                     report[f"{prefix}{name}_accuracy"] = round(float(right.mean()), 4)
         return report

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from twinteller.knowledge.lexicon import Lexicon, seed_entries
 from twinteller.knowledge.schema import Faq, Snapshot, seed_faqs
-from twinteller.model.embeddings import EmbeddingCache
-from twinteller.model.encoder import Encoder
+from twinteller.model.embeddings import Embeddings
 from twinteller.model.intent_model import IntentClassifier
 from twinteller.model.paths import KB_FILE, MODEL_SOURCE, TRITON_MODEL, encoder_dir, model_dir
 from twinteller.model.variants import Generaliser
@@ -37,7 +36,7 @@ def build_version(
     model_repo: Path,
     version: int,
     faqs: list[Faq],
-    cache: EmbeddingCache,
+    embeddings: Embeddings,
     lexicon: Lexicon,
     *,
     generalise: bool = True,
@@ -58,7 +57,7 @@ def build_version(
             extra = generaliser.variants(f.id, list(f.questions))
             texts += extra
             labels += [f.id] * len(extra)
-    classifier = IntentClassifier.fit(texts, labels, cache.embed(texts), previous)
+    classifier = embeddings.fit(texts, labels, previous)
     target = model_dir(model_repo) / str(version)
     staging = model_dir(model_repo) / f".staging-{version}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -118,10 +117,10 @@ def main() -> None:
             log.info("model.py of versions %s brought up to date", ", ".join(refreshed))
         return
     started = time.monotonic()
-    cache = EmbeddingCache(args.cache, Encoder(enc_dir))
+    embeddings = Embeddings.at(args.cache, args.model_repo)
     lexicon = Lexicon(seed_entries())
     built = build_version(
-        args.model_repo, args.version, seed_faqs(), cache, lexicon, generalise=not args.no_generalisation
+        args.model_repo, args.version, seed_faqs(), embeddings, lexicon, generalise=not args.no_generalisation
     )
     log.info(
         "built model version %s (%d questions, %d variants) in %.1fs",

@@ -210,13 +210,71 @@ async function decide(proposal, verb, input) {
   await refresh();
 }
 
+const TRANSLATED = ["zh-Hant", "zh-Hans"];
+
 function showFaqs(reply) {
   faqIds = (reply.faqs || []).map((f) => f.id);
   $("faqs").tBodies[0].replaceChildren(...(reply.faqs || []).map((f) => {
-    const row = el("tr");
-    row.append(el("td", f.id), el("td", f.title), el("td", String((f.questions || []).length)), el("td", f.enabled ? "yes" : "no"));
+    const row = el("tr", undefined, { "data-faq": f.id });
+    const spoken = ["en", ...TRANSLATED.filter((l) => ((f.translations || {})[l] || {}).answer)];
+    const edit = el("button", "Edit", { class: "edit" });
+    edit.onclick = () => openEditor(f.id);
+    row.append(el("td", f.id), el("td", f.title), el("td", String((f.questions || []).length)),
+      el("td", f.enabled ? "yes" : "no"), el("td", spoken.join(", "), { class: "languages" }), el("td", undefined));
+    row.lastChild.append(edit);
     return row;
   }));
+}
+
+// The entry being edited, whole, as the API gave it (questions, tags, revision kept).
+let editing = null;
+
+async function openEditor(id) {
+  try {
+    editing = await api(`/api/faqs/${encodeURIComponent(id)}`);
+  } catch (e) {
+    say(e.message, true);
+    return;
+  }
+  const form = $("faq-editor");
+  $("faq-editor-id").textContent = id;
+  for (const box of form.querySelectorAll("fieldset")) {
+    const language = box.dataset.language;
+    const text = language === "en" ? editing : (editing.translations || {})[language] || {};
+    box.querySelector("[name=title]").value = text.title || "";
+    box.querySelector("[name=answer]").value = text.answer || "";
+    box.querySelector("[name=ivr]").value = (text.channel_answers || {}).ivr || "";
+  }
+  form.reason.value = "";
+  form.hidden = false;
+}
+
+async function saveEditor(event) {
+  event.preventDefault();
+  const form = $("faq-editor");
+  const faq = { ...editing, translations: { ...(editing.translations || {}) } };
+  for (const box of form.querySelectorAll("fieldset")) {
+    const language = box.dataset.language;
+    const [title, answer, ivr] = ["title", "answer", "ivr"].map((n) => box.querySelector(`[name=${n}]`).value);
+    const before = language === "en" ? faq : faq.translations[language] || {};
+    const channels = { ...(before.channel_answers || {}) };
+    if (ivr) channels.ivr = ivr; else delete channels.ivr;
+    const text = { ...before, title, answer, channel_answers: channels };
+    if (language === "en") Object.assign(faq, text);
+    else if (title || answer || ivr || text.slot_answer) faq.translations[language] = text;
+    else delete faq.translations[language];  // nothing left: it falls back as a whole
+  }
+  for (const name of ["updated_by", "updated_at"]) delete faq[name];
+  try {
+    const result = await api(`/api/faqs/${encodeURIComponent(faq.id)}`,
+      { method: "POST", body: JSON.stringify({ faq, reason: form.reason.value }) });
+    say(result.proposal ? submitted(result.proposal) : `FAQ ${result.id} saved (revision ${result.revision})`);
+    form.hidden = true;
+    editing = null;
+    await refresh();
+  } catch (e) {
+    say(e.message, true);
+  }
 }
 
 async function refresh() {
@@ -268,3 +326,5 @@ $("train").onclick = () => runJob("/api/train", {}, "train");
 $("rollback").onclick = () => runJob("/api/rollback", {}, "rollback");
 if (token) signIn(token);
 setInterval(refresh, 5000);
+$("faq-editor").onsubmit = saveEditor;
+$("faq-editor-close").onclick = () => { $("faq-editor").hidden = true; editing = null; };

@@ -27,7 +27,7 @@ from router.zones.inference import ModelResult
 from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
 from twinteller.knowledge.schema import Faq, Snapshot
-from twinteller.knowledge.text import mostly_cjk
+from twinteller.knowledge.text import reads_chinese
 
 # In English; every language's are in twinteller/data/dialogue.json (router/conversation/messages.py).
 FALLBACK_REPLY = MESSAGES.text("fallback", languages.EN)
@@ -69,13 +69,17 @@ class Policy:
     similarity: float  # FALLBACK below this cosine to the nearest training question
     clarify_ratio: float = 0.5  # CLARIFY when the second intent has this share of the first's
     handoff_after: int = 3  # this many FALLBACKs in a row become a HANDOFF
-    cjk_confidence: float = 0.07  # `confidence` for mostly-Chinese text (twinteller/config.py)
+    cjk_confidence: float = 0.07  # `confidence` for text read as Chinese (twinteller/config.py)
     agent_language: str = languages.EN  # the handoff summary is for the agents, in theirs
+    cjk_similarity: float = 0.0  # `similarity` for text read as Chinese (0: `similarity`)
 
     def for_text(self, text: str) -> Policy:
-        """The policy for reading `text`: Chinese is recognised by character n-grams alone,
-        whose probabilities are flatter than the two heads' average."""
-        return replace(self, confidence=self.cjk_confidence) if mostly_cjk(text) else self
+        """The policy for reading `text`, calibrated per language: text read as Chinese is
+        recognised by other heads (the multilingual encoder's and the n-grams), whose
+        probabilities and similarity are on scales of their own."""
+        if not reads_chinese(text):
+            return self
+        return replace(self, confidence=self.cjk_confidence, similarity=self.cjk_similarity or self.similarity)
 
 
 def decide(

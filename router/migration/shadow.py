@@ -37,6 +37,7 @@ from twinteller.etcd import keys
 from twinteller.etcd.leases import LeasePool
 from twinteller.etcd.mirror import PrefixMirror
 from twinteller.etcd.store import Store
+from twinteller.knowledge import languages
 from twinteller.knowledge.schema import Snapshot
 from twinteller.migration.cutover import LEGACY, SLOT_S, TWINTELLER, Cutover, Slot
 from twinteller.migration.plan import agrees, rule_tag
@@ -207,6 +208,7 @@ class Shadow:
             confidence=1.0 if reply.rule else 0.0,
             model_version=LEGACY,
             system=LEGACY,
+            language=languages.choose("", reply.answer, ""),  # the old bot answers as it answers
         )
 
     @staticmethod

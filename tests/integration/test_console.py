@@ -324,3 +324,72 @@ def test_console_maker_checker(cluster: LocalCluster, browser: Any) -> None:
             until(cluster_gone, 30, "the cluster gone from the list")
         finally:
             admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+
+
+def test_console_faq_editor_in_three_languages(cluster: LocalCluster, browser: Any) -> None:
+    """The editor changes an entry's titles and answers per language (a Chinese one added,
+    an English one kept), saved through the API with the entry's revision; an editor's
+    save becomes a proposal instead."""
+    from selenium.webdriver.common.by import By
+
+    url = cluster.layout.console_url
+    faq_id = f"editor-{uuid.uuid4().hex[:6]}"
+    with cluster.channel("a") as channel:
+        admin = kpb_grpc.KnowledgeStub(channel)
+        entry = kpb.Faq(id=faq_id, title="Opening hours", answer="We are open 24/7 in the app.",
+                        questions=["when are you open"], enabled=True)  # fmt: skip
+        entry.translations["zh-Hans"].CopyFrom(kpb.FaqText(title="营业时间", answer="App全天候开放。"))
+        admin.PutFaq(kpb.PutFaqRequest(faq=entry), metadata=AUTH, timeout=10)
+        try:
+            browser.get(url)
+            browser.execute_script("sessionStorage.clear()")
+            browser.refresh()
+            browser.find_element(By.ID, "token").send_keys(LOCAL_ADMIN_TOKEN)
+            browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+
+            def edit_button() -> Any:
+                rows = browser.find_elements(By.CSS_SELECTOR, f"#faqs tr[data-faq='{faq_id}'] button.edit")
+                return rows[0] if rows else None
+
+            until(stable(lambda: edit_button() and edit_button().click() is None), 30, "the entry's Edit button")
+            form = browser.find_element(By.ID, "faq-editor")
+            until(lambda: form.is_displayed(), 10, "the editor")
+            hant = form.find_element(By.CSS_SELECTOR, "fieldset[data-language='zh-Hant']")
+            hans = form.find_element(By.CSS_SELECTOR, "fieldset[data-language='zh-Hans']")
+            assert hans.find_element(By.NAME, "title").get_attribute("value") == "营业时间"
+            hant.find_element(By.NAME, "title").send_keys("營業時間")
+            hant.find_element(By.NAME, "answer").send_keys("應用程式全日24小時開放。")
+            hant.find_element(By.NAME, "ivr").send_keys("全日開放。")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            until(lambda: "saved" in browser.find_element(By.ID, "status").text, 10, "the saved entry")
+
+            saved = admin.GetFaq(kpb.GetFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+            assert (saved.title, saved.answer, list(saved.questions)) == (
+                entry.title,
+                entry.answer,
+                ["when are you open"],
+            )
+            assert saved.translations["zh-Hant"].title == "營業時間"
+            assert saved.translations["zh-Hant"].answer == "應用程式全日24小時開放。"
+            assert dict(saved.translations["zh-Hant"].channel_answers) == {"ivr": "全日開放。"}
+            assert saved.translations["zh-Hans"].answer == "App全天候开放。"
+            languages = f"#faqs tr[data-faq='{faq_id}'] td.languages"
+            shown = stable(lambda: "en, zh-Hant, zh-Hans" in browser.find_element(By.CSS_SELECTOR, languages).text)
+            until(shown, 15, "the languages column")
+
+            # A stale revision is refused: someone else saved meanwhile.
+            stale = http(url + f"api/faqs/{faq_id}", token=LOCAL_ADMIN_TOKEN)[1]
+            admin.PutFaq(kpb.PutFaqRequest(faq=saved), metadata=AUTH, timeout=10)
+            status, refused = http(url + f"api/faqs/{faq_id}", "POST", {"faq": stale}, token=LOCAL_ADMIN_TOKEN)
+            assert status == 409 and "changed since revision" in refused["error"]
+            # An editor's save is a proposal, and bad input is a 400 naming the field.
+            current = http(url + f"api/faqs/{faq_id}", token=EDITOR_TOKEN)[1]
+            current["translations"]["zh-Hans"]["answer"] = "App 24小时开放。"
+            status, proposed = http(url + f"api/faqs/{faq_id}", "POST", {"faq": current}, token=EDITOR_TOKEN)
+            assert status == 202 and proposed["proposal"]["kind"] == "put_faq", proposed
+            current["translations"]["fr"] = {"title": "Horaires"}
+            status, bad = http(url + f"api/faqs/{faq_id}", "POST", {"faq": current}, token=LOCAL_ADMIN_TOKEN)
+            assert status == 400 and "unknown language 'fr'" in bad["error"]
+            assert http(url + f"api/faqs/{faq_id}", "POST", {"faq": "x"}, token=LOCAL_ADMIN_TOKEN)[0] == 400
+        finally:
+            admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)

@@ -1,6 +1,6 @@
 """The knowledge managers' command line, over the admin `Knowledge` gRPC API.
 
-    twinteller admin list [--tag T]
+    twinteller admin list [--tag T]                 # id, questions, languages answered in, title
     twinteller admin get ID
     twinteller admin put FILE.json          # one entry, the JSON of `get`
     twinteller admin delete ID
@@ -72,7 +72,9 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
     if args.command == "list":
         for faq in stub.ListFaqs(kpb.ListFaqsRequest(tag=args.tag or ""), **call).faqs:
             state = "" if faq.enabled else "  (disabled)"
-            print(f"{faq.id:45} {len(faq.questions):5} questions  {faq.title}{state}")
+            # The languages it answers in itself; others fall back (README "Languages").
+            spoken = ",".join(["en", *sorted(language for language, t in faq.translations.items() if t.answer)])
+            print(f"{faq.id:45} {len(faq.questions):5} questions  {spoken:17} {faq.title}{state}")
     elif args.command == "get":
         _show(stub.GetFaq(kpb.GetFaqRequest(id=args.id), **call))
     elif args.command == "put":

@@ -11,7 +11,12 @@ small talk; English, then 14 Chinese lines), and prints:
   fallback rate on in-domain queries;
 - the fallback rate on out-of-domain queries (should be near 100 %);
 - top-1 and answered-correctly on our bilingual set (Chinese and colloquial English) and
-  on the held-out Chinese set (twinteller/data/chinese_test.csv, never tuned on);
+  on the earlier held-out Chinese set (twinteller/data/chinese_test.csv, never tuned on);
+- Chinese, on the held-out sets written for issue 15 apart from the training questions and
+  the tuning set (twinteller/data/chinese_heldout*.csv): per form (simplified,
+  traditional, Cantonese, code-mixed) top-1, answered correctly, answered wrongly, and the
+  out-of-domain fallback rate; and how often a reply is in the customer's language (the
+  response's `language` and the reply's own script), over every turn sent;
 - the same on the noisy copy of the test set (typos and slang, twinteller/devcluster/noise.py),
   served by the active model (trained with generated question variants) and, with its
   own cluster, by a model trained through the admin API without them, deployed for the
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import subprocess
 import sys
 import tempfile
@@ -37,6 +43,7 @@ from pathlib import Path
 import grpc
 
 from twinteller.config import add_transport_arguments, transport_from_arguments
+from twinteller.knowledge import languages
 from twinteller.knowledge.schema import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
 from twinteller.knowledge.text import mostly_cjk
 from twinteller.tls import ROUTER, Tls, aio_channel
@@ -46,6 +53,9 @@ from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
 OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
+CHINESE_HELDOUT = DATA_DIR / "chinese_heldout.csv"
+CHINESE_HELDOUT_OOD = DATA_DIR / "chinese_heldout_ood.csv"
+FORMS = ("simplified", "traditional", "cantonese", "mixed")
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class Outcome:
     error: str = ""
     intent: str = ""  # the FAQ the reply is about: ANSWER, or a CLARIFY asking for its details
     options: tuple[str, ...] = ()  # what a CLARIFY between intents offered
+    form: str = ""  # of a Chinese held-out query: simplified, traditional, cantonese, mixed
+    in_language: bool = True  # the reply was in the customer's language
 
     @property
     def offered_choice(self) -> bool:
@@ -70,6 +82,8 @@ class Report:
     bilingual: list[Outcome] = field(default_factory=list)
     noisy: list[Outcome] = field(default_factory=list)
     chinese: list[Outcome] = field(default_factory=list)
+    heldout: list[Outcome] = field(default_factory=list)  # the Chinese held-out set, with forms
+    heldout_ood: list[Outcome] = field(default_factory=list)
 
     @staticmethod
     def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
@@ -108,14 +122,52 @@ class Report:
         return self._rate(self.out_of_domain, lambda o: o.action == "FALLBACK")
 
     @property
+    def everything(self) -> list[Outcome]:
+        sets = (self.in_domain, self.out_of_domain, self.bilingual, self.noisy, self.chinese)
+        return [o for outcomes in (*sets, self.heldout, self.heldout_ood) for o in outcomes]
+
+    @property
     def errors(self) -> int:
-        return sum(
-            1 for o in self.in_domain + self.out_of_domain + self.bilingual + self.noisy + self.chinese if o.error
-        )
+        return sum(1 for o in self.everything if o.error)
+
+    @property
+    def in_language(self) -> float:
+        """Of every turn answered, those in the customer's language."""
+        return self._rate([o for o in self.everything if not o.error], lambda o: o.in_language)
+
+
+def expected_language(text: str, form: str = "") -> str:
+    """The language a reply to `text` should be in: a held-out query's form says it (a
+    Cantonese or traditional query is answered in traditional Chinese), else the text."""
+    if form == "simplified":
+        return languages.HANS
+    if form in ("traditional", "cantonese"):
+        return languages.HANT
+    return languages.choose("", text, "")
+
+
+def in_language(reply: pb.ConverseResponse, expected: str) -> bool:
+    """The response says the expected language, and the reply's text is in it: English
+    without Chinese characters, Chinese in the expected script (or in none that shows)."""
+    if reply.language != expected:
+        return False
+    if expected == languages.EN:
+        return languages.detect(reply.reply) in (languages.EN, None)
+    return languages.script(reply.reply) in (expected, None) and languages.detect(reply.reply) not in (
+        languages.EN,
+        None,
+    )
 
 
 async def converse_all(
-    targets: list[str], tls: Tls | None, texts: list[str], labels: list[str], *, concurrency: int = 8, tag: str = "eval"
+    targets: list[str],
+    tls: Tls | None,
+    texts: list[str],
+    labels: list[str],
+    *,
+    concurrency: int = 8,
+    tag: str = "eval",
+    forms: list[str] | None = None,
 ) -> list[Outcome]:
     channels = [aio_channel(t, tls, ROUTER) for t in targets]
     stubs = [pb_grpc.AssistantStub(c) for c in channels]
@@ -131,7 +183,10 @@ async def converse_all(
                 return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}")
         top1 = reply.intent or (reply.alternatives[0].intent if reply.alternatives else "")
         options = tuple(a.intent for a in reply.alternatives) if not reply.intent else ()
-        return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options)
+        form = forms[index] if forms else ""
+        spoken = in_language(reply, expected_language(texts[index], form))
+        return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options,
+                       form=form, in_language=spoken)  # fmt: skip
 
     try:
         return await asyncio.gather(*(one(i) for i in range(len(texts))))
@@ -156,7 +211,7 @@ async def labelled_rows(targets: list[str], tls: Tls | None, rows: list[tuple[st
 
 async def evaluate(targets: list[str], tls: Tls | None, *, every: int = 1) -> Report:
     """Evaluate on every `every`-th test query (1 = all 3,080) and noisy test query, the
-    whole OOD set, the bilingual set and the held-out Chinese set."""
+    whole OOD set, the bilingual set and the held-out Chinese sets."""
     ood = out_of_domain_queries()
     started = time.monotonic()
     in_domain = await labelled(targets, tls, BANKING77 / "test.csv", "eval", every)
@@ -164,7 +219,18 @@ async def evaluate(targets: list[str], tls: Tls | None, *, every: int = 1) -> Re
     both = await labelled(targets, tls, BILINGUAL_TEST, "bilingual")
     noisy = await labelled(targets, tls, NOISY_TEST, "noisy", every)
     chinese = await labelled(targets, tls, CHINESE_TEST, "chinese")
-    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese)
+    held = _rows(CHINESE_HELDOUT)
+    heldout = await converse_all(targets, tls, [r["text"] for r in held], [r["category"] for r in held],
+                                 tag="zh-heldout", forms=[r["form"] for r in held])  # fmt: skip
+    held_ood = _rows(CHINESE_HELDOUT_OOD)
+    heldout_ood = await converse_all(targets, tls, [r["text"] for r in held_ood], [""] * len(held_ood),
+                                     tag="zh-ood", forms=[r["form"] for r in held_ood])  # fmt: skip
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese, heldout, heldout_ood)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 async def _finish(stub: kpb_grpc.KnowledgeStub, job: kpb.Job, auth: list[tuple[str, str]]) -> kpb.Job:
@@ -364,6 +430,17 @@ def main(argv: list[str] | None = None) -> None:
             right = Report._rate(outcomes, lambda o: o.top1 == o.label)
             answered = Report._rate(outcomes, lambda o: o.intent == o.label)
             print(f"{name + ' top-1':26}{right:7.2%}  answered correctly {answered:.2%}  ({len(outcomes)} queries)")
+    print('Chinese held-out sets (written apart from training and tuning; README "Languages"):')
+    for form in (*FORMS, ""):
+        rows = [o for o in report.heldout if o.form == form or not form]
+        ood_rows = [o for o in report.heldout_ood if o.form == form or not form]
+        right = Report._rate(rows, lambda o: o.top1 == o.label)
+        answered = Report._rate(rows, lambda o: bool(o.intent) and o.intent == o.label)
+        wrong = Report._rate(rows, lambda o: o.action == "ANSWER" and o.intent != o.label)
+        fallback = Report._rate(ood_rows, lambda o: o.action == "FALLBACK")
+        print(f"  {form or 'all':12} top-1 {right:7.2%}  answered correctly {answered:7.2%}  answered wrongly "
+              f"{wrong:6.2%}  ({len(rows)}); out-of-domain FALLBACK {fallback:7.2%} ({len(ood_rows)})")  # fmt: skip
+    print(f"reply in the customer's language {report.in_language:7.2%}  (every turn sent above)")
     print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
     if quality is not None:
         q = quality
@@ -375,6 +452,6 @@ def main(argv: list[str] | None = None) -> None:
         train_s, deploy_s = lifecycle
         print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")
         print(f"cold train (empty embedding cache): {cold_train_seconds():.1f}s")
-    sent = n_in + n_out + len(report.bilingual) + len(report.noisy) + len(report.chinese)
+    sent = len(report.everything)
     print(f"{sent} queries took {report.seconds:.1f}s ({sent / report.seconds:.0f}/s, concurrency 8); ", end="")
     print(f"make eval took {time.monotonic() - started:.1f}s in all")

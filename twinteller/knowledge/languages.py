@@ -9,8 +9,8 @@ script, as a Hong Kong bank's agents do.
   `zh-TW`, `zh-MO`, `zh-Hant-*` and `yue-*` are `zh-Hant`; `zh-CN`, `zh-SG`, `zh-MY`,
   `zh-Hans-*` are `zh-Hans`. A well-formed locale of another language (`fr-FR`), or a bare
   `zh`, leaves the choice to the text; a malformed one is refused by the router.
-- **From the text** otherwise (`detect`): Chinese when it has Chinese characters (code-mixed
-  text such as "我想check下個balance" is Chinese), in the script its script-specific
+- **From the text** otherwise (`detect`): Chinese when the model reads it as Chinese
+  (code-mixed text such as "我想check下個balance" is), in the script its script-specific
   characters show (OpenCC tells which characters exist in one script only); Cantonese
   particles with no script-specific character lean traditional (Hong Kong). English when it
   has a few Latin letters and no Chinese. Anything else ("2", "OK", "HKD 500") says nothing,
@@ -26,6 +26,8 @@ import functools
 import re
 
 import opencc
+
+from twinteller.knowledge.text import reads_chinese
 
 EN, HANT, HANS = "en", "zh-Hant", "zh-Hans"
 LANGUAGES = (EN, HANT, HANS)
@@ -101,8 +103,11 @@ def script(text: str) -> str | None:
 
 
 def detect(text: str) -> str | None:
-    """The language `text` is written in, or None when it does not say (see the module)."""
-    if _HAN.search(text):
+    """The language `text` is written in, or None when it does not say (see the module).
+    Chinese as the model reads it (text.reads_chinese: code-mixed text is Chinese, an
+    English sentence with one Chinese word in it English)."""
+    chinese = bool(_HAN.search(text))
+    if chinese and (reads_chinese(text) or len(_LATIN.findall(text)) < 4):
         found = script(text)
         if found is None and _CANTONESE.search(text):
             return HANT

@@ -29,10 +29,20 @@ def cjk_share(text: str) -> float:
     return sum(1 for c in visible if _CJK.match(c)) / len(visible) if visible else 0.0
 
 
+# Text is read as Chinese when at least this share of its characters are Chinese: code-mixed
+# Cantonese-English ("iPhone定Samsung好用啲", "Tax return點填") too, an English sentence
+# with one Chinese word in it not. Chosen on the Chinese tuning set (README "Languages").
+CHINESE_SHARE = 0.15
+
+
+def reads_chinese(text: str) -> bool:
+    """Whether the model reads `text` as Chinese: the multilingual encoder and the n-grams
+    (twinteller/model/intent_model.py), with Chinese thresholds (router/conversation/dialogue.py)."""
+    return cjk_share(text) >= CHINESE_SHARE
+
+
 def mostly_cjk(text: str) -> bool:
-    """Chinese text, as far as the model is concerned: its character n-grams decide alone
-    (twinteller/model/intent_model.py) and the dialogue policy reads their flatter probabilities
-    with its own threshold (router/conversation/dialogue.py)."""
+    """Mostly Chinese: a cluster label is made of character pairs (insights/clustering.py)."""
     return cjk_share(text) > 0.5
 
 

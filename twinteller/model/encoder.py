@@ -76,6 +76,7 @@ def export(out_dir: Path) -> Path:
 
 
 class Encoder:
+    dimension = DIMENSION
     """Text -> unit-length 384-d embeddings, batched, CPU or CUDA."""
 
     def __init__(self, model_dir: Path, *, threads: int = 0, use_gpu: bool = False) -> None:

@@ -8,6 +8,14 @@ cosine to the nearest training question: softmax probabilities stay confident on
 far from every intent, the nearest-neighbour distance does not, so the dialogue policy
 uses both to decide FALLBACK.
 
+Text read as Chinese (twinteller/knowledge/text.py `reads_chinese`) is read with the
+multilingual encoder instead of MiniLM, which is English-only (README "Languages"): a third
+head, logistic regression over its embeddings of the Chinese training questions, votes with
+the n-gram head, and `similarity` is its cosine to the nearest Chinese training question.
+The word n-grams see Chinese segmented into words by jieba (else a run of Chinese
+characters is one "word"). A version built before the multilingual head reads Chinese by
+the n-grams alone, as it was evaluated.
+
 The same class is used by the trainer (fit, offline evaluation) and by the Triton model
 (`model_repo/intent/1/model.py`), so what is evaluated is what is served.
 """
@@ -16,17 +24,38 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from twinteller.knowledge.text import mostly_cjk
+from twinteller.knowledge.text import reads_chinese
 
 LABELS_FILE = "labels.json"
 HEADS_FILE = "heads.pkl"
 NEIGHBOURS_FILE = "neighbours.npy"
+CHINESE_NEIGHBOURS_FILE = "chinese_neighbours.npy"  # absent in versions built before it
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+
+
+def words(text: str) -> list[str]:
+    """The word n-grams' tokens: scikit-learn's default words (English is read exactly as
+    before), and each run of Chinese characters segmented into words by jieba."""
+    lowered = text.lower()
+    if not _HAN_RUN.search(lowered):
+        return _WORD.findall(lowered)
+    import jieba  # loads its dictionary (~1 s) on first use: only where Chinese is read
+
+    tokens: list[str] = []
+    position = 0
+    for run in _HAN_RUN.finditer(lowered):
+        tokens += _WORD.findall(lowered[position : run.start()])
+        tokens += [t for t in jieba.lcut(run.group()) if t.strip()]
+        position = run.end()
+    return tokens + _WORD.findall(lowered[position:])
 
 
 # Versions built before the package layout of issue 14 name the heads' class by the module
@@ -98,20 +127,50 @@ def _fit_head(
 
 class IntentClassifier:
     def __init__(
-        self, labels: list[str], embedding_head: LinearHead, tfidf, tfidf_head: LinearHead, neighbours
-    ) -> None:  # type: ignore[no-untyped-def]
+        self,
+        labels: list[str],
+        embedding_head: LinearHead,
+        tfidf,  # type: ignore[no-untyped-def]
+        tfidf_head: LinearHead,
+        neighbours,  # type: ignore[no-untyped-def]
+        chinese_head: LinearHead | None = None,
+        chinese_neighbours=None,  # type: ignore[no-untyped-def]
+        chinese_classes=None,  # type: ignore[no-untyped-def]
+        english_classes=None,  # type: ignore[no-untyped-def]
+    ) -> None:
         self.labels = labels
         self._embedding_head = embedding_head
         self._tfidf = tfidf
         self._tfidf_head = tfidf_head
         # Unit rows, stored as float16 (half the disk), computed with in float32.
         self._neighbours = np.asarray(neighbours, dtype=np.float32)
+        # Over the multilingual encoder's embeddings of the Chinese training questions
+        # (None in versions built before it: Chinese is read by the n-grams alone).
+        self._chinese_head = chinese_head
+        self._chinese_neighbours = None if chinese_neighbours is None else np.asarray(chinese_neighbours, np.float32)
+        # The labels the Chinese head knows (indices into `labels`): an entry with no Chinese
+        # training question is one it cannot name (its probability there is 0).
+        self._chinese_classes = np.arange(len(labels)) if chinese_classes is None else np.asarray(chinese_classes)
+        # Likewise the MiniLM head, fitted on the texts not read as Chinese (only those reach it).
+        self._english_classes = np.arange(len(labels)) if english_classes is None else np.asarray(english_classes)
+
+    @property
+    def reads_chinese_with_encoder(self) -> bool:
+        """Whether `predict` needs the multilingual embeddings of the Chinese texts."""
+        return self._chinese_head is not None
 
     @classmethod
     def fit(
-        cls, texts: list[str], labels: list[str], embeddings: np.ndarray, previous: IntentClassifier | None = None
+        cls,
+        texts: list[str],
+        labels: list[str],
+        embeddings: np.ndarray,
+        previous: IntentClassifier | None = None,
+        chinese_embeddings: np.ndarray | None = None,
     ) -> IntentClassifier:
-        """Fit both heads. With `previous` (the version this one replaces) each regression
+        """Fit the heads: `embeddings` are MiniLM's of every text; `chinese_embeddings` the
+        multilingual encoder's of the texts read as Chinese (`chinese_rows`), in order (None:
+        no Chinese head). With `previous` (the version this one replaces) each regression
         starts from its weights, matched by label and feature name: the loss is convex, so
         the optimum is the same, and after a small edit it is a few iterations away instead
         of ~40 (the TF-IDF head's fit is most of a train: ~40 s on BANKING77 here). lbfgs
@@ -123,41 +182,78 @@ class IntentClassifier:
         names = sorted(set(labels))
         index = {name: i for i, name in enumerate(names)}
         y = np.array([index[label] for label in labels])
-        dims = [str(i) for i in range(embeddings.shape[1])]
-        start = None
-        if previous:  # its own dimensions: the encoder (and its width) may have changed since
-            old_dims = [str(i) for i in range(previous._embedding_head.coef.shape[0])]
-            start = (previous._embedding_head, previous.labels, old_dims)
-        embedding_head = _fit_head(embeddings, y, 10.0, names, dims, start)
+        rows = chinese_rows(texts)
+        english = np.setdiff1d(np.arange(len(texts)), rows)
+        before = (previous._embedding_head, previous.labels, previous._english_classes) if previous else None
+        embedding_head, english_classes = _fit_subset(embeddings[english], y[english], names, before)
         tfidf = FeatureUnion(
             [
-                ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+                (
+                    "word",
+                    TfidfVectorizer(
+                        tokenizer=words,
+                        token_pattern=None,
+                        lowercase=False,
+                        ngram_range=(1, 2),
+                        sublinear_tf=True,
+                        min_df=1,
+                    ),
+                ),
                 # From single characters: one Chinese character often carries a word's meaning
                 # (on our bilingual set 85% -> 95% top-1; BANKING77 unchanged at 94.1%).
                 ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True, min_df=2)),
             ]
         )
         features = tfidf.fit_transform(texts)
+        start = None
         if previous:
             start = (previous._tfidf_head, previous.labels, list(previous._tfidf.get_feature_names_out()))
         tfidf_head = _fit_head(features, y, 20.0, names, list(tfidf.get_feature_names_out()), start)
-        return cls(names, embedding_head, tfidf, tfidf_head, embeddings)
+        chinese_head = chinese_classes = None
+        if chinese_embeddings is not None and len({labels[i] for i in rows}) >= 2:
+            before = None
+            if previous and previous._chinese_head is not None:
+                before = (previous._chinese_head, previous.labels, previous._chinese_classes)
+            chinese_head, chinese_classes = _fit_subset(chinese_embeddings, y[rows], names, before)
+        chinese_neighbours = chinese_embeddings if chinese_head is not None else None
+        return cls(names, embedding_head, tfidf, tfidf_head, embeddings[english], chinese_head, chinese_neighbours,
+                   chinese_classes, english_classes)  # fmt: skip
 
-    def predict(self, texts: list[str], embeddings: np.ndarray) -> Prediction:
-        p_embedding = self._embedding_head.probabilities(embeddings)
+    def predict(
+        self, texts: list[str], embeddings: np.ndarray, chinese_embeddings: np.ndarray | None = None
+    ) -> Prediction:
+        """`chinese_embeddings`: the multilingual encoder's of `chinese_rows(texts)`, in
+        order, when `reads_chinese_with_encoder`."""
+        p_embedding = np.zeros((len(texts), len(self.labels)))
+        p_embedding[:, self._english_classes] = self._embedding_head.probabilities(embeddings)
         p_tfidf = self._tfidf_head.probabilities(self._tfidf.transform(texts))
         similarity = (embeddings @ self._neighbours.T).max(axis=1)
-        # The English encoder reads Chinese poorly: for mostly-Chinese text the character
-        # n-grams decide alone instead of half.
-        weight = np.array([[1.0 if mostly_cjk(t) else 0.5] for t in texts])
-        return Prediction(weight * p_tfidf + (1.0 - weight) * p_embedding, similarity)
+        chinese = np.zeros(len(texts), dtype=bool)
+        chinese[chinese_rows(texts)] = True
+        # English: the two heads' average. Chinese: the n-grams with the multilingual head,
+        # or alone in a version without one (MiniLM reads Chinese poorly).
+        probabilities = np.where(chinese[:, None], p_tfidf, 0.5 * p_tfidf + 0.5 * p_embedding)
+        if self._chinese_head is not None and chinese.any():
+            if chinese_embeddings is None or len(chinese_embeddings) != chinese.sum():
+                raise ValueError("predict: the multilingual embeddings of the Chinese texts are needed")
+            rows = np.flatnonzero(chinese)
+            p_chinese = np.zeros((len(rows), len(self.labels)))
+            p_chinese[:, self._chinese_classes] = self._chinese_head.probabilities(chinese_embeddings)
+            probabilities[rows] = 0.5 * p_tfidf[rows] + 0.5 * p_chinese
+            assert self._chinese_neighbours is not None
+            similarity[rows] = (chinese_embeddings @ self._chinese_neighbours.T).max(axis=1)
+        return Prediction(probabilities, similarity)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / LABELS_FILE).write_text(json.dumps(self.labels), encoding="utf-8")
         with (directory / HEADS_FILE).open("wb") as f:
-            pickle.dump((self._embedding_head, self._tfidf, self._tfidf_head), f)
+            heads = (self._embedding_head, self._tfidf, self._tfidf_head, self._chinese_head, self._chinese_classes,
+                     self._english_classes)  # fmt: skip
+            pickle.dump(heads, f)
         np.save(directory / NEIGHBOURS_FILE, self._neighbours.astype(np.float16))
+        if self._chinese_neighbours is not None:
+            np.save(directory / CHINESE_NEIGHBOURS_FILE, self._chinese_neighbours.astype(np.float16))
 
     @classmethod
     def load(cls, directory: Path) -> IntentClassifier:
@@ -165,6 +261,31 @@ class IntentClassifier:
         # The pickle is written by our own trainer into the model repository; loading it
         # trusts that repository exactly as Triton trusts the model.py beside it.
         with (directory / HEADS_FILE).open("rb") as f:
-            embedding_head, tfidf, tfidf_head = _Unpickler(f).load()
+            heads = _Unpickler(f).load()
+        # Three heads in a version built before the Chinese head; its label subsets after.
+        embedding_head, tfidf, tfidf_head, chinese_head, chinese_classes, english_classes = (*heads, None, None, None)[
+            :6
+        ]
         neighbours = np.load(directory / NEIGHBOURS_FILE)
-        return cls(labels, embedding_head, tfidf, tfidf_head, neighbours)
+        chinese_neighbours = np.load(directory / CHINESE_NEIGHBOURS_FILE) if chinese_head is not None else None
+        return cls(labels, embedding_head, tfidf, tfidf_head, neighbours, chinese_head, chinese_neighbours,
+                   chinese_classes, english_classes)  # fmt: skip
+
+
+def _fit_subset(
+    features: np.ndarray, y: np.ndarray, names: list[str], before: tuple[LinearHead, list[str], np.ndarray] | None
+) -> tuple[LinearHead, np.ndarray]:
+    """A head over the labels that occur in `y` (indices into `names`), and those labels;
+    `before`: a head to start from, its version's labels and the ones it knew."""
+    classes = np.unique(y)
+    dims = [str(i) for i in range(features.shape[1])]
+    start = None
+    if before is not None:  # its own dimensions: the encoder (and its width) may have changed
+        head, old_names, old_classes = before
+        start = (head, [old_names[c] for c in old_classes], [str(i) for i in range(head.coef.shape[0])])
+    return _fit_head(features, np.searchsorted(classes, y), 10.0, [names[c] for c in classes], dims, start), classes
+
+
+def chinese_rows(texts: list[str]) -> list[int]:
+    """The texts read as Chinese (with the multilingual encoder), by index."""
+    return [i for i, text in enumerate(texts) if reads_chinese(text)]

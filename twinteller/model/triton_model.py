@@ -15,7 +15,8 @@ import numpy as np
 import triton_python_backend_utils as pb_utils  # provided by Triton's python backend
 
 from twinteller.model.encoder import Encoder
-from twinteller.model.intent_model import IntentClassifier
+from twinteller.model.intent_model import IntentClassifier, Prediction, chinese_rows
+from twinteller.model.multilingual import MultilingualEncoder
 
 TOP_K = 5
 
@@ -33,6 +34,13 @@ class TritonPythonModel:
         )
         self._classifier = IntentClassifier.load(version_dir)
         self._labels = np.array(self._classifier.labels, dtype=object)
+        # Text read as Chinese goes through the multilingual encoder (README "Languages").
+        self._multilingual = None
+        if self._classifier.reads_chinese_with_encoder:
+            self._multilingual = MultilingualEncoder(threads=max(1, int(params.get("encoder_threads", "1"))))
+        # Warm up before the zone reports ready: the first Chinese text loads jieba's
+        # dictionary and the multilingual encoder's weights (seconds, past a turn's deadline).
+        self._predict(["我的卡还没收到", "my card has not arrived"])
 
     def execute(self, requests):  # type: ignore[no-untyped-def]
         texts: list[str] = []
@@ -41,7 +49,7 @@ class TritonPythonModel:
             raw = pb_utils.get_input_tensor_by_name(request, "TEXT").as_numpy().reshape(-1)
             texts.extend(t.decode("utf-8", errors="replace") if isinstance(t, bytes) else str(t) for t in raw)
             counts.append(len(raw))
-        prediction = self._classifier.predict(texts, self._encoder.encode(texts))
+        prediction = self._predict(texts)
         k = min(TOP_K, len(self._labels))
         top = np.argsort(-prediction.probabilities, axis=1)[:, :k]
         scores = np.take_along_axis(prediction.probabilities, top, axis=1).astype(np.float32)
@@ -60,3 +68,9 @@ class TritonPythonModel:
                 )
             )
         return responses
+
+    def _predict(self, texts: list[str]) -> Prediction:
+        chinese = None
+        if self._multilingual is not None:
+            chinese = self._multilingual.encode([texts[i] for i in chinese_rows(texts)])
+        return self._classifier.predict(texts, self._encoder.encode(texts), chinese)

@@ -104,3 +104,16 @@ def test_the_fallback_chain() -> None:
     assert chain(HANT) == ((HANT, "as is"), (HANS, "converted"), (EN, "as is"))
     assert chain(HANS) == ((HANS, "as is"), (HANT, "converted"), (EN, "as is"))
     assert chain(EN) == ((EN, "as is"),)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("I tried taking money from the 提款机 but no cash came out", EN),  # one Chinese word
+        ("iPhone定Samsung好用啲", HANT),
+        ("Tax return點填", HANT),
+        ("OK 好", "zh"),
+    ],
+)
+def test_code_mixed_text_is_chinese_as_the_model_reads_it(text: str, language: str) -> None:
+    assert detect(text) == language

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from twinteller.model.intent_model import HEADS_FILE, IntentClassifier, LinearHead, _fit_head
+from twinteller.model.intent_model import HEADS_FILE, IntentClassifier, LinearHead, _fit_head, chinese_rows
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -292,3 +292,64 @@ def test_a_version_built_before_the_move_still_loads(previous: IntentClassifier,
         pickle.loads(old)  # what a plain unpickler makes of it
     texts, _, emb = intent_data(FIVE, 1)
     assert_same_model(IntentClassifier.load(tmp_path), saved, texts, emb)
+
+
+# -- the Chinese head (issue 15): the multilingual encoder's embeddings of the texts read as
+# Chinese, with labels of their own (an entry may have no Chinese question at all) ---------
+
+
+def chinese_data(labels: list[str], seed: int) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """intent_data plus Chinese questions for all labels but the last, and fake multilingual
+    embeddings of those (clustered per label, 8-d)."""
+    texts, ys, emb = intent_data(labels, seed)
+    rng = np.random.default_rng(seed)
+    centres = {label: rng.normal(size=8) for label in labels}
+    chinese = [(f"我想问{label}的问题{n}号", label) for label in labels[:-1] for n in range(6)]
+    texts += [t for t, _ in chinese]
+    ys += [y for _, y in chinese]
+    emb = np.vstack([emb, rng.normal(size=(len(chinese), emb.shape[1]))])
+    multilingual = np.array([centres[y] + 0.3 * rng.normal(size=8) for _, y in chinese])
+    return texts, ys, emb, multilingual / np.linalg.norm(multilingual, axis=1, keepdims=True)
+
+
+def test_the_chinese_head_knows_only_the_labels_it_has_questions_for(tmp_path: Path) -> None:
+    texts, ys, emb, multilingual = chinese_data(FIVE, 3)
+    model = IntentClassifier.fit(texts, ys, emb, None, multilingual)
+    assert model.reads_chinese_with_encoder
+    rows = chinese_rows(texts)
+    assert len(rows) == len(multilingual) == 24
+    p = model.predict([texts[i] for i in rows], emb[rows], multilingual)
+    assert p.probabilities.shape == (24, len(FIVE))
+    np.testing.assert_allclose(p.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    predicted = np.array(model.labels)[p.probabilities.argmax(axis=1)]
+    assert (predicted == np.array([ys[i] for i in rows])).mean() > 0.9
+    assert np.all(p.similarity > 0.5)  # its own questions: the nearest is itself
+    with pytest.raises(ValueError, match="multilingual embeddings"):
+        model.predict([texts[rows[0]]], emb[rows[:1]])
+    # Saved and loaded: the same readings.
+    model.save(tmp_path)
+    loaded = IntentClassifier.load(tmp_path)
+    again = loaded.predict([texts[i] for i in rows], emb[rows], multilingual)
+    np.testing.assert_allclose(again.probabilities, p.probabilities, atol=1e-3)
+
+
+def test_a_warm_start_across_different_chinese_labels(previous: IntentClassifier) -> None:
+    """A new entry with no Chinese question (the trainer's case that once failed: the head's
+    labels differ from the version it starts from)."""
+    texts, ys, emb, multilingual = chinese_data(FIVE, 4)
+    before = IntentClassifier.fit(texts, ys, emb, None, multilingual)
+    more = [*FIVE, "refund"]
+    texts2, ys2, emb2, multilingual2 = chinese_data(more, 5)
+    after = IntentClassifier.fit(texts2, ys2, emb2, before, multilingual2)
+    rows = chinese_rows(texts2)
+    p = after.predict([texts2[i] for i in rows], emb2[rows], multilingual2)
+    assert p.probabilities.shape == (len(rows), len(more))
+
+
+def test_a_version_without_the_chinese_head_reads_chinese_by_the_ngrams_alone() -> None:
+    texts, ys, emb, _ = chinese_data(FIVE, 6)
+    model = IntentClassifier.fit(texts, ys, emb)
+    assert not model.reads_chinese_with_encoder
+    rows = chinese_rows(texts)
+    p = model.predict([texts[i] for i in rows], emb[rows])
+    assert p.probabilities.shape == (len(rows), len(FIVE))
