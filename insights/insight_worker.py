@@ -193,7 +193,13 @@ class Insights:
         member_events = [(m.at, c.id, 1) for c in clusters for m in c.members]
         cluster_window, cluster_baseline = split(member_events, now, policy)
         names = {c.id: c.label for c in clusters}
-        return trends + rising("cluster", cluster_window, cluster_baseline, *totals, policy, names), traffic
+        # Which languages customers write in more than usual (a campaign, a region's outage).
+        spoken = [(b.minute * 60.0, language, n) for b in buckets for language, n in b.languages.items()]
+        language_window, language_baseline = split(spoken, now, policy)
+        language_totals = (sum(language_window.values()), sum(language_baseline.values()))
+        languages = rising("language", language_window, language_baseline, *language_totals, policy)
+        clustered = rising("cluster", cluster_window, cluster_baseline, *totals, policy, names)
+        return trends + clustered + languages, traffic
 
     async def _ratings(self) -> list[Rating]:
         entries, _ = await self._store.get_prefix(keys.FEEDBACK)

@@ -67,7 +67,8 @@ def split(
 
 
 def satisfaction(feedback: Iterable[dict[str, object]]) -> list[Rating]:
-    """Mean rating and share satisfied (4 or 5) per intent, channel, model version and UTC day."""
+    """Mean rating and share satisfied (4 or 5) per intent, channel, model version, UTC day
+    and reply language."""
     groups: dict[tuple[str, str], list[int]] = {}
     for record in feedback:
         rating = int(record["rating"])  # type: ignore[call-overload]
@@ -77,7 +78,10 @@ def satisfaction(feedback: Iterable[dict[str, object]]) -> list[Rating]:
             ("channel", record.get("channel", "")),
             ("model_version", record.get("model_version", "")),
             ("day", day),
+            ("language", record.get("language", "")),
         ):
+            if by == "language" and not key:
+                continue  # feedback on a turn answered before replies had a language
             groups.setdefault((by, str(key)), []).append(rating)
     return [
         Rating(by, key, len(r), round(sum(r) / len(r), 3), round(sum(1 for x in r if x >= 4) / len(r), 3))

@@ -39,7 +39,7 @@ from twinteller.etcd.mirror import PrefixMirror
 from twinteller.etcd.store import Store
 from twinteller.knowledge.faqs import FaqRecord
 from twinteller.knowledge.lexicon import Lexicon, LexiconEntry
-from twinteller.knowledge.schema import BANKING77, NOISY_TEST, Snapshot, read_labelled_csv
+from twinteller.knowledge.schema import BANKING77, CHINESE_HELDOUT, NOISY_TEST, Snapshot, read_labelled_csv
 from twinteller.model.embeddings import Embeddings
 from twinteller.model.intent_model import IntentClassifier
 from twinteller.model.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, JobRecord
@@ -212,11 +212,12 @@ class Trainer:
             return None
 
     def _evaluate(self, version: str, active: str, lexicon: Lexicon) -> dict[str, object]:
-        """Top-1 accuracy of `version` and of the active version on the BANKING77 test set
-        and on its noisy copy (twinteller/devcluster/noise.py), read as the router reads them."""
+        """Top-1 accuracy of `version` and of the active version on the BANKING77 test set,
+        on its noisy copy (twinteller/devcluster/noise.py) and on the held-out Chinese set
+        (README "Languages"), read as the router reads them."""
         report: dict[str, object] = {"active_version": active}
         classifiers = {"": self._classifier(version), "active_": self._classifier(active)}
-        for name, path in (("test", BANKING77 / "test.csv"), ("noisy_test", NOISY_TEST)):
+        for name, path in (("test", BANKING77 / "test.csv"), ("noisy_test", NOISY_TEST), ("chinese", CHINESE_HELDOUT)):
             rows = read_labelled_csv(path)
             texts = [lexicon.model_text(t) for t, _ in rows]
             labels = np.array([label for _, label in rows])

@@ -193,6 +193,7 @@ class AssistantService:
             "action": pb.Action.Name(answered.action),
             "model_version": answered.model_version,
             "channel": channel,
+            "language": answered.language,
             "at": time.time(),
         }
         lease = await self._feedback_leases.current()

@@ -42,6 +42,7 @@ class UnrecognisedLog:
             "channel": channel,
             "at": time.time(),
             "action": decision.action,
+            "language": decision.language,
             "model_version": result.version if result else "",
             "similarity": result.similarity if result else 0.0,
             "candidates": [{"intent": c.intent, "confidence": c.confidence} for c in decision.alternatives],

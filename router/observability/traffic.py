@@ -38,9 +38,10 @@ class TrafficRecorder:
     def observe(self, channel: str, response: pb.ConverseResponse) -> None:
         # A turn the legacy bot answered has no zone: it counts under "legacy".
         zone = response.zone or response.system
-        self.buckets.current().counts[
-            (response.intent, pb.Action.Name(response.action), channel_label(channel), zone)
-        ] += 1
+        bucket = self.buckets.current()
+        bucket.counts[(response.intent, pb.Action.Name(response.action), channel_label(channel), zone)] += 1
+        if response.language:
+            bucket.languages[response.language] += 1
 
     async def flush(self) -> None:
         await self.buckets.flush()

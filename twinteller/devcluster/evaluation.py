@@ -44,7 +44,15 @@ import grpc
 
 from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.knowledge import languages
-from twinteller.knowledge.schema import BANKING77, BILINGUAL_TEST, CHINESE_TEST, DATA_DIR, NOISY_TEST, read_labelled_csv
+from twinteller.knowledge.schema import (
+    BANKING77,
+    BILINGUAL_TEST,
+    CHINESE_HELDOUT,
+    CHINESE_TEST,
+    DATA_DIR,
+    NOISY_TEST,
+    read_labelled_csv,
+)
 from twinteller.knowledge.text import mostly_cjk
 from twinteller.tls import ROUTER, Tls, aio_channel
 from twinteller.v1 import assistant_pb2 as pb
@@ -53,7 +61,6 @@ from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
 OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
-CHINESE_HELDOUT = DATA_DIR / "chinese_heldout.csv"
 CHINESE_HELDOUT_OOD = DATA_DIR / "chinese_heldout_ood.csv"
 FORMS = ("simplified", "traditional", "cantonese", "mixed")
 

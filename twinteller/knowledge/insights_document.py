@@ -36,7 +36,7 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Trend:
-    kind: str  # "intent" | "cluster"
+    kind: str  # "intent" | "cluster" | "language" (replies in it)
     name: str  # the intent, or the cluster id
     label: str  # the cluster's label; the intent again
     window_count: int
@@ -47,9 +47,9 @@ class Trend:
 
 @dataclass(frozen=True)
 class Rating:
-    """Feedback of one group: an intent, a channel, a model version or a day."""
+    """Feedback of one group: an intent, a channel, a model version, a day or a language."""
 
-    by: str  # "intent" | "channel" | "model_version" | "day"
+    by: str  # "intent" | "channel" | "model_version" | "day" | "language"
     key: str
     count: int
     mean: float

@@ -24,6 +24,8 @@ BILINGUAL_TEST = DATA_DIR / "bilingual_test.csv"
 # training questions and the lexicon and never used to tune anything.
 CHINESE_TEST = DATA_DIR / "chinese_test.csv"
 BANKING77 = DATA_DIR / "banking77"
+# Written apart from the training questions and the tuning set (README "Languages").
+CHINESE_HELDOUT = DATA_DIR / "chinese_heldout.csv"  # text,category,form
 NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/devcluster/noise.py
 
 

@@ -226,3 +226,19 @@ def test_satisfaction_day_is_utc_and_means_round() -> None:
 
 def test_satisfaction_empty() -> None:
     assert satisfaction([]) == []
+
+
+def test_satisfaction_per_reply_language() -> None:
+    at = _ts(2024, 3, 2)
+    ratings = satisfaction(
+        [
+            {"rating": 5, "at": at, "intent": "a", "language": "zh-Hant"},
+            {"rating": 1, "at": at, "intent": "a", "language": "zh-Hant"},
+            {"rating": 4, "at": at, "intent": "a", "language": "en"},
+            {"rating": 2, "at": at, "intent": "a"},  # before replies had a language: no group
+        ]
+    )
+    assert [r for r in ratings if r.by == "language"] == [
+        Rating("language", "en", 1, 4.0, 1.0),
+        Rating("language", "zh-Hant", 2, 3.0, 0.5),
+    ]

@@ -203,3 +203,17 @@ async def test_turn_during_a_write_is_written_next_time(store: MemoryStore, cloc
     await recorder.flush()
     assert _bucket(store, MINUTE).counts == Counter({("balance", "ANSWER", "app", "zone-a"): 2})
     assert recorder.buckets.held() == set()
+
+
+async def test_turns_counted_per_reply_language(store: MemoryStore, clock: Clock) -> None:
+    recorder = _recorder(store, clock)
+    for language in ("zh-Hant", "zh-Hant", "en", ""):  # "" : a legacy reply of no known language
+        response = _response("card_arrival", pb.ANSWER, "zone-a")
+        response.language = language
+        recorder.observe("app", response)
+    await recorder.flush()
+    bucket = _bucket(store, MINUTE)
+    assert bucket.languages == {"zh-Hant": 2, "en": 1}
+    assert sum(bucket.counts.values()) == 4
+    old = Bucket.from_json(b'{"minute": 1, "counts": [["a", "ANSWER", "app", "zone-a", 3]]}')
+    assert old.languages == {} and old.counts == {("a", "ANSWER", "app", "zone-a"): 3}
