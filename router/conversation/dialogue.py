@@ -26,7 +26,7 @@ from router.conversation.sessions import Context, Pending
 from router.zones.inference import ModelResult
 from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
-from twinteller.knowledge.schema import Faq, Snapshot
+from twinteller.knowledge.schema import Faq, Localized, Snapshot
 from twinteller.knowledge.text import reads_chinese
 
 # In English; every language's are in twinteller/data/dialogue.json (router/conversation/messages.py).
@@ -82,6 +82,24 @@ class Policy:
         return replace(self, confidence=self.cjk_confidence, similarity=self.cjk_similarity or self.similarity)
 
 
+@dataclass(frozen=True)
+class Said:
+    """One turn as the policy reads it: `text`, what the model read (in the lexicon's words);
+    `words`, the customer's own, normalised (details are read there: the lexicon may have
+    turned "五百蚊" into "五百元", and 蚊 says Hong Kong dollars); and where it is answered."""
+
+    text: str
+    words: str
+    snapshot: Snapshot
+    context: Context
+    policy: Policy
+    channel: str
+    language: str
+
+    def texts(self, faq_id: str) -> Localized:
+        return self.snapshot.localized(faq_id, self.language)
+
+
 def decide(
     text: str,
     result: ModelResult,
@@ -93,47 +111,32 @@ def decide(
     language: str = languages.EN,
     words: str = "",
 ) -> Decision:
-    """`text` is what the model read (in the lexicon's words); `words` the customer's own,
-    normalised (the details an answer needs are read there: the lexicon may have turned
-    "五百蚊" into "五百元", and 蚊 says Hong Kong dollars). `follow_up`: the reading of the
-    previous turn's words plus these, when the turn looks like a follow-up
-    (router/conversation/phrases.py). An FAQ's answer for `channel` is used when it has
-    one (a short one for "ivr"); every reply is in `language`."""
-    chosen = policy.for_text(text)
-    decision = _decide(text, words or text, result, snapshot, context, chosen, follow_up, channel, language)
-    return replace(decision, language=language)
+    """`follow_up`: the reading of the previous turn's words plus these, when the turn
+    looks like a follow-up (router/conversation/phrases.py). An FAQ's answer for `channel`
+    is used when it has one (a short one for "ivr"); every reply is in `language`; `words`
+    (default `text`): see Said."""
+    said = Said(text, words or text, snapshot, context, policy.for_text(text), channel, language)
+    return replace(_decide(said, result, follow_up), language=language)
 
 
-def _decide(
-    text: str,
-    words: str,
-    result: ModelResult,
-    snapshot: Snapshot,
-    context: Context,
-    policy: Policy,
-    follow_up: ModelResult | None,
-    channel: str,
-    language: str,
-) -> Decision:
-    if phrases.wants_human(text):
-        return _handoff("reason_asked", text, context, snapshot, result, policy, language)
-    pending = context.pending
-    if pending.slot_intent in snapshot.faqs:
-        faq = snapshot.faqs[pending.slot_intent]
-        decision = _fill_slots(words, result, faq, snapshot, pending, policy, channel, language)
+def _decide(said: Said, result: ModelResult, follow_up: ModelResult | None) -> Decision:
+    if phrases.wants_human(said.text):
+        return _handoff(said, "reason_asked", result)
+    pending, faqs = said.context.pending, said.snapshot.faqs
+    if pending.slot_intent in faqs:
+        decision = _fill_slots(said, result, faqs[pending.slot_intent], pending)
         if decision is not None:
             return decision
     if pending.options:
-        offered = [o for o in pending.options if o in snapshot.faqs]
-        chosen = _chosen(text, result, offered, snapshot, language)
+        chosen = _chosen(said, result, [o for o in pending.options if o in faqs])
         if chosen is not None:
             # Details come from the question that was clarified and from the choice ("the
             # transfer one, 500 euros"), but never from a bare position ("2" is no amount).
-            asked = context.turns[-1].text if context.turns else ""
-            details = asked if phrases.is_ordinal(text) else f"{asked} {words}"
-            return _answer(details, snapshot.faqs[chosen], snapshot, 1.0, [], result, channel, language)
-    reading = _better(result, follow_up, snapshot, policy)
-    return _question(text, words, reading, snapshot, context, policy, channel, language)
+            turns = said.context.turns
+            asked = turns[-1].text if turns else ""
+            details = asked if phrases.is_ordinal(said.text) else f"{asked} {said.words}"
+            return _answer(said, details, faqs[chosen], 1.0, [], result)
+    return _question(said, _better(result, follow_up, said.snapshot, said.policy))
 
 
 def _candidates(result: ModelResult, snapshot: Snapshot, language: str = languages.EN) -> list[Candidate]:
@@ -158,21 +161,13 @@ def _better(result: ModelResult, follow_up: ModelResult | None, snapshot: Snapsh
     return follow_up if theirs.confidence > mine.confidence else result
 
 
-def _question(
-    text: str,
-    words: str,
-    result: ModelResult,
-    snapshot: Snapshot,
-    context: Context,
-    policy: Policy,
-    channel: str,
-    language: str,
-) -> Decision:
-    candidates = _candidates(result, snapshot, language)
-    if not confident(result, snapshot, policy):
+def _question(said: Said, result: ModelResult) -> Decision:
+    language, policy, context = said.language, said.policy, said.context
+    candidates = _candidates(result, said.snapshot, language)
+    if not confident(result, said.snapshot, policy):
         best = candidates[0].confidence if candidates else 0.0
         if context.consecutive_fallbacks + 1 >= policy.handoff_after:
-            return _handoff("reason_fallbacks", text, context, snapshot, result, policy, language, unrecognised=True)
+            return _handoff(said, "reason_fallbacks", result, unrecognised=True)
         reply = MESSAGES.text("fallback_repeated" if context.consecutive_fallbacks else "fallback", language)
         return Decision("FALLBACK", reply, "", best, candidates[:MAX_ALTERNATIVES], result=result, unrecognised=True)
     top = candidates[0]
@@ -184,52 +179,37 @@ def _question(
         pending = Pending(options=[c.intent for c in options])
         return Decision("CLARIFY", reply, "", top.confidence, options, pending, result=result)
     alternatives = candidates[1 : 1 + MAX_ALTERNATIVES]
-    return _answer(words, snapshot.faqs[top.intent], snapshot, top.confidence, alternatives, result, channel, language)
+    return _answer(said, said.words, said.snapshot.faqs[top.intent], top.confidence, alternatives, result)
 
 
 def _answer(
-    words: str,
-    faq: Faq,
-    snapshot: Snapshot,
-    confidence: float,
-    alternatives: list[Candidate],
-    result: ModelResult,
-    channel: str,
-    language: str,
+    said: Said, words: str, faq: Faq, confidence: float, alternatives: list[Candidate], result: ModelResult
 ) -> Decision:
-    """ANSWER with `faq` (its answer for `channel` in `language`), or first ask for the
-    details it needs."""
-    texts = snapshot.localized(faq.id, language)
+    """ANSWER with `faq` (its answer for the channel, in the reply's language), or first ask
+    for the details it needs (read in `words`)."""
+    texts = said.texts(faq.id)
     if not faq.slots:
-        return Decision("ANSWER", texts.answer_for(channel), faq.id, confidence, alternatives, result=result,
+        return Decision("ANSWER", texts.answer_for(said.channel), faq.id, confidence, alternatives, result=result,
                         untranslated=texts.fallback)  # fmt: skip
     filled = slots.extract(faq.slots, words)
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
-        reply = texts.slot_answer.format(**slots.shown(filled, language))
+        reply = texts.slot_answer.format(**slots.shown(filled, said.language))
         return Decision("ANSWER", reply, faq.id, confidence, alternatives, result=result, untranslated=texts.fallback)
     pending = Pending(slot_intent=faq.id, slots=filled)
-    return Decision("CLARIFY", slots.prompt(missing, language), faq.id, confidence, [], pending, result=result)
+    return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, confidence, [], pending, result=result)
 
 
-def _fill_slots(
-    words: str,
-    result: ModelResult,
-    faq: Faq,
-    snapshot: Snapshot,
-    pending: Pending,
-    policy: Policy,
-    channel: str,
-    language: str,
-) -> Decision | None:
+def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> Decision | None:
     """The reply to a turn that answers a slot question; None when it is a new question."""
-    texts = snapshot.localized(faq.id, language)
-    plain = Decision("ANSWER", texts.answer_for(channel), faq.id, 1.0, [], result=result, untranslated=texts.fallback)
+    texts, words = said.texts(faq.id), said.words
+    plain = Decision("ANSWER", texts.answer_for(said.channel), faq.id, 1.0, [], result=result,
+                     untranslated=texts.fallback)  # fmt: skip
     if phrases.cancels(words):
         return plain
     found = slots.extract(faq.slots, words)
     if not found:
-        confident = result.scores and result.scores[0] >= CONFIDENT and result.similarity >= policy.similarity
+        confident = result.scores and result.scores[0] >= CONFIDENT and result.similarity >= said.policy.similarity
         if confident and result.intents[0] != faq.id:
             return None  # the customer moved on to something else
         if pending.reprompts >= MAX_REPROMPTS:
@@ -237,18 +217,18 @@ def _fill_slots(
     filled = {**pending.slots, **found}
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
-        reply = texts.slot_answer.format(**slots.shown(filled, language))
+        reply = texts.slot_answer.format(**slots.shown(filled, said.language))
         return Decision("ANSWER", reply, faq.id, 1.0, [], result=result, untranslated=texts.fallback)
     again = Pending(slot_intent=faq.id, slots=filled, reprompts=pending.reprompts + (0 if found else 1))
-    return Decision("CLARIFY", slots.prompt(missing, language), faq.id, 1.0, [], again, result=result)
+    return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, 1.0, [], again, result=result)
 
 
-def _chosen(text: str, result: ModelResult, options: list[str], snapshot: Snapshot, language: str) -> str | None:
+def _chosen(said: Said, result: ModelResult, options: list[str]) -> str | None:
     """The option a reply to a CLARIFY picks, by position, by title words (in the reply's
     language or English), or because the model recognises one of the options; None when
     it is a new question."""
-    titles = [f"{snapshot.faqs[o].title} {snapshot.localized(o, language).title}" for o in options]
-    index = phrases.choice(text, titles)
+    titles = [f"{said.snapshot.faqs[o].title} {said.texts(o).title}" for o in options]
+    index = phrases.choice(said.text, titles)
     if index is not None:
         return options[index]
     if result.intents and result.intents[0] in options and result.scores[0] >= CONFIDENT:
@@ -256,38 +236,26 @@ def _chosen(text: str, result: ModelResult, options: list[str], snapshot: Snapsh
     return None
 
 
-def _handoff(
-    reason: str,
-    text: str,
-    context: Context,
-    snapshot: Snapshot,
-    result: ModelResult,
-    policy: Policy,
-    language: str,
-    *,
-    unrecognised: bool = False,
-) -> Decision:
+def _handoff(said: Said, reason: str, result: ModelResult, *, unrecognised: bool = False) -> Decision:
     """HANDOFF in the customer's language, with a summary for the agent in theirs
     (`policy.agent_language`): why, how long, the topics, and the last words said."""
-    agents = policy.agent_language
+    agents, context = said.policy.agent_language, said.context
     topics = []
     for turn in context.turns:
-        title = snapshot.localized(turn.intent, agents).title if turn.intent in snapshot.faqs else ""
+        title = said.snapshot.localized(turn.intent, agents).title if turn.intent in said.snapshot.faqs else ""
         if title and title not in topics:
             topics.append(title)
     # The summary is stored with the turn: what the customer said, masked.
-    said = [mask(t.text) for t in context.turns[-3:]] + [mask(text)]
+    quoted = " | ".join(f'"{mask(t)}"' for t in [*(t.text for t in context.turns[-3:]), said.text])
+    why = MESSAGES.text(reason, agents, count=context.consecutive_fallbacks + 1)
+    subjects = ", ".join(topics) or MESSAGES.text("summary_no_topics", agents)
     summary = "; ".join(
         [
-            MESSAGES.text(
-                "summary_handoff", agents, reason=MESSAGES.text(reason, agents, count=context.consecutive_fallbacks + 1)
-            ),
+            MESSAGES.text("summary_handoff", agents, reason=why),
             MESSAGES.text("summary_turns", agents, count=len(context.turns) + 1),
-            MESSAGES.text(
-                "summary_topics", agents, topics=", ".join(topics) or MESSAGES.text("summary_no_topics", agents)
-            ),
-            MESSAGES.text("summary_said", agents, said=" | ".join(f'"{s}"' for s in said)),
+            MESSAGES.text("summary_topics", agents, topics=subjects),
+            MESSAGES.text("summary_said", agents, said=quoted),
         ]
     )
-    reply = MESSAGES.text("handoff", language)
+    reply = MESSAGES.text("handoff", said.language)
     return Decision("HANDOFF", reply, "", 0.0, [], handoff_summary=summary, result=result, unrecognised=unrecognised)
