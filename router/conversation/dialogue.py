@@ -6,7 +6,9 @@ In order, a turn is:
 2. the answer to what the last turn left open: a choice among the options of a CLARIFY
    ("the second one", "2", words of an option's title), or the details an answer needs
    (slot filling: re-asked at most twice, "cancel"/"skip" or a new question gets out);
-3. otherwise a question of its own. A short follow-up ("and how long does that take?") is
+3. a greeting and nothing else ("hi", "你好", "早晨") → a greeting that asks what they need
+   (a CLARIFY with no options; not a fallback, not recorded as unrecognised);
+4. otherwise a question of its own. A short follow-up ("and how long does that take?") is
    also recognised together with the previous turn's words, and that reading wins when it
    is the more confident one. Then: FALLBACK when the model is unsure or the text is far
    from every training question (HANDOFF instead after `handoff_after` in a row); CLARIFY
@@ -136,6 +138,8 @@ def _decide(said: Said, result: ModelResult, follow_up: ModelResult | None) -> D
             asked = turns[-1].text if turns else ""
             details = asked if phrases.is_ordinal(said.text) else f"{asked} {said.words}"
             return _answer(said, details, faqs[chosen], 1.0, [], result)
+    if phrases.greets(said.text):  # nothing asked yet: ask what they need
+        return Decision("CLARIFY", MESSAGES.text("greeting", said.language), "", 0.0, [], result=result)
     return _question(said, _better(result, follow_up, said.snapshot, said.policy))
 
 

@@ -1,6 +1,6 @@
 """What a customer's words mean for the conversation, apart from the FAQ intent: asking for
-a person, backing out, picking one of the offered options, or a follow-up that only makes
-sense after the previous turn. English and Chinese (simplified and traditional), matched
+a person, a greeting, backing out, picking one of the offered options, or a follow-up that
+only makes sense after the previous turn. English and Chinese (simplified and traditional), matched
 on normalised, lower-cased text; no whitespace assumption for Chinese.
 """
 
@@ -15,6 +15,12 @@ _HUMAN = re.compile(
     r"(want|need|get|give me) (a|an) (person|human)|(speak|talk|chat) (to|with) "
     r"(a|an|someone|somebody|customer service|your staff|staff))\b|\bhuman\W*$|^human\b"
     r"|人工(?!智能)|真人|客服(?!时间|時間)|轉人工|转人工"
+)
+# A greeting and nothing else ("hi!", "good morning", "你好", "哈囉", "早晨"): answered with
+# a greeting, not counted as a question the bot could not place.
+_GREETING = re.compile(
+    r"^(hi|hiya|hello|hey|hey there|hi there|hello there|good (morning|afternoon|evening)|morning"
+    r"|你好|您好|哈囉|哈啰|嗨|早晨|早上好|早安|午安|晚上好|喂)[\s!！.。~～,，]*$"
 )
 _CANCEL = re.compile(
     r"^(cancel|never ?mind|forget (it|that)|stop|skip( it)?|no thanks|i don'?t know|not sure|doesn'?t matter)\b"
@@ -54,6 +60,10 @@ def _title_terms(text: str) -> set[str]:
 
 def wants_human(text: str) -> bool:
     return bool(_HUMAN.search(text.lower()))
+
+
+def greets(text: str) -> bool:
+    return bool(_GREETING.match(text.lower().strip()))
 
 
 def cancels(text: str) -> bool:

@@ -125,3 +125,17 @@ def test_a_message_without_a_language_or_with_other_placeholders_is_refused() ->
         Messages({"hello": {EN: "Hello", HANT: "你好"}})
     with pytest.raises(ValueError, match="placeholders"):
         Messages({"count": {EN: "{n} turns", HANT: "{count} 輪", HANS: "{n} 轮"}})
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("hi!", EN), ("Good morning", EN), ("你好", HANS), ("哈囉～", HANT), ("早晨", HANT)]
+)
+def test_a_greeting_is_greeted_in_the_language_asked(text: str, language: str) -> None:
+    d = say(text, UNSURE, language)
+    assert (d.action, d.intent, d.alternatives) == ("CLARIFY", "", [])
+    assert d.reply == MESSAGES.text("greeting", language) and not d.unrecognised
+
+
+def test_a_greeting_with_a_question_is_the_question() -> None:
+    assert say("hi, my card hasn't arrived", sure("card_arrival"), EN).intent == "card_arrival"
+    assert say("你好", sure("card_arrival"), HANT, Context(consecutive_fallbacks=2)).action == "CLARIFY"  # no handoff
