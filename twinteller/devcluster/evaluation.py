@@ -26,6 +26,11 @@ small talk; English, then 14 Chinese lines), and prints:
 - with its own cluster: train + deploy after an edit of one answer (through the admin
   API and the trainer), and a cold train of the seed model from an empty embedding cache;
 - the command's own timing.
+
+A turn refused with UNAVAILABLE (both zones briefly down, e.g. while an agent restarts a
+Triton that crashed: upstream triton-inference-server/server#7795) is retried with the
+same turn id, as every client should; how many were is printed, and a turn still refused
+after five tries counts as an error.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
 CHINESE_HELDOUT_OOD = DATA_DIR / "chinese_heldout_ood.csv"
 FORMS = ("simplified", "traditional", "cantonese", "mixed")
+RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)  # then the turn counts as an error
 
 
 @dataclass(frozen=True)
@@ -180,23 +186,34 @@ async def converse_all(
     stubs = [pb_grpc.AssistantStub(c) for c in channels]
     semaphore = asyncio.Semaphore(concurrency)
     run = f"{tag}-{time.time_ns()}"
+    retried: set[int] = set()
 
     async def one(index: int) -> Outcome:
         request = pb.ConverseRequest(session_id=f"{run}-{index}", turn_id="1", text=texts[index], channel="eval")
+        form = forms[index] if forms else ""
         async with semaphore:
-            try:
-                reply = await stubs[index % len(stubs)].Converse(request, timeout=30.0)
-            except grpc.aio.AioRpcError as e:
-                return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}")
+            # As the README asks of every client: UNAVAILABLE is retried (the same turn id,
+            # so never applied twice), here while a zone's Triton restarts after a crash.
+            for delay in (*RETRY_DELAYS_S, None):
+                try:
+                    reply = await stubs[index % len(stubs)].Converse(request, timeout=30.0)
+                    break
+                except grpc.aio.AioRpcError as e:
+                    if e.code() != grpc.StatusCode.UNAVAILABLE or delay is None:
+                        return Outcome(labels[index], "ERROR", "", f"{e.code().name}: {e.details()}", form=form)
+                    retried.add(index)
+                    await asyncio.sleep(delay)
         top1 = reply.intent or (reply.alternatives[0].intent if reply.alternatives else "")
         options = tuple(a.intent for a in reply.alternatives) if not reply.intent else ()
-        form = forms[index] if forms else ""
         spoken = in_language(reply, expected_language(texts[index], form))
         return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options,
                        form=form, in_language=spoken)  # fmt: skip
 
     try:
-        return await asyncio.gather(*(one(i) for i in range(len(texts))))
+        outcomes = await asyncio.gather(*(one(i) for i in range(len(texts))))
+        if retried:
+            print(f"  ({tag}: {len(retried)} turns retried after UNAVAILABLE)", flush=True)
+        return outcomes
     finally:
         for c in channels:
             await c.close()
