@@ -20,6 +20,7 @@ from twinteller.knowledge.schema import Faq, Snapshot, seed_faqs
 from twinteller.model.embeddings import Embeddings
 from twinteller.model.intent_model import IntentClassifier
 from twinteller.model.paths import KB_FILE, MODEL_SOURCE, TRITON_MODEL, encoder_dir, model_dir
+from twinteller.model.speller import Speller
 from twinteller.model.variants import Generaliser
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ def build_version(
             texts += extra
             labels += [f.id] * len(extra)
     classifier = embeddings.fit(texts, labels, previous)
+    # The speller's dictionary: the questions as written (not the variants, whose typos are
+    # deliberate), the lexicon's canonical words and the titles.
+    known = texts[:questions] + [e for e in lexicon.canonical_words()] + [f.title for f in faqs]
+    classifier.speller = Speller.from_texts(known)
     target = model_dir(model_repo) / str(version)
     staging = model_dir(model_repo) / f".staging-{version}"
     shutil.rmtree(staging, ignore_errors=True)

@@ -64,6 +64,10 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self._canonical)
 
+    def canonical_words(self) -> list[str]:
+        """The words the lexicon rewrites into, each once."""
+        return sorted(set(self._canonical.values()))
+
     def colloquial_terms(self) -> dict[str, list[str]]:
         """Canonical term (casefolded) -> the terms that map to it."""
         out: dict[str, list[str]] = {}

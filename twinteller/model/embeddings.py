@@ -79,5 +79,6 @@ class Embeddings:
         return IntentClassifier.fit(texts, labels, self.english.embed(texts), previous, self.of_chinese(texts))
 
     def predict(self, classifier: IntentClassifier, texts: list[str]) -> Prediction:
+        texts = classifier.spelled(texts)
         chinese = self.of_chinese(texts) if classifier.reads_chinese_with_encoder else None
         return classifier.predict(texts, self.english.embed(texts), chinese)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from twinteller.knowledge.text import reads_chinese
+from twinteller.model.speller import Speller
 
 LABELS_FILE = "labels.json"
 HEADS_FILE = "heads.pkl"
@@ -153,6 +154,9 @@ class IntentClassifier:
         self._chinese_classes = np.arange(len(labels)) if chinese_classes is None else np.asarray(chinese_classes)
         # Likewise the MiniLM head, fitted on the texts not read as Chinese (only those reach it).
         self._english_classes = np.arange(len(labels)) if english_classes is None else np.asarray(english_classes)
+        # Corrects misspelt English words before the model reads them (twinteller/model/
+        # speller.py); set by the trainer from the training questions, None in older versions.
+        self.speller: Speller | None = None
 
     @property
     def reads_chinese_with_encoder(self) -> bool:
@@ -219,6 +223,10 @@ class IntentClassifier:
         return cls(names, embedding_head, tfidf, tfidf_head, embeddings[english], chinese_head, chinese_neighbours,
                    chinese_classes, english_classes)  # fmt: skip
 
+    def spelled(self, texts: list[str]) -> list[str]:
+        """`texts` as the model reads them: misspelt English words corrected."""
+        return texts if self.speller is None else [self.speller.correct(t) for t in texts]
+
     def predict(
         self, texts: list[str], embeddings: np.ndarray, chinese_embeddings: np.ndarray | None = None
     ) -> Prediction:
@@ -254,6 +262,8 @@ class IntentClassifier:
         np.save(directory / NEIGHBOURS_FILE, self._neighbours.astype(np.float16))
         if self._chinese_neighbours is not None:
             np.save(directory / CHINESE_NEIGHBOURS_FILE, self._chinese_neighbours.astype(np.float16))
+        if self.speller is not None:
+            self.speller.save(directory)
 
     @classmethod
     def load(cls, directory: Path) -> IntentClassifier:
@@ -268,8 +278,10 @@ class IntentClassifier:
         ]
         neighbours = np.load(directory / NEIGHBOURS_FILE)
         chinese_neighbours = np.load(directory / CHINESE_NEIGHBOURS_FILE) if chinese_head is not None else None
-        return cls(labels, embedding_head, tfidf, tfidf_head, neighbours, chinese_head, chinese_neighbours,
-                   chinese_classes, english_classes)  # fmt: skip
+        classifier = cls(labels, embedding_head, tfidf, tfidf_head, neighbours, chinese_head, chinese_neighbours,
+                         chinese_classes, english_classes)  # fmt: skip
+        classifier.speller = Speller.load(directory)
+        return classifier
 
 
 def _fit_subset(

@@ -70,6 +70,7 @@ class TritonPythonModel:
         return responses
 
     def _predict(self, texts: list[str]) -> Prediction:
+        texts = self._classifier.spelled(texts)
         chinese = None
         if self._multilingual is not None:
             chinese = self._multilingual.encode([texts[i] for i in chinese_rows(texts)])
