@@ -9,6 +9,8 @@ twinteller/knowledge/insights_document.py):
   create from it;
 - trending intents (from the routers' per-minute traffic counts) and trending clusters
   (insights/trends.py);
+- lexicon entries proposed, through maker-checker, from unrecognised queries one word away
+  from a training question (insights/suggestions.py), each term once;
 - satisfaction from the feedback records;
 - turns per zone and minute over the last half hour (the console's live traffic).
 
@@ -30,11 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from insights import clustering
+from insights.suggestions import Index, suggest
 from insights.trends import TrendPolicy, rising, satisfaction, split
 from twinteller.backoff import Backoff
 from twinteller.errors import StoreError
 from twinteller.etcd import keys
 from twinteller.etcd.store import Store
+from twinteller.knowledge import proposals
 from twinteller.knowledge.faqs import FaqRecord
 from twinteller.knowledge.insights_document import (
     LATEST,
@@ -50,6 +54,7 @@ from twinteller.knowledge.lexicon import Lexicon, LexiconEntry
 from twinteller.knowledge.turn_counts import Bucket
 from twinteller.model.encoder import Encoder
 from twinteller.model.paths import encoder_dir
+from twinteller.v1 import knowledge_pb2 as kpb
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ MAX_MEMBERS = 200  # members listed (and adopted) per cluster
 # centre of an intent's queries is at 0.965 or more from its own FAQ's (all 72 in the base)
 # and at 0.84 or less from the nearest other (the 5 held out by make eval): between the two.
 SUGGEST_SIMILARITY = 0.9
+PROPOSER = "system:insights"  # whose name the lexicon proposals are in
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Settings:
     threshold: float = clustering.THRESHOLD
     min_size: int = clustering.MIN_SIZE
     trends: TrendPolicy = field(default_factory=TrendPolicy)
+    lexicon_proposals: int = 5  # at most this many new lexicon entries proposed a round (0: none)
 
 
 class Insights:
@@ -80,6 +87,7 @@ class Insights:
         self._cache_stamp = -1
         # The last round's clusters, reused while neither the queries nor the FAQs changed.
         self._memo: tuple[object, list[Cluster]] = ((), [])
+        self._index: tuple[object, Index] = ((), Index([]))  # the training questions', by their revisions
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self._vectors})
@@ -138,6 +146,8 @@ class Insights:
         terms = clustering.labels(texts, assignment)
         lexicon = Lexicon([LexiconEntry.from_json(e.value) for e in lexicon_entries])
         faqs = [FaqRecord.from_json(e.value) for e in faq_entries]
+        if self._settings.lexicon_proposals:
+            await self._propose_lexicon(texts, faqs, lexicon, stamp[1])
         centres = await asyncio.to_thread(self._faq_centres, faqs, lexicon)
         names = list(centres)
         matrix = np.stack([centres[n] for n in names]) if names else np.zeros((0, embeddings.shape[1]))
@@ -172,6 +182,35 @@ class Insights:
         clusters = sorted(out, key=lambda c: (-c.size, c.id))
         self._memo = (stamp, clusters)
         return clusters
+
+    async def _propose_lexicon(
+        self, texts: list[str], faqs: list[FaqRecord], lexicon: Lexicon, revisions: object
+    ) -> None:
+        """Propose the lexicon entries the unrecognised `texts` suggest, each term once ever
+        (a rejected one is not proposed again; the marker key says it was)."""
+        if self._index[0] != revisions:
+            questions = [lexicon.model_text(q) for f in faqs for q in f.questions]
+            self._index = (revisions, await asyncio.to_thread(Index, questions))
+        found = suggest([lexicon.model_text(t) for t in texts], self._index[1], lexicon.terms())
+        proposed = 0
+        for s in found:
+            if proposed >= self._settings.lexicon_proposals:
+                break
+            marker = keys.lexicon_suggested(s.term)
+            if await self._store.get(marker) is not None:
+                continue
+            shown = "; ".join(f"{q!r}" for q in s.queries)
+            change = kpb.ProposeChangeRequest(
+                put_lexicon_entry=kpb.PutLexiconEntryRequest(
+                    entry=kpb.LexiconEntry(term=s.term, canonical=s.canonical)
+                ),
+                reason=f"{s.support} unrecognised queries are one word away from known questions: {shown} "
+                f"beside {s.question!r}",
+            )
+            proposal = proposals.pending(change, f"lexicon: {s.term} -> {s.canonical}", PROPOSER)
+            if await proposals.store_new(self._store, proposal, PROPOSER, once=marker):
+                proposed += 1
+                log.info("insights: proposed lexicon entry %s -> %s (%s)", s.term, s.canonical, proposal.id)
 
     async def _trends(self, clusters: list[Cluster], now: float) -> tuple[list[Trend], list[Traffic]]:
         policy = self._settings.trends

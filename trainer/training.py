@@ -15,10 +15,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from twinteller.knowledge.lexicon import Lexicon, seed_entries
-from twinteller.knowledge.schema import Faq, Snapshot, seed_faqs
+from twinteller.knowledge.schema import TUNING_SETS, Faq, Snapshot, read_labelled_csv, seed_faqs
+from twinteller.model.calibration import Calibration, fit_temperature
 from twinteller.model.embeddings import Embeddings
-from twinteller.model.intent_model import IntentClassifier
+from twinteller.model.intent_model import IntentClassifier, chinese_rows
 from twinteller.model.paths import KB_FILE, MODEL_SOURCE, TRITON_MODEL, encoder_dir, model_dir
 from twinteller.model.speller import Speller
 from twinteller.model.variants import Generaliser
@@ -61,8 +64,9 @@ def build_version(
     classifier = embeddings.fit(texts, labels, previous)
     # The speller's dictionary: the questions as written (not the variants, whose typos are
     # deliberate), the lexicon's canonical words and the titles.
-    known = texts[:questions] + [e for e in lexicon.canonical_words()] + [f.title for f in faqs]
+    known = texts[:questions] + lexicon.canonical_words() + [f.title for f in faqs]
     classifier.speller = Speller.from_texts(known)
+    classifier.calibration = calibrate(classifier, embeddings, lexicon)
     target = model_dir(model_repo) / str(version)
     staging = model_dir(model_repo) / f".staging-{version}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -74,6 +78,23 @@ def build_version(
         shutil.rmtree(target)
     staging.rename(target)
     return Built(target, questions, len(texts) - questions)
+
+
+def calibrate(classifier: IntentClassifier, embeddings: Embeddings, lexicon: Lexicon) -> Calibration:
+    """Temperatures for the version's English and Chinese readings, fitted on the tuning
+    sets' rows of intents it knows (twinteller/model/calibration.py)."""
+    rows = [(t, c) for path in TUNING_SETS for t, c in read_labelled_csv(path) if c in classifier.labels]
+    if not rows:
+        return Calibration()
+    texts = [lexicon.model_text(t) for t, _ in rows]
+    probabilities = embeddings.predict(classifier, texts).probabilities
+    truth = np.array([classifier.labels.index(c) for _, c in rows])
+    chinese = np.zeros(len(rows), dtype=bool)
+    chinese[chinese_rows(texts)] = True
+    return Calibration(
+        english=fit_temperature(probabilities[~chinese], truth[~chinese]),
+        chinese=fit_temperature(probabilities[chinese], truth[chinese]),
+    )
 
 
 def refresh_model_sources(model_repo: Path) -> list[str]:

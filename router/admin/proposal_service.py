@@ -8,7 +8,6 @@ approver's, so the audit trail shows both, and the proposal keeps what applying 
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -26,7 +25,7 @@ from twinteller.errors import FailedPrecondition, InvalidArgument, NotFound, Per
 from twinteller.etcd import keys
 from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
-from twinteller.knowledge import faqs, lexicon
+from twinteller.knowledge import faqs, lexicon, proposals
 from twinteller.knowledge.lexicon import LexiconEntry
 from twinteller.v1 import knowledge_pb2 as kpb
 
@@ -177,17 +176,7 @@ class ProposalService:
         line = summary(request)
         if request.WhichOneof("change") == "deploy":
             await self._lifecycle.check_deployable(request.deploy, "deploy.version")
-        now = time.time()
-        proposal = kpb.Proposal(
-            id=f"{time.time_ns():020d}-{secrets.token_hex(3)}",
-            kind=request.WhichOneof("change") or "",
-            summary=line,
-            proposed_by=actor,
-            proposed_at=now,
-            state=kpb.PENDING,
-            reason=request.reason,
-            change=request.SerializeToString(),
-        )
+        proposal = proposals.pending(request, line, actor)
         await self._write(proposal, 0, actor, f"propose {proposal.kind}")
         return proposal
 

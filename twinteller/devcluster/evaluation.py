@@ -17,6 +17,13 @@ small talk; English, then 14 Chinese lines), and prints:
   traditional, Cantonese, code-mixed) top-1, answered correctly, answered wrongly, and the
   out-of-domain fallback rate; and how often a reply is in the customer's language (the
   response's `language` and the reply's own script), over every turn sent;
+- English, on the held-out sets written for issue 16 by people who saw neither the noise
+  model nor the lexicon nor the training variants (twinteller/data/english_*_heldout.csv,
+  README "Noisy text"): (a) 660 BANKING77 test queries rewritten as typed on a phone,
+  beside the same queries as written; (b) 378 banking questions in six styles BANKING77
+  lacks, per style; top-1, answered correctly and answered wrongly;
+- calibration: the expected calibration error of the reply's confidence (the top intent's
+  probability) against whether the top intent was right, and a reliability table;
 - the same on the noisy copy of the test set (typos and slang, twinteller/devcluster/noise.py),
   served by the active model (trained with generated question variants) and, with its
   own cluster, by a model trained through the admin API without them, deployed for the
@@ -46,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import numpy as np
 
 from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.knowledge import languages
@@ -59,6 +67,7 @@ from twinteller.knowledge.schema import (
     read_labelled_csv,
 )
 from twinteller.knowledge.text import mostly_cjk
+from twinteller.model.calibration import expected_calibration_error, reliability
 from twinteller.tls import ROUTER, Tls, aio_channel
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -67,6 +76,8 @@ from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
 OUT_OF_DOMAIN = DATA_DIR / "out_of_domain.txt"
 CHINESE_HELDOUT_OOD = DATA_DIR / "chinese_heldout_ood.csv"
+PHONE_HELDOUT = DATA_DIR / "english_phone_heldout.csv"  # text,category,original
+STYLES_HELDOUT = DATA_DIR / "english_styles_heldout.csv"  # text,category,style
 FORMS = ("simplified", "traditional", "cantonese", "mixed")
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)  # then the turn counts as an error
 
@@ -81,6 +92,7 @@ class Outcome:
     options: tuple[str, ...] = ()  # what a CLARIFY between intents offered
     form: str = ""  # of a Chinese held-out query: simplified, traditional, cantonese, mixed
     in_language: bool = True  # the reply was in the customer's language
+    confidence: float = 0.0  # the top intent's probability, as the reply says it
 
     @property
     def offered_choice(self) -> bool:
@@ -97,6 +109,8 @@ class Report:
     chinese: list[Outcome] = field(default_factory=list)
     heldout: list[Outcome] = field(default_factory=list)  # the Chinese held-out set, with forms
     heldout_ood: list[Outcome] = field(default_factory=list)
+    phone: list[Outcome] = field(default_factory=list)  # (a), with forms "phone" and "original"
+    styles: list[Outcome] = field(default_factory=list)  # (b), the form is the style
 
     @staticmethod
     def _rate(items: list[Outcome], predicate) -> float:  # type: ignore[no-untyped-def]
@@ -137,7 +151,7 @@ class Report:
     @property
     def everything(self) -> list[Outcome]:
         sets = (self.in_domain, self.out_of_domain, self.bilingual, self.noisy, self.chinese)
-        return [o for outcomes in (*sets, self.heldout, self.heldout_ood) for o in outcomes]
+        return [o for outcomes in (*sets, self.heldout, self.heldout_ood, self.phone, self.styles) for o in outcomes]
 
     @property
     def errors(self) -> int:
@@ -207,7 +221,7 @@ async def converse_all(
         options = tuple(a.intent for a in reply.alternatives) if not reply.intent else ()
         spoken = in_language(reply, expected_language(texts[index], form))
         return Outcome(labels[index], pb.Action.Name(reply.action), top1, intent=reply.intent, options=options,
-                       form=form, in_language=spoken)  # fmt: skip
+                       form=form, in_language=spoken, confidence=reply.confidence)  # fmt: skip
 
     try:
         outcomes = await asyncio.gather(*(one(i) for i in range(len(texts))))
@@ -249,7 +263,15 @@ async def evaluate(targets: list[str], tls: Tls | None, *, every: int = 1) -> Re
     held_ood = _rows(CHINESE_HELDOUT_OOD)
     heldout_ood = await converse_all(targets, tls, [r["text"] for r in held_ood], [""] * len(held_ood),
                                      tag="zh-ood", forms=[r["form"] for r in held_ood])  # fmt: skip
-    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese, heldout, heldout_ood)
+    phone_rows = _rows(PHONE_HELDOUT)
+    phone = await converse_all(targets, tls, [r[k] for k in ("text", "original") for r in phone_rows],
+                               [r["category"] for _ in range(2) for r in phone_rows], tag="en-phone",
+                               forms=[k for k in ("phone", "original") for _ in phone_rows])  # fmt: skip
+    style_rows = _rows(STYLES_HELDOUT)
+    styles = await converse_all(targets, tls, [r["text"] for r in style_rows], [r["category"] for r in style_rows],
+                                tag="en-styles", forms=[r["style"] for r in style_rows])  # fmt: skip
+    return Report(in_domain, out_of_domain, time.monotonic() - started, both, noisy, chinese, heldout, heldout_ood,
+                  phone, styles)  # fmt: skip
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -398,6 +420,52 @@ def cold_train_seconds() -> float:
         return time.monotonic() - started
 
 
+def _line(name: str, rows: list[Outcome]) -> str:
+    right = Report._rate(rows, lambda o: o.top1 == o.label)
+    answered = Report._rate(rows, lambda o: bool(o.intent) and o.intent == o.label)
+    wrong = Report._rate(rows, lambda o: o.action == "ANSWER" and o.intent != o.label)
+    counts = f"answered correctly {answered:7.2%}  answered wrongly {wrong:6.2%}  ({len(rows)})"
+    return f"  {name:12} top-1 {right:7.2%}  {counts}"
+
+
+def print_english(report: Report) -> None:
+    print('English held-out sets (written apart from the noise model, lexicon and training; README "Noisy text"):')
+    typed = [o for o in report.phone if o.form == "phone"]
+    original = [o for o in report.phone if o.form == "original"]
+    print("(a) BANKING77 test queries rewritten as typed on a phone, and the same queries as written:")
+    print(_line("as typed", typed))
+    print(_line("as written", original))
+    gap = Report._rate(original, lambda o: o.intent == o.label) - Report._rate(typed, lambda o: o.intent == o.label)
+    print(f"  answered correctly: {gap * 100:.2f} points fewer as typed (target: at most 3)")
+    print("(b) banking questions in styles BANKING77 lacks, per style:")
+    for style in sorted({o.form for o in report.styles}):
+        print(_line(style, [o for o in report.styles if o.form == style]))
+    print(_line("all", report.styles))
+
+
+def print_calibration(report: Report) -> None:
+    """The expected calibration error of each set's in-domain replies, and the reliability
+    table of BANKING77 test's (twinteller/model/calibration.py)."""
+    print("calibration: expected calibration error of the reply's confidence (10 bins; target 0.05 or less):")
+    sets = (
+        ("BANKING77 test", report.in_domain),
+        ("(a) as typed", [o for o in report.phone if o.form == "phone"]),
+        ("(b) other styles", report.styles),
+        ("Chinese held-out", report.heldout),
+    )
+    for name, rows in sets:
+        confidence, correct = _calibration_rows(rows)
+        print(f"  {name:16} {expected_calibration_error(confidence, correct):.4f}  ({len(rows)})")
+    print("  BANKING77 test, reliability: confidence bin -> mean confidence, share right (queries)")
+    for mean, right, n in reliability(*_calibration_rows(report.in_domain)):
+        print(f"    {mean:5.3f} -> {right:6.1%}  ({n})")
+
+
+def _calibration_rows(rows: list[Outcome]) -> tuple[np.ndarray, np.ndarray]:
+    answered = [o for o in rows if not o.error and o.top1]  # a greeting has no top intent
+    return np.array([o.confidence for o in answered]), np.array([o.top1 == o.label for o in answered])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="twinteller eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -458,12 +526,10 @@ def main(argv: list[str] | None = None) -> None:
     for form in (*FORMS, ""):
         rows = [o for o in report.heldout if o.form == form or not form]
         ood_rows = [o for o in report.heldout_ood if o.form == form or not form]
-        right = Report._rate(rows, lambda o: o.top1 == o.label)
-        answered = Report._rate(rows, lambda o: bool(o.intent) and o.intent == o.label)
-        wrong = Report._rate(rows, lambda o: o.action == "ANSWER" and o.intent != o.label)
         fallback = Report._rate(ood_rows, lambda o: o.action == "FALLBACK")
-        print(f"  {form or 'all':12} top-1 {right:7.2%}  answered correctly {answered:7.2%}  answered wrongly "
-              f"{wrong:6.2%}  ({len(rows)}); out-of-domain FALLBACK {fallback:7.2%} ({len(ood_rows)})")  # fmt: skip
+        print(f"{_line(form or 'all', rows)}; out-of-domain FALLBACK {fallback:7.2%} ({len(ood_rows)})")
+    print_english(report)
+    print_calibration(report)
     print(f"reply in the customer's language {report.in_language:7.2%}  (every turn sent above)")
     print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
     if quality is not None:

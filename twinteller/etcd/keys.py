@@ -22,6 +22,8 @@ KB_SEEDED = f"{ROOT}/kb/seeded"  # set once the seed knowledge base was written
 KB_LEXICON = f"{ROOT}/kb/lexicon/"  # kb/lexicon/<hex of the term> -> {"term", "canonical"}
 KB_LEXICON_SEEDED = f"{ROOT}/kb/lexicon-seeded"  # set once the seed lexicon was written
 KB_PROPOSALS = f"{ROOT}/kb/proposals/"  # kb/proposals/<time_ns>-<hex> -> Proposal (maker-checker)
+# kb/lexicon-suggested/<hex of the term> -> the id of the insights worker's proposal of it (once)
+KB_LEXICON_SUGGESTED = f"{ROOT}/kb/lexicon-suggested/"
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
@@ -86,6 +88,10 @@ def lexicon(term: str) -> str:
     """Terms are case-insensitive and may hold any character: the key holds the hex of the
     case-folded UTF-8."""
     return KB_LEXICON + term.casefold().encode("utf-8").hex()
+
+
+def lexicon_suggested(term: str) -> str:
+    return KB_LEXICON_SUGGESTED + term.casefold().encode("utf-8").hex()
 
 
 def traffic(minute: int, router_id: str) -> str:

@@ -64,6 +64,10 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self._canonical)
 
+    def terms(self) -> set[str]:
+        """The terms it rewrites, case-folded (Chinese ones in simplified script)."""
+        return set(self._canonical)
+
     def canonical_words(self) -> list[str]:
         """The words the lexicon rewrites into, each once."""
         return sorted(set(self._canonical.values()))

@@ -27,6 +27,9 @@ BANKING77 = DATA_DIR / "banking77"
 # Written apart from the training questions and the tuning set (README "Languages").
 CHINESE_HELDOUT = DATA_DIR / "chinese_heldout.csv"  # text,category,form
 NOISY_TEST = DATA_DIR / "banking77_noisy_test.csv"  # written by twinteller/devcluster/noise.py
+# Written apart from the training questions and every evaluation set; the thresholds and
+# each version's calibration are chosen on them (README "Noisy text", "Languages").
+TUNING_SETS = (DATA_DIR / "english_tuning.csv", DATA_DIR / "chinese_tuning.csv")
 
 
 @dataclass(frozen=True)

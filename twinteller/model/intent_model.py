@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from twinteller.knowledge.text import reads_chinese
+from twinteller.model.calibration import Calibration, scaled
 from twinteller.model.speller import Speller
 
 LABELS_FILE = "labels.json"
@@ -157,6 +158,9 @@ class IntentClassifier:
         # Corrects misspelt English words before the model reads them (twinteller/model/
         # speller.py); set by the trainer from the training questions, None in older versions.
         self.speller: Speller | None = None
+        # Temperatures that make the probabilities mean P(right) (twinteller/model/
+        # calibration.py); fitted by the trainer, 1 in older versions.
+        self.calibration = Calibration()
 
     @property
     def reads_chinese_with_encoder(self) -> bool:
@@ -250,7 +254,8 @@ class IntentClassifier:
             probabilities[rows] = 0.5 * p_tfidf[rows] + 0.5 * p_chinese
             assert self._chinese_neighbours is not None
             similarity[rows] = (chinese_embeddings @ self._chinese_neighbours.T).max(axis=1)
-        return Prediction(probabilities, similarity)
+        temperature = np.where(chinese, self.calibration.chinese, self.calibration.english)
+        return Prediction(scaled(probabilities, temperature), similarity)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -264,6 +269,7 @@ class IntentClassifier:
             np.save(directory / CHINESE_NEIGHBOURS_FILE, self._chinese_neighbours.astype(np.float16))
         if self.speller is not None:
             self.speller.save(directory)
+        self.calibration.save(directory)
 
     @classmethod
     def load(cls, directory: Path) -> IntentClassifier:
@@ -281,6 +287,7 @@ class IntentClassifier:
         classifier = cls(labels, embedding_head, tfidf, tfidf_head, neighbours, chinese_head, chinese_neighbours,
                          chinese_classes, english_classes)  # fmt: skip
         classifier.speller = Speller.load(directory)
+        classifier.calibration = Calibration.load(directory)
         return classifier
 
 
