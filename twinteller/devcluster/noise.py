@@ -6,8 +6,10 @@ Every test query, same label, through a fixed-seed noise model written apart fro
 training generaliser (twinteller/model/variants.py), so that the "with and without
 generalisation" comparison in `make eval` does not grade the generaliser on its own
 output. Per query:
-- slang: each term the lexicon has colloquial words for is replaced by one of them with
-  probability 0.6 ("cash machine" for ATM, "dosh" for money);
+- slang: each term the lexicon had colloquial words for is replaced by one of them with
+  probability 0.6 ("cash machine" for ATM, "dosh" for money): the seed lexicon's English
+  terms as they were when the set was made (noise_slang.json), not the grown lexicon, which
+  would both change the set and undo its own noise;
 - typos: 1 (50 %), 2 (35 %) or 3 (15 %) in words of three letters or more: a key next to
   the right one, a letter dropped, an extra key pressed beside a letter, two letters swapped
   (the generaliser never inserts a neighbouring key);
@@ -19,14 +21,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import re
+from pathlib import Path
 
-from twinteller.knowledge.lexicon import Lexicon, seed_entries
 from twinteller.knowledge.schema import BANKING77, NOISY_TEST, read_labelled_csv
 from twinteller.model.variants import NEIGHBOURS
 
 SEED = 20261125
+SLANG = Path(__file__).with_name("noise_slang.json")
 _LONG_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -86,7 +90,7 @@ def noisy(text: str, colloquial: dict[str, list[str]], rng: random.Random) -> st
 def rows() -> list[tuple[str, str]]:
     """(noisy text, label) for every BANKING77 test query, in order: the file's content."""
     rng = random.Random(SEED)
-    colloquial = Lexicon(seed_entries()).colloquial_terms()
+    colloquial = json.loads(SLANG.read_text(encoding="utf-8"))["colloquial"]
     return [(noisy(text, colloquial, rng), label) for text, label in read_labelled_csv(BANKING77 / "test.csv")]
 
 
