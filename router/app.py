@@ -110,6 +110,7 @@ class Router:
             config.cjk_confidence_threshold,
             config.agent_language,
             config.cjk_similarity_threshold,
+            config.answer_confidence_threshold,
         )
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         self.metrics = Metrics()

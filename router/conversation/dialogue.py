@@ -74,6 +74,10 @@ class Policy:
     cjk_confidence: float = 0.07  # `confidence` for text read as Chinese (twinteller/config.py)
     agent_language: str = languages.EN  # the handoff summary is for the agents, in theirs
     cjk_similarity: float = 0.0  # `similarity` for text read as Chinese (0: `similarity`)
+    # Below this (calibrated: the probability of being right) a confident intent is not
+    # answered but offered with the next best: a clarification costs a tap, a wrong answer
+    # a customer's trust.
+    answer_confidence: float = 0.0
 
     def for_text(self, text: str) -> Policy:
         """The policy for reading `text`, calibrated per language: text read as Chinese is
@@ -176,6 +180,8 @@ def _question(said: Said, result: ModelResult) -> Decision:
         return Decision("FALLBACK", reply, "", best, candidates[:MAX_ALTERNATIVES], result=result, unrecognised=True)
     top = candidates[0]
     close = [c for c in candidates[1:MAX_OPTIONS] if c.confidence >= policy.clarify_ratio * top.confidence]
+    if not close and top.confidence < policy.answer_confidence:
+        close = candidates[1:2]
     if close:
         options = [top, *close]
         lines = [MESSAGES.text("option", language, number=n, title=c.title) for n, c in enumerate(options, 1)]

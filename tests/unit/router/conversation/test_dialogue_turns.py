@@ -208,6 +208,18 @@ def test_clarify_at_exactly_the_ratio() -> None:
     assert d.action == "CLARIFY"
 
 
+def test_an_intent_less_sure_than_the_answer_confidence_is_offered_with_the_next_best() -> None:
+    cautious = Policy(confidence=0.3, similarity=0.5, clarify_ratio=0.5, handoff_after=3, answer_confidence=0.8)
+    unsure = reading(("card_arrival", 0.75), ("card_delivery_estimate", 0.05), ("lost_card", 0.04))
+    d = Conversation(cautious).say("where is my card", unsure)  # under the ratio, but under 0.8 too
+    assert d.action == "CLARIFY" and not d.intent
+    assert [c.intent for c in d.alternatives] == ["card_arrival", "card_delivery_estimate"]
+    assert d.pending == Pending(options=["card_arrival", "card_delivery_estimate"])
+    sure_enough = reading(("card_arrival", 0.85), ("card_delivery_estimate", 0.05))
+    answered(Conversation(cautious).say("where is my card", sure_enough), "card_arrival")
+    answered(Conversation().say("where is my card", unsure), "card_arrival")  # 0 (the default): answered
+
+
 def test_clarify_offers_at_most_max_options_best_first() -> None:
     close_four = reading(("card_arrival", 0.3), ("card_delivery_estimate", 0.29), ("lost_card", 0.28), ("fees", 0.27))
     d = Conversation().say("card?", close_four)
