@@ -48,9 +48,12 @@ $(STAMP_PROTOS): $(PROTOS) $(STAMP_VENV)
 
 model: $(STAMP_MODEL)
 $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexicon.json \
-		twinteller/data/chinese_questions.json twinteller/knowledge/lexicon.py twinteller/knowledge/schema.py \
+		twinteller/data/chinese_questions.json twinteller/data/english_questions.json \
+		twinteller/data/english_tuning.csv twinteller/data/chinese_tuning.csv \
+		twinteller/knowledge/lexicon.py twinteller/knowledge/schema.py \
 		twinteller/knowledge/text.py twinteller/model/variants.py twinteller/model/triton_model.py \
-		twinteller/model/intent_model.py twinteller/model/multilingual.py trainer/training.py
+		twinteller/model/intent_model.py twinteller/model/multilingual.py twinteller/model/speller.py \
+		twinteller/model/calibration.py trainer/training.py
 	$(PY) -m trainer.training --model-repo model_repo --version 1 --force
 
 # HA=1: a three-member etcd cluster instead of one member. Mutual TLS on every hop with a
