@@ -7,7 +7,6 @@ knowledge manager and applied."""
 from __future__ import annotations
 
 import random
-import string
 import uuid
 from collections.abc import Iterator
 

@@ -85,3 +85,28 @@ def test_keys_of_terms_are_case_insensitive_and_safe() -> None:
     assert keys.lexicon("Hole In The Wall") == keys.lexicon("hole in the wall")
     assert "/" not in keys.lexicon("a/b")[len(keys.KB_LEXICON) :]
     assert keys.lexicon("賬戶") != keys.lexicon("账户")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("two cash machines nearby", "two ATMs nearby"),  # the longest term that fits wins
+        ("a cash machine", "a ATM"),
+        ("cash machinery", "money machinery"),  # "cash machine" is no whole word here
+        ("CASH", "money"),
+        ("cashier", "cashier"),
+        ("cash, then cash machines", "money, then ATMs"),
+        ("撳錢唔到", "取钱不到"),  # Chinese terms match inside a run of characters
+    ],
+)
+def test_terms_sharing_a_prefix(text: str, expected: str) -> None:
+    lexicon = Lexicon(
+        [
+            LexiconEntry("cash", "money"),
+            LexiconEntry("cash machine", "ATM"),
+            LexiconEntry("cash machines", "ATMs"),
+            LexiconEntry("撳錢", "取钱"),
+            LexiconEntry("唔", "不"),
+        ]
+    )
+    assert lexicon.model_text(text) == expected
