@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run chat test test-unit test-integration test-chaos eval bench bench-failover loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos eval bench bench-failover loadtest lint clean
 
 all: deps
 
@@ -61,6 +61,15 @@ $(STAMP_MODEL): $(STAMP_VENV) twinteller/data/seed_faq.json twinteller/data/lexi
 run: deps
 	$(TWINTELLER) cluster $(if $(filter 1 yes true,$(HA)),--ha,) \
 	  $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,)
+
+# Requests to the running `make run` (twinteller/devcluster/launcher.py): kill a whole site
+# (SITE=a or b) or one process (NAME=router-a), then start what is down again.
+kill-site:
+	$(TWINTELLER) cluster kill-site $(SITE)
+kill:
+	$(TWINTELLER) cluster kill $(NAME)
+heal:
+	$(TWINTELLER) cluster heal
 
 # As a caller holding the local cluster's client certificate (run/tls).
 LOCAL_TLS := $(if $(filter 1 yes true,$(PLAINTEXT)),--plaintext,--tls-ca run/tls/ca.pem --tls-cert run/tls/client.pem --tls-key run/tls/client-key.pem)

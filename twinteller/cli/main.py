@@ -37,7 +37,7 @@ COMMANDS = {
     "locate": Command("twinteller.cli.locate", "the turns of a conversation or a time range, from every router"),
     "inspect": Command("twinteller.cli.inspection", "a health report of a running cluster"),
     "certificates": Command("twinteller.cli.certificates", "issue a local CA and every component's certificate"),
-    "cluster": Command("twinteller.devcluster.local_cluster", "run the local two-zone cluster until Ctrl-C"),
+    "cluster": Command("twinteller.devcluster.launcher", "run the local two-zone cluster until Ctrl-C"),
     "eval": Command("twinteller.devcluster.evaluation", "accuracy, clustering and lifecycle figures"),
     "noise": Command("twinteller.devcluster.noise", "write the noisy BANKING77 test set again"),
 }

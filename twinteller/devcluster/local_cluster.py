@@ -8,17 +8,21 @@ Used by `make run` (fixed, documented ports), by the integration tests and `make
 `run_dir/tls` (twinteller/cli/certificates.py), and the routers ask every caller for a
 client certificate; `plaintext=True` (`make run PLAINTEXT=1`) is for development only.
 Every process is started in its own session and stopped by pid: SIGTERM,
-then SIGKILL after a grace period. Zone agents make the kernel kill their tritonserver
-if they die, so nothing is orphaned. The chaos tests and `make bench-failover` use
-`kill`/`restart` here to break and mend single processes.
+then SIGKILL after a grace period (at once after `hurry`). Zone agents make the kernel
+kill their tritonserver if they die, so nothing is orphaned; with `die_with_parent`
+(`make run`) every process gets SIGTERM from the kernel when the launcher dies. The chaos
+tests and `make bench-failover` use `kill`/`restart` here to break and mend single
+processes, and `kill_site` ends a whole site's at once.
 
-    twinteller cluster            # make run
-    twinteller cluster --ha       # make run HA=1: three etcd members
+Sites: routers and zone agents belong to the site of their zone (a, b); etcd members to
+the site their `EtcdMember` says (two per site plus a witness in the HA layout). The
+trainer, insights worker, legacy bot and console belong to no site here.
+
+`make run` is twinteller/devcluster/launcher.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -48,6 +52,7 @@ from twinteller.tls import channel as tls_channel
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The admin API token of the local cluster (make run, tests): local use only.
 LOCAL_ADMIN_TOKEN = "local-dev-token"
+TLS_ENV_PREFIX = "TWINTELLER_TLS_"  # the certificate files of a process, from its environment
 INSIGHTS_INTERVAL_S = 5.0  # how often the local insights worker recomputes (15 s by default)
 T = TypeVar("T")
 
@@ -70,11 +75,21 @@ class EtcdMember:
     name: str
     client: int
     peer: int
+    site: str = "a"  # a, b, or witness: a third place that holds no traffic
 
 
-# etcd's own convention for a local three-member cluster (its Procfile): 2379, 22379, 32379.
+WITNESS = "witness"
 ONE_MEMBER = (EtcdMember("etcd-1", 2379, 2380),)
-THREE_MEMBERS = (*ONE_MEMBER, EtcdMember("etcd-2", 22379, 22380), EtcdMember("etcd-3", 32379, 32380))
+# Two members per site and a witness: losing either site leaves 3 of 5, a quorum (README
+# "Two sites"). Ports after etcd's own local convention (2379, 22379, 32379).
+SITES_AND_WITNESS = (
+    *ONE_MEMBER,
+    EtcdMember("etcd-2", 12379, 12380, "a"),
+    EtcdMember("etcd-3", 22379, 22380, "b"),
+    EtcdMember("etcd-4", 32379, 32380, "b"),
+    EtcdMember("etcd-5", 42379, 42380, WITNESS),
+)
+_SITE_OF_MEMBER = {1: ("a",), 3: ("a", "b", WITNESS), 5: ("a", "a", "b", "b", WITNESS)}
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,10 @@ class Layout:
     @classmethod
     def free(cls, etcd_members: int = 1) -> Layout:
         return cls(
-            tuple(EtcdMember(f"etcd-{i + 1}", free_port(), free_port()) for i in range(etcd_members)),
+            tuple(
+                EtcdMember(f"etcd-{i + 1}", free_port(), free_port(), site)
+                for i, site in enumerate(_SITE_OF_MEMBER.get(etcd_members, ("a",) * etcd_members))
+            ),
             {z: ZonePorts(free_port(), free_port(), free_port()) for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
             {z: free_port() for z in ("a", "b")},
@@ -164,13 +182,22 @@ class LocalCluster:
         env: dict[str, str] | None = None,
         router_args: list[str] | None = None,
         plaintext: bool = False,
+        die_with_parent: bool = False,
     ) -> None:
         self.run_dir = run_dir
+        # The kernel sends each process SIGTERM when the thread that started it dies (Linux
+        # PR_SET_PDEATHSIG, through util-linux `setpriv`): for a launcher that starts every
+        # process from its main thread, never for tests that may restart one from another.
+        self._die_with_parent = die_with_parent and shutil.which("setpriv") is not None
+        self.hurry = False  # set: stop without waiting for graceful exits
         self.layout = layout
         # The CA and every component's certificate; None in plaintext.
         self.certificates: Issued | None = None if plaintext else issue(run_dir / "tls")
+        # A plaintext cluster drops the TLS files a caller's shell exports (`make run` prints
+        # them): every process would refuse both together.
+        inherited = {k: v for k, v in os.environ.items() if not (plaintext and k.startswith(TLS_ENV_PREFIX))}
         self._env = {
-            **os.environ,
+            **inherited,
             "PYTHONPATH": str(PROJECT_ROOT),
             "HF_HUB_OFFLINE": "1",
             "TWINTELLER_ADMIN_TOKENS": f"admin:{LOCAL_ADMIN_TOKEN}",
@@ -240,6 +267,8 @@ class LocalCluster:
     # -- processes --------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], component: str = "client") -> subprocess.Popen[bytes]:
         log = (self.run_dir / f"{name}.log").open("ab")
+        if self._die_with_parent:
+            argv = ["setpriv", "--pdeathsig", "TERM", "--", *argv]
         process = subprocess.Popen(
             argv,
             stdout=log,
@@ -419,12 +448,31 @@ class LocalCluster:
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the group we created for it, by pid
-            process.wait()
+        if not self.hurry:
+            process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while process.poll() is None and time.monotonic() < deadline and not self.hurry:
+                time.sleep(0.05)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group we created for it, by pid
+        process.wait()
+
+    def site_processes(self, site: str) -> list[str]:
+        """The running processes of `site`: its etcd members, zone agent and router."""
+        members = {m.name for m in self.layout.etcd_members if m.site == site}
+        return [n for n in self.processes if n in members or n in (f"zone-{site}", f"router-{site}")]
+
+    def kill_site(self, site: str) -> list[str]:
+        """Every process of `site` killed in the same instant (SIGKILL to each group, then
+        reaped): what a data centre's power loss looks like. The names killed."""
+        names = self.site_processes(site)
+        for name in names:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.processes[name].pid, signal.SIGKILL)
+        for name in names:
+            self.processes.pop(name).wait()
+        return names
 
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         """Crash one process we started (`etcd-2`, `zone-a`, `router-b`): signal its
@@ -549,49 +597,3 @@ class LocalCluster:
 
     def wait_router_serving(self, zone: str, timeout: float) -> None:
         self._wait(lambda: self.router_health(zone) == "SERVING", time.monotonic() + timeout, f"router {zone}")
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="twinteller cluster", description="run the local two-zone twinteller cluster until Ctrl-C"
-    )
-    parser.add_argument("--run-dir", type=Path, default=PROJECT_ROOT / "run")
-    parser.add_argument("--ha", action="store_true", help="three etcd members instead of one")
-    parser.add_argument("--plaintext", action="store_true", help="no TLS anywhere: development only")
-    args = parser.parse_args(argv)
-    layout = Layout(THREE_MEMBERS if args.ha else ONE_MEMBER)
-    cluster = LocalCluster(args.run_dir, layout, plaintext=args.plaintext)
-    signal.signal(signal.SIGTERM, _interrupt)
-    members = len(layout.etcd_members)
-    print(f"starting etcd ({members} member(s)), Triton zones a and b, routers a and b (logs in {args.run_dir})")
-    try:
-        cluster.start()
-        zones = ", ".join(f"{z}=127.0.0.1:{p.grpc}" for z, p in layout.zones.items())
-        print(f"etcd         {layout.etcd}")
-        print(f"triton zones {zones}")
-        for zone in layout.routers:
-            print(f"router {zone}     {layout.router_target(zone)}  (Assistant, Knowledge, grpc.health.v1, reflection)")
-            print(f"             metrics {layout.metrics_url(zone)}")
-        print(f"console      {layout.console_url}  (sign in with the admin token)")
-        print(f"legacy bot   {layout.legacy_address('a')}, {layout.legacy_address('b')}  (reference regex bot)")
-        print(f"admin token  {LOCAL_ADMIN_TOKEN}  (twinteller admin --help)")
-        if cluster.certificates is not None:
-            client = " ".join(f"{k}={v}" for k, v in cluster.environment("client").items())
-            print(f"TLS          mutual TLS on every hop; CA and certificates in {cluster.certificates.directory}")
-            print(f"             callers need a client certificate: export {client}")
-        health = ", ".join(f"router {z} {cluster.router_health(z)}" for z in layout.routers)
-        print(f"health: {health}; zones registered {sorted(cluster.registered_zones())}")
-        print("ready: try `make chat`; Ctrl-C stops everything", flush=True)
-        while all(p.poll() is None for p in cluster.processes.values()):
-            time.sleep(1.0)
-        dead = [n for n, p in cluster.processes.items() if p.poll() is not None]
-        print(f"process(es) exited: {dead}; see {args.run_dir}/*.log; stopping", flush=True)
-    except KeyboardInterrupt:
-        print("\nstopping ...", flush=True)
-    finally:
-        cluster.stop()
-        print("stopped", flush=True)
