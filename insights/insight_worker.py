@@ -192,13 +192,14 @@ class Insights:
             questions = [lexicon.model_text(q) for f in faqs for q in f.questions]
             self._index = (revisions, await asyncio.to_thread(Index, questions))
         found = suggest([lexicon.model_text(t) for t in texts], self._index[1], lexicon.terms())
+        markers = [keys.lexicon_suggested(s.term) for s in found]
+        done = await self._store.get_many(*markers) if markers else []
         proposed = 0
-        for s in found:
+        for s, marker, before in zip(found, markers, done, strict=True):
+            if before is not None:
+                continue
             if proposed >= self._settings.lexicon_proposals:
                 break
-            marker = keys.lexicon_suggested(s.term)
-            if await self._store.get(marker) is not None:
-                continue
             shown = "; ".join(f"{q!r}" for q in s.queries)
             change = kpb.ProposeChangeRequest(
                 put_lexicon_entry=kpb.PutLexiconEntryRequest(

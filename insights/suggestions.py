@@ -33,8 +33,12 @@ class Suggestion:
     support: int  # how many distinct queries
 
 
+_PUNCTUATION = '.,!?;:"()[]'
+
+
 def words(text: str) -> list[str]:
-    return [w.strip('.,!?;:"()[]') for w in text.casefold().split() if w.strip('.,!?;:"()[]')]
+    stripped = (w.strip(_PUNCTUATION) for w in text.casefold().split())
+    return [w for w in stripped if w]
 
 
 class Index:

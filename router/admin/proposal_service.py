@@ -21,7 +21,14 @@ from router.admin.lexicon_service import LexiconService
 from router.admin.lifecycle_service import LifecycleService
 from router.api.auth import Tokens
 from router.api.boundary import boundary, checked, unary_handlers
-from twinteller.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, TwintellerError
+from twinteller.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    TwintellerError,
+)
 from twinteller.etcd import keys
 from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
@@ -149,14 +156,13 @@ class ProposalService:
         return kpb.Proposal.FromString(entry.value), entry.mod_revision
 
     async def _write(self, proposal: kpb.Proposal, revision: int, actor: str, action: str) -> int:
-        """Store `proposal` if it is unchanged since `revision` (0: new), with an audit
-        record; the revision it was written at."""
+        """Store `proposal` if it is unchanged since `revision`, with an audit record; the
+        revision it was written at."""
         key = keys.proposal(proposal.id)
         return await audited_commit(
             self._store, actor, action, [proposal.id, proposal.summary],
             puts={key: proposal.SerializeToString()},
-            absent=[] if revision else [key],
-            unchanged={key: revision} if revision else {},
+            unchanged={key: revision},
             conflict=f"proposal {proposal.id} was decided meanwhile; read it again",
         )  # fmt: skip
 
@@ -177,7 +183,8 @@ class ProposalService:
         if request.WhichOneof("change") == "deploy":
             await self._lifecycle.check_deployable(request.deploy, "deploy.version")
         proposal = proposals.pending(request, line, actor)
-        await self._write(proposal, 0, actor, f"propose {proposal.kind}")
+        if not await proposals.store_new(self._store, proposal, actor):
+            raise Conflict(f"proposal {proposal.id} exists already; propose again")  # a new id each time
         return proposal
 
     @boundary

@@ -148,6 +148,10 @@ class Report:
     def out_of_domain_fallback(self) -> float:
         return self._rate(self.out_of_domain, lambda o: o.action == "FALLBACK")
 
+    def phone_as(self, form: str) -> list[Outcome]:
+        """Set (a) as typed on a phone ("phone") or as written ("original")."""
+        return [o for o in self.phone if o.form == form]
+
     @property
     def everything(self) -> list[Outcome]:
         sets = (self.in_domain, self.out_of_domain, self.bilingual, self.noisy, self.chinese)
@@ -430,8 +434,7 @@ def _line(name: str, rows: list[Outcome]) -> str:
 
 def print_english(report: Report) -> None:
     print('English held-out sets (written apart from the noise model, lexicon and training; README "Noisy text"):')
-    typed = [o for o in report.phone if o.form == "phone"]
-    original = [o for o in report.phone if o.form == "original"]
+    typed, original = report.phone_as("phone"), report.phone_as("original")
     print("(a) BANKING77 test queries rewritten as typed on a phone, and the same queries as written:")
     print(_line("as typed", typed))
     print(_line("as written", original))
@@ -449,7 +452,7 @@ def print_calibration(report: Report) -> None:
     print("calibration: expected calibration error of the reply's confidence (10 bins; target 0.05 or less):")
     sets = (
         ("BANKING77 test", report.in_domain),
-        ("(a) as typed", [o for o in report.phone if o.form == "phone"]),
+        ("(a) as typed", report.phone_as("phone")),
         ("(b) other styles", report.styles),
         ("Chinese held-out", report.heldout),
     )

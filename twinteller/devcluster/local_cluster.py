@@ -79,17 +79,15 @@ class EtcdMember:
 
 
 WITNESS = "witness"
-ONE_MEMBER = (EtcdMember("etcd-1", 2379, 2380),)
-# Two members per site and a witness: losing either site leaves 3 of 5, a quorum (README
-# "Two sites"). Ports after etcd's own local convention (2379, 22379, 32379).
-SITES_AND_WITNESS = (
-    *ONE_MEMBER,
-    EtcdMember("etcd-2", 12379, 12380, "a"),
-    EtcdMember("etcd-3", 22379, 22380, "b"),
-    EtcdMember("etcd-4", 32379, 32380, "b"),
-    EtcdMember("etcd-5", 42379, 42380, WITNESS),
-)
+# The site of each member, by cluster size. Five: two members per site and a witness, so
+# losing either site leaves 3 of 5, a quorum (README "Two sites").
 _SITE_OF_MEMBER = {1: ("a",), 3: ("a", "b", WITNESS), 5: ("a", "a", "b", "b", WITNESS)}
+ONE_MEMBER = (EtcdMember("etcd-1", 2379, 2380),)
+# Client ports after etcd's own local convention (2379, 22379, 32379); peers one up.
+SITES_AND_WITNESS = tuple(
+    EtcdMember(f"etcd-{i + 1}", port, port + 1, site)
+    for i, (port, site) in enumerate(zip((2379, 12379, 22379, 32379, 42379), _SITE_OF_MEMBER[5], strict=True))
+)
 
 
 @dataclass(frozen=True)

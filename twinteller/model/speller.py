@@ -28,6 +28,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from symspellpy import SymSpell, Verbosity
+
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 VOCABULARY_FILE = "vocabulary.json"
 MIN_COUNT = 2  # a word seen once in training is no correction target (it may be a typo itself)
@@ -45,8 +47,6 @@ def english() -> frozenset[str]:
 
 class Speller:
     def __init__(self, counts: dict[str, int]) -> None:
-        from symspellpy import SymSpell
-
         self._counts = counts
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in counts.items():
@@ -64,8 +64,6 @@ class Speller:
         lowered = word.lower()
         if len(word) <= 2 or lowered in self._counts or lowered in english() or (word.isupper() and len(word) <= 5):
             return word
-        from symspellpy import Verbosity
-
         found = self._symspell.lookup(lowered, Verbosity.TOP, max_edit_distance=1 if len(word) <= 5 else 2)
         return found[0].term if found else word
 
