@@ -30,7 +30,7 @@ from router.cluster.election import Election
 from router.cluster.registration import Registration
 from router.conversation.dialogue import Policy
 from router.conversation.knowledge_view import KnowledgeView
-from router.conversation.sessions import SessionStore
+from router.conversation.sessions import Conflict, SessionStore
 from router.conversation.turns import TurnHandler
 from router.conversation.unrecognised import UnrecognisedLog
 from router.migration.guard import CutoverGuard
@@ -41,7 +41,7 @@ from router.migration.shadow import CutoverView, Shadow, ShadowRecorder
 from router.observability.interceptors import TracingInterceptor
 from router.observability.metrics import Metrics, MetricsInterceptor
 from router.observability.traffic import TrafficRecorder
-from router.observability.turn_log import TurnLog
+from router.observability.turn_log import RECONCILED, TurnLog, TurnRow
 from router.zones.budget import RetryBudget
 from router.zones.directory import ZoneDirectory
 from router.zones.health import HealthProber
@@ -101,6 +101,7 @@ class Router:
             ttl_s=config.session_ttl_s,
             history_turns=config.history_turns,
             local_sessions=config.local_sessions,
+            on_conflict=lambda conflict: self.observe_conflict(conflict),
         )
         policy = Policy(
             config.confidence_threshold,
@@ -194,6 +195,21 @@ class Router:
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
         self.metrics_port = 0
+
+    def observe_conflict(self, conflict: Conflict) -> None:
+        """A session served on both sides of a partition and merged: counted, and a row in
+        the turn log so that `locate` shows it with the conversation."""
+        self.metrics.conflicts.inc()
+        superseded = ",".join(f"{turn}={whose}" for turn, whose in conflict.superseded.items())
+        self.turn_log.record(
+            TurnRow(
+                at=conflict.at, session_id=conflict.session_id, turn_id=",".join(conflict.ours), channel="",
+                text="", action=RECONCILED, intent="", zone=self.config.zone, model_version="", system="",
+                latency_ms=0.0, error="", trace_id="",
+                attempts=f"theirs:{','.join(conflict.theirs)};superseded:{superseded}",
+                router=self.config.identity,
+            )
+        )  # fmt: skip
 
     async def __aenter__(self) -> Router:
         await self.start()

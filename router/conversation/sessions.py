@@ -7,22 +7,31 @@ after a failover (even racing on two routers) is applied once, and the retry get
 stored response. Keys ride on shared leases (one per router per minute) so sessions
 expire about `ttl` after their last turn without a lease grant per turn.
 
-When etcd cannot be reached at all, the router keeps serving (degraded): it continues the
-sessions it has served itself from a bounded local copy (others start afresh), records new
-turns there, and writes them back once etcd answers again, unless another router has
-moved the same session on meanwhile (then etcd's copy wins and the local one is dropped).
-While degraded, turns go straight to the local copy; `write_back` probes etcd every
-`probe_s` and ends the degraded mode.
+When etcd cannot be reached at all (a router cut off from the quorum), the router keeps
+serving (degraded): it continues the sessions it has served itself from a bounded local
+copy (others start afresh), records new turns there, and writes them back once etcd
+answers again. While degraded, turns go straight to the local copy; `write_back` probes
+etcd every `probe_s` and ends the degraded mode.
+
+Reconciliation (README "Partitions"): every turn a customer received is kept. If another
+router moved the same session on meanwhile, the two branches are merged: both sides'
+turns in the order they were served, the rest of the context from the branch whose last
+turn is newest, and a conflict record (`conflicts/<sid>/...`, reported to `on_conflict`:
+the router's metric and turn log) names the turns of each branch. A turn id answered on
+both sides (the customer's client resent it to the other side) keeps the later reply, the
+one the client accepted; the other is kept in the conflict record.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 
 from twinteller.errors import StoreError
 from twinteller.etcd import keys
@@ -41,6 +50,7 @@ class TurnSummary:
     channel: str = ""
     system: str = ""  # who answered it: "twinteller" or "legacy" (twinteller/migration/cutover.py)
     language: str = ""  # of the reply (twinteller/knowledge/languages.py)
+    at: float = 0.0  # when it was served (Unix seconds): orders two branches' turns when merged
 
 
 @dataclass
@@ -93,6 +103,41 @@ class Context:
             system=summary.system or self.system,
             language=summary.language or self.language,
         )
+
+
+def _last_at(context: Context) -> float:
+    return context.turns[-1].at if context.turns else 0.0
+
+
+def merge(ours: Context, theirs: Context, history: int, keep_ours: frozenset[str] = frozenset()) -> Context:
+    """One context from two branches of a conversation served on both sides of a
+    partition: both branches' turns in the order they were served (for a turn id both
+    hold, etcd's summary unless it is in `keep_ours`), and what was left open, the
+    language and the system from the branch whose last turn is newest."""
+    mine = {t.turn_id: t for t in ours.turns}
+    turns = [mine.pop(t.turn_id) if t.turn_id in keep_ours and t.turn_id in mine else t for t in theirs.turns]
+    seen = {t.turn_id for t in turns}
+    turns = sorted([*turns, *(t for t in ours.turns if t.turn_id not in seen)], key=lambda t: t.at)
+    newest = ours if _last_at(ours) > _last_at(theirs) else theirs
+    started = [c.started_at for c in (ours, theirs) if c.started_at]
+    return replace(newest, turns=turns[-history:], started_at=min(started, default=0.0))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A session served on both sides of a partition, and how it was merged."""
+
+    session_id: str
+    ours: list[str]  # turn ids this router served while cut off
+    theirs: list[str]  # turn ids etcd's copy has that this router's branch did not
+    # Turn ids answered on both sides: whose reply gave way ("ours" or "theirs"), and that
+    # reply (the stored response, base64), kept here.
+    superseded: dict[str, str]
+    superseded_records: dict[str, str]
+    at: float
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
 
 
 @dataclass(frozen=True)
@@ -148,12 +193,17 @@ class LocalSessions:
     def unsynced(self) -> list[tuple[str, LocalSession]]:
         return [(sid, e) for sid, e in self._entries.items() if e.unsynced]
 
-    def synced(self, session_id: str, revision: int, written: list[str]) -> None:
-        """etcd now has `written` (turns served meanwhile stay unsynced for the next round)."""
+    def synced(
+        self, session_id: str, revision: int, written: list[str], merged: Context | None = None, history: int = 0
+    ) -> None:
+        """etcd now has `written` (turns served meanwhile stay unsynced for the next round),
+        and `merged` when two branches were merged."""
         entry = self._entries.get(session_id)
         if entry is not None:
             entry.revision = revision
             entry.unsynced = [t for t in entry.unsynced if t not in written]
+            if merged is not None:
+                entry.context = merge(entry.context, merged, history)
 
     def forget(self, session_id: str) -> None:
         self._entries.pop(session_id, None)
@@ -161,9 +211,17 @@ class LocalSessions:
 
 class SessionStore:
     def __init__(
-        self, store: Store, *, ttl_s: int, history_turns: int, local_sessions: int = 10_000, probe_s: float = 0.5
+        self,
+        store: Store,
+        *,
+        ttl_s: int,
+        history_turns: int,
+        local_sessions: int = 10_000,
+        probe_s: float = 0.5,
+        on_conflict: Callable[[Conflict], None] = lambda conflict: None,
     ) -> None:
         self._store = store
+        self._on_conflict = on_conflict
         self._history = history_turns
         self._leases = LeasePool(store, ttl_s)
         self._local = LocalSessions(local_sessions)
@@ -244,17 +302,53 @@ class SessionStore:
                 self._went_offline(e)
 
     async def _write_back(self, session_id: str, entry: LocalSession) -> None:
+        """Write the turns served without etcd. A turn id both sides answered (the client
+        resent it to the other side) keeps the later reply: a client resends only a turn
+        it got no reply to, so the later one is the reply it accepted."""
         written = list(entry.unsynced)  # turns may be added while the commit is in flight
-        puts = {keys.turn(session_id, t): entry.records[t] for t in written}
-        puts[keys.session(session_id)] = entry.context.to_json()
+        session_key = keys.session(session_id)
+        current, *replies = await self._store.get_many(session_key, *(keys.turn(session_id, t) for t in written))
+        revision_now = 0 if current is None else current.mod_revision
+        theirs = Context() if current is None else Context.from_json(current.value)
+        served_there = {t.turn_id: t.at for t in theirs.turns}
+        served_here = {t.turn_id: t.at for t in entry.context.turns}
+        puts: dict[str, bytes] = {}
+        new: list[str] = []
+        superseded: dict[str, str] = {}
+        superseded_records: dict[str, str] = {}
+        for turn_id, reply in zip(written, replies, strict=True):
+            if reply is None:
+                new.append(turn_id)
+            elif served_here.get(turn_id, 0.0) > served_there.get(turn_id, float("inf")):
+                superseded[turn_id] = "theirs"
+                superseded_records[turn_id] = base64.b64encode(reply.value).decode()
+            else:
+                superseded[turn_id] = "ours"
+                superseded_records[turn_id] = base64.b64encode(entry.records[turn_id]).decode()
+        puts = {keys.turn(session_id, t): entry.records[t] for t in written if superseded.get(t) != "ours"}
+        merged: Context | None = None
+        conflict: Conflict | None = None
+        if revision_now == entry.revision and not superseded:
+            puts[session_key] = entry.context.to_json()  # nobody moved it on: ours continues it
+        else:
+            keep_ours = frozenset(t for t, gave_way in superseded.items() if gave_way == "theirs")
+            merged = merge(entry.context, theirs, self._history, keep_ours)
+            other = [t for t in served_there if t not in served_here]
+            conflict = Conflict(session_id, written, other, superseded, superseded_records, time.time())
+            puts[session_key] = merged.to_json()
+            puts[keys.conflict(session_id)] = conflict.to_json()
         revision = await self._store.commit(
-            absent=[keys.turn(session_id, t) for t in written],
-            unchanged={keys.session(session_id): entry.revision},
+            absent=[keys.turn(session_id, t) for t in new],
+            unchanged={session_key: revision_now},
             puts=puts,
             lease=await self._leases.current(),
         )
-        if revision:
-            self._local.synced(session_id, revision, written)
-        else:
-            log.warning("session %s moved on elsewhere while etcd was unreachable: keeping etcd's copy", session_id)
-            self._local.forget(session_id)
+        if not revision:
+            return  # moved on again meanwhile: merged afresh next round, nothing dropped
+        self._local.synced(session_id, revision, written, merged, self._history)
+        if conflict is not None:
+            log.warning(
+                "session %s was served on both sides of a partition: merged (ours %s, theirs %s, superseded %s)",
+                session_id, conflict.ours, conflict.theirs, conflict.superseded,
+            )  # fmt: skip
+            self._on_conflict(conflict)

@@ -152,7 +152,14 @@ class TurnHandler:
             response.trace_id = trace_id_hex()
             action = pb.Action.Name(response.action)
             summary = TurnSummary(
-                turn.turn_id, turn.masked, action, response.intent, turn.channel, response.system, response.language
+                turn.turn_id,
+                turn.masked,
+                action,
+                response.intent,
+                turn.channel,
+                response.system,
+                response.language,
+                time.time(),
             )
             committed = await self._sessions.commit(
                 turn.session_id, loaded, summary, response.SerializeToString(), answered.pending

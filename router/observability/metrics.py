@@ -13,7 +13,8 @@
   `twinteller_untranslated_replies_total{language,intent,source}`: answers not written in
   the reply's language, served from `source` ("zh-Hans converted", "en") instead, by FAQ
   entry, so knowledge managers see what to translate;
-- state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`;
+- state: `twinteller_degraded` (1 while etcd is unreachable), `twinteller_leader`,
+  `twinteller_conflicts_reconciled_total` (sessions served on both sides of a partition, merged);
 - replacing the legacy bot: `twinteller_legacy_calls_total{outcome}` (ok, failed, skipped:
   not asked because it failed moments ago); a turn the legacy served counts in
   `twinteller_turns_total` with zone "legacy".
@@ -62,6 +63,9 @@ class Metrics:
             "twinteller_feedback_rating", "Feedback ratings (mean = sum / count)", ["intent", "channel"], registry=r
         )
         self.degraded = Gauge("twinteller_degraded", "1 while etcd is unreachable", registry=r)
+        self.conflicts = Counter(
+            "twinteller_conflicts_reconciled", "Sessions served on both sides of a partition, merged", registry=r
+        )
         self.leader = Gauge("twinteller_leader", "1 while this router leads", registry=r)
         self.legacy_calls = Counter("twinteller_legacy_calls", "Calls to the legacy bot", ["outcome"], registry=r)
         self.replies = Counter("twinteller_replies", "Replies by language", ["language"], registry=r)

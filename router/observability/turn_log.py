@@ -25,6 +25,9 @@ from twinteller.backoff import Backoff
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
+# The action of a row that records a reconciled partition conflict (router/conversation/sessions.py):
+# turn_id lists this router's turns, attempts the other branch's and the superseded ones.
+RECONCILED = "RECONCILED"
 MAX_PENDING = 100_000  # rows waiting for the writer; beyond, new rows are dropped (and counted)
 
 

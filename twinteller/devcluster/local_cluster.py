@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from twinteller.cli.certificates import Issued, issue
+from twinteller.cli.certificates import COMPONENTS, Issued, issue
 from twinteller.etcd import keys
 from twinteller.etcd.store import Store
 from twinteller.tls import PLAINTEXT_ENV, ROUTER, Tls
@@ -79,6 +79,7 @@ class EtcdMember:
 
 
 WITNESS = "witness"
+HOME = "a"  # the site of the processes that belong to none (trainer, insights, legacy, console)
 # The site of each member, by cluster size. Five: two members per site and a witness, so
 # losing either site leaves 3 of 5, a quorum (README "Two sites").
 _SITE_OF_MEMBER = {1: ("a",), 3: ("a", "b", WITNESS), 5: ("a", "a", "b", "b", WITNESS)}
@@ -101,9 +102,17 @@ class Layout:
     console: int = 8080
     legacy_http: int = 8090
     legacy_grpc: int = 8091
+    # Each site's address (twinteller/devcluster/network.py: sites as network namespaces);
+    # every site is 127.0.0.1 when empty.
+    hosts: dict[str, str] = field(default_factory=dict)
+
+    def host(self, site: str) -> str:
+        """The address of `site`; processes of no site (trainer, insights worker, legacy
+        bot, console) live at HOME."""
+        return self.hosts.get(site, "127.0.0.1")
 
     @classmethod
-    def free(cls, etcd_members: int = 1) -> Layout:
+    def free(cls, etcd_members: int = 1, hosts: dict[str, str] | None = None) -> Layout:
         return cls(
             tuple(
                 EtcdMember(f"etcd-{i + 1}", free_port(), free_port(), site)
@@ -115,29 +124,30 @@ class Layout:
             free_port(),
             legacy_http=free_port(),
             legacy_grpc=free_port(),
+            hosts=hosts or {},
         )
 
     @property
     def etcd(self) -> str:
         """The --etcd value every process gets: all members, comma-separated."""
-        return ",".join(f"127.0.0.1:{m.client}" for m in self.etcd_members)
+        return ",".join(f"{self.host(m.site)}:{m.client}" for m in self.etcd_members)
 
     def router_target(self, zone: str) -> str:
-        return f"127.0.0.1:{self.routers[zone]}"
+        return f"{self.host(zone)}:{self.routers[zone]}"
 
     @property
     def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.console}/"
+        return f"http://{self.host(HOME)}:{self.console}/"
 
     def metrics_url(self, zone: str) -> str:
         """The router's Prometheus endpoint."""
-        return f"http://127.0.0.1:{self.router_metrics[zone]}/metrics"
+        return f"http://{self.host(zone)}:{self.router_metrics[zone]}/metrics"
 
     def legacy_address(self, zone: str) -> str:
         """How the router of `zone` reaches the legacy bot: a over HTTP, b over gRPC."""
         if zone == "a":
-            return f"http://127.0.0.1:{self.legacy_http}"
-        return f"grpc://127.0.0.1:{self.legacy_grpc}"
+            return f"http://{self.host(HOME)}:{self.legacy_http}"
+        return f"grpc://{self.host(HOME)}:{self.legacy_grpc}"
 
 
 class EtcdReader:
@@ -181,8 +191,12 @@ class LocalCluster:
         router_args: list[str] | None = None,
         plaintext: bool = False,
         die_with_parent: bool = False,
+        places: dict[str, list[str]] | None = None,
     ) -> None:
         self.run_dir = run_dir
+        # The command prefix that runs a process inside its site (`ip netns exec <name>`),
+        # by site; none: every process runs where the launcher does.
+        self._places = places or {}
         # The kernel sends each process SIGTERM when the thread that started it dies (Linux
         # PR_SET_PDEATHSIG, through util-linux `setpriv`): for a launcher that starts every
         # process from its main thread, never for tests that may restart one from another.
@@ -190,7 +204,9 @@ class LocalCluster:
         self.hurry = False  # set: stop without waiting for graceful exits
         self.layout = layout
         # The CA and every component's certificate; None in plaintext.
-        self.certificates: Issued | None = None if plaintext else issue(run_dir / "tls")
+        addresses = sorted(set(layout.hosts.values()))
+        names = {component: addresses for component in COMPONENTS} if addresses else None
+        self.certificates: Issued | None = None if plaintext else issue(run_dir / "tls", names=names)
         # A plaintext cluster drops the TLS files a caller's shell exports (`make run` prints
         # them): every process would refuse both together.
         inherited = {k: v for k, v in os.environ.items() if not (plaintext and k.startswith(TLS_ENV_PREFIX))}
@@ -263,10 +279,20 @@ class LocalCluster:
         self.stop()
 
     # -- processes --------------------------------------------------------------------------
+    def site_of(self, name: str) -> str:
+        """The site a process runs in: its etcd member's, its zone's, else HOME."""
+        member = next((m for m in self.layout.etcd_members if m.name == name), None)
+        if member is not None:
+            return member.site
+        kind, _, zone = name.partition("-")
+        return zone if kind in ("zone", "router") else HOME
+
     def _spawn(self, name: str, argv: list[str], component: str = "client") -> subprocess.Popen[bytes]:
         log = (self.run_dir / f"{name}.log").open("ab")
         if self._die_with_parent:
             argv = ["setpriv", "--pdeathsig", "TERM", "--", *argv]
+        # `ip netns exec` replaces itself with the command: the pid we hold is the process's.
+        argv = [*self._places.get(self.site_of(name), []), *argv]
         process = subprocess.Popen(
             argv,
             stdout=log,
@@ -289,9 +315,10 @@ class LocalCluster:
         etcd = shutil.which("etcd") or "/usr/bin/etcd"
         member = next(m for m in self.layout.etcd_members if m.name == name)
         scheme = "http" if self.certificates is None else "https"
-        client = f"{scheme}://127.0.0.1:{member.client}"
-        peer = f"{scheme}://127.0.0.1:{member.peer}"
-        cluster = ",".join(f"{m.name}={scheme}://127.0.0.1:{m.peer}" for m in self.layout.etcd_members)
+        host = self.layout.host
+        client = f"{scheme}://{host(member.site)}:{member.client}"
+        peer = f"{scheme}://{host(member.site)}:{member.peer}"
+        cluster = ",".join(f"{m.name}={scheme}://{host(m.site)}:{m.peer}" for m in self.layout.etcd_members)
         self._spawn(
             name,
             [
@@ -350,6 +377,8 @@ class LocalCluster:
                 zone,
                 "--etcd",
                 self.layout.etcd,
+                "--host",
+                self.layout.host(zone),
                 "--grpc-port",
                 str(ports.grpc),
                 "--http-port",
@@ -401,9 +430,9 @@ class LocalCluster:
     def start_legacy(self) -> None:
         argv = [
             "--listen",
-            f"127.0.0.1:{self.layout.legacy_http}",
+            f"{self.layout.host(HOME)}:{self.layout.legacy_http}",
             "--grpc-listen",
-            f"127.0.0.1:{self.layout.legacy_grpc}",
+            f"{self.layout.host(HOME)}:{self.layout.legacy_grpc}",
             "--log",
             str(self.run_dir / "legacy-conversations.jsonl"),
         ]
@@ -411,7 +440,7 @@ class LocalCluster:
 
     def start_console(self) -> None:
         routers = ",".join(self.layout.router_target(z) for z in self.layout.routers)
-        argv = ["--listen", f"127.0.0.1:{self.layout.console}", "--target", routers]
+        argv = ["--listen", f"{self.layout.host(HOME)}:{self.layout.console}", "--target", routers]
         self._spawn("console", [sys.executable, "-m", "console", *argv])
 
     def start_router(self, zone: str) -> None:
@@ -430,7 +459,7 @@ class LocalCluster:
                 "--router-id",
                 f"router-{zone}",
                 "--metrics-listen",
-                f"127.0.0.1:{self.layout.router_metrics[zone]}",
+                f"{self.layout.host(zone)}:{self.layout.router_metrics[zone]}",
                 "--legacy",
                 self.layout.legacy_address(zone),
                 "--turn-log",
@@ -585,7 +614,8 @@ class LocalCluster:
 
     def legacy_ready(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.layout.legacy_http}/health", timeout=1) as reply:
+            url = f"http://{self.layout.host(HOME)}:{self.layout.legacy_http}/health"
+            with urllib.request.urlopen(url, timeout=1) as reply:
                 return reply.status == 200
         except (urllib.error.URLError, OSError):
             return False

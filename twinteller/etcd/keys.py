@@ -26,6 +26,9 @@ KB_PROPOSALS = f"{ROOT}/kb/proposals/"  # kb/proposals/<time_ns>-<hex> -> Propos
 KB_LEXICON_SUGGESTED = f"{ROOT}/kb/lexicon-suggested/"
 SESSIONS = f"{ROOT}/sessions/"  # sessions/<sid> -> context JSON, on a TTL lease
 TURNS = f"{ROOT}/turns/"  # turns/<sid>/<turn_id> -> stored response, same lease as the session
+# conflicts/<sid>/<time_ns> -> a session served on both sides of a partition and merged
+# (router/conversation/sessions.py), on the session's lease
+CONFLICTS = f"{ROOT}/conflicts/"
 FEEDBACK = f"{ROOT}/feedback/"  # feedback/<sid>/<turn_id> -> rating JSON
 # unrecognised/<time_ns>/<sid>/<turn_id> -> text, candidates; on a retention lease; time first,
 # so the newest are read without reading all (Store.newest).
@@ -62,6 +65,10 @@ def session(session_id: str) -> str:
 
 def turn(session_id: str, turn_id: str) -> str:
     return f"{TURNS}{session_id}/{turn_id}"
+
+
+def conflict(session_id: str) -> str:
+    return f"{CONFLICTS}{session_id}/{time.time_ns():020d}"
 
 
 def feedback(session_id: str, turn_id: str) -> str:

@@ -8,13 +8,24 @@ were unreachable.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from router.conversation.sessions import Context, Loaded, LocalSessions, SessionStore, TurnSummary
+from router.conversation.sessions import (
+    Conflict,
+    Context,
+    Loaded,
+    LocalSessions,
+    Pending,
+    SessionStore,
+    TurnSummary,
+    merge,
+)
 from tests.helpers.memory_store import MemoryStore
 from twinteller.etcd import keys
 
@@ -24,8 +35,12 @@ HISTORY = 3
 # -- LocalSessions ----------------------------------------------------------------------
 
 
+SERVED: dict[str, float] = {}  # when each turn id was served: the first time it was summarised
+
+
 def summary(turn_id: str, intent: str = "balance") -> TurnSummary:
-    return TurnSummary(turn_id, f"text of {turn_id}", "ANSWER", intent)
+    at = SERVED.setdefault(turn_id, float(len(SERVED) + 1))
+    return TurnSummary(turn_id, f"text of {turn_id}", "ANSWER", intent, at=at)
 
 
 def context_of(*turn_ids: str) -> Context:
@@ -170,6 +185,7 @@ def fresh_store() -> MemoryStore:
 @pytest.fixture(autouse=True)
 def sessions_never_delete() -> Iterator[None]:
     STORES.clear()
+    SERVED.clear()
     yield
     assert all(not store.deleted for store in STORES)  # sessions never delete
 
@@ -355,27 +371,37 @@ async def test_write_back_via_private_pass_syncs_one_session() -> None:
     assert fake.data[keys.turn("s1", "t2")].mod_revision == entry.revision
 
 
-async def test_conflicting_writer_wins_and_local_copy_is_dropped() -> None:
+def conflicts_in(fake: MemoryStore, sid: str) -> list[dict[str, Any]]:
+    return [json.loads(e.value) for k, e in sorted(fake.data.items()) if k.startswith(f"{keys.CONFLICTS}{sid}/")]
+
+
+async def test_both_branches_are_kept_when_another_router_moved_the_session_on() -> None:
     fake = fresh_store()
-    store = sessions_over(fake)
+    seen: list[Conflict] = []
+    store = SessionStore(fake, ttl_s=60, history_turns=HISTORY, probe_s=0.01, on_conflict=seen.append)
     await serve(store, "s1", "t1")
     fake.down = True
-    await serve(store, "s1", "t2")
-    # Another router moved the session on while this one could not reach etcd.
+    await serve(store, "s1", "t2")  # served here, cut off from etcd
+    # Another router moved the session on meanwhile, after t2 was served here.
     theirs = context_of("t1", "x2")
     fake.put_now(keys.session("s1"), theirs.to_json())
+    fake.put_now(keys.turn("s1", "x2"), b"response x2")
     fake.down = False
     await write_back_once(store)
     assert not store.degraded
-    assert stored_context(fake, "s1") == theirs
-    assert keys.turn("s1", "t2") not in fake.data
-    assert store._local.get("s1") is None
+    # Nothing the customers were told is lost: both branches, in the order served.
+    assert fake.data[keys.turn("s1", "t2")].value == b"response t2"
+    assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2", "x2"]
+    [record] = conflicts_in(fake, "s1")
+    assert (record["ours"], record["theirs"], record["superseded"]) == (["t2"], ["x2"], {})
+    assert [c.session_id for c in seen] == ["s1"]
+    assert store._local.unsynced() == []
     _, loaded = await store.load("s1", "t3")
     assert not loaded.local
-    assert loaded.context == theirs
+    assert turn_ids(loaded.context) == ["t1", "t2", "x2"]
 
 
-async def test_session_unknown_to_this_router_served_while_down_loses_to_etcd() -> None:
+async def test_session_unknown_to_this_router_served_while_down_is_merged_into_etcds() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
     theirs = context_of("x1")
@@ -385,9 +411,102 @@ async def test_session_unknown_to_this_router_served_while_down_loses_to_etcd() 
     assert loaded.context.turns == []  # cannot see etcd: starts afresh
     fake.down = False
     await write_back_once(store)
-    assert stored_context(fake, "s9") == theirs
-    _, again = await store.load("s9", "t2")
-    assert again.context == theirs
+    assert turn_ids(stored_context(fake, "s9")) == ["x1", "t1"]
+    assert keys.turn("s9", "t1") in fake.data
+    [record] = conflicts_in(fake, "s9")
+    assert (record["ours"], record["theirs"]) == (["t1"], ["x1"])
+
+
+async def test_a_turn_answered_later_on_the_other_side_keeps_that_reply() -> None:
+    """The customer's client resent turn t2 to a router on the other side, which answered
+    it after this one: that is the reply the client accepted, so it stays; ours is kept in
+    the conflict record."""
+    fake = fresh_store()
+    store = sessions_over(fake)
+    await serve(store, "s1", "t1")
+    fake.down = True
+    await serve(store, "s1", "t2")
+    theirs = context_of("t1", "t2")
+    fake.put_now(keys.session("s1"), theirs.to_json())
+    fake.put_now(keys.turn("s1", "t2"), b"their response t2")
+    fake.down = False
+    await write_back_once(store)
+    assert fake.data[keys.turn("s1", "t2")].value == b"their response t2"
+    assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2"]
+    [record] = conflicts_in(fake, "s1")
+    assert (record["ours"], record["theirs"], record["superseded"]) == (["t2"], [], {"t2": "ours"})
+    assert base64.b64decode(record["superseded_records"]["t2"]) == b"response t2"
+    replay, _ = await store.load("s1", "t2")
+    assert replay == b"their response t2"
+
+
+async def test_a_turn_answered_later_here_replaces_the_earlier_reply() -> None:
+    """The other side answered t2 first, its reply never reached the client, which resent
+    t2 here: this later reply is the one the client accepted."""
+    fake = fresh_store()
+    store = sessions_over(fake)
+    await serve(store, "s1", "t1")
+    theirs = Context(turns=[summary("t1"), TurnSummary("t2", "text", "ANSWER", "fees", at=0.5)])
+    fake.down = True
+    await serve(store, "s1", "t2")
+    fake.put_now(keys.session("s1"), theirs.to_json())
+    fake.put_now(keys.turn("s1", "t2"), b"their response t2")
+    fake.down = False
+    await write_back_once(store)
+    assert fake.data[keys.turn("s1", "t2")].value == b"response t2"
+    assert [t.intent for t in stored_context(fake, "s1").turns] == ["balance", "balance"]
+    [record] = conflicts_in(fake, "s1")
+    assert record["superseded"] == {"t2": "theirs"}
+    assert base64.b64decode(record["superseded_records"]["t2"]) == b"their response t2"
+
+
+async def test_no_conflict_is_recorded_when_nobody_else_moved_the_session() -> None:
+    fake = fresh_store()
+    seen: list[Conflict] = []
+    store = SessionStore(fake, ttl_s=60, history_turns=HISTORY, probe_s=0.01, on_conflict=seen.append)
+    await serve(store, "s1", "t1")
+    fake.down = True
+    await serve(store, "s1", "t2")
+    fake.down = False
+    await write_back_once(store)
+    assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2"]
+    assert conflicts_in(fake, "s1") == [] and seen == []
+
+
+async def test_a_session_moved_on_again_during_the_write_back_is_merged_next_round() -> None:
+    fake = fresh_store()
+    store = sessions_over(fake)
+    await serve(store, "s1", "t1")
+    fake.down = True
+    await serve(store, "s1", "t2")
+    fake.down = False
+    [(sid, entry)] = store._local.unsynced()
+    # Between the write-back's read and its commit, another router writes a turn.
+    fake.during["commit"] = lambda: fake.put_now(keys.session("s1"), context_of("t1", "x2").to_json())
+    await store._write_back(sid, entry)
+    assert keys.turn("s1", "t2") not in fake.data
+    assert entry.unsynced == ["t2"]  # kept, not dropped
+    await store._write_back(sid, entry)
+    assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2", "x2"]
+    assert entry.unsynced == []
+
+
+def test_merge_orders_both_branches_by_when_served_and_continues_from_the_newest() -> None:
+    t1, a2, b2, a3 = summary("t1"), summary("a2"), summary("b2"), summary("a3")
+    ours = Context(turns=[t1, a2, a3], last_intent="card", pending=Pending(slot_intent="card"), started_at=5.0)
+    theirs = Context(turns=[t1, b2], last_intent="fees", language="en", started_at=3.0)
+    merged = merge(ours, theirs, history=10)
+    assert turn_ids(merged) == ["t1", "a2", "b2", "a3"]
+    assert (merged.last_intent, merged.pending.slot_intent, merged.started_at) == ("card", "card", 3.0)
+    newer_theirs = Context(turns=[t1, b2, summary("b3")], last_intent="fees")
+    assert merge(ours, newer_theirs, history=10).last_intent == "fees"
+    assert turn_ids(merge(ours, newer_theirs, history=2)) == ["a3", "b3"]
+
+
+def test_merge_keeps_etcds_summary_of_a_turn_both_branches_hold() -> None:
+    ours = Context(turns=[TurnSummary("t1", "ours", "ANSWER", "card", at=1.0)])
+    theirs = Context(turns=[TurnSummary("t1", "theirs", "ANSWER", "fees", at=2.0)])
+    assert [t.text for t in merge(ours, theirs, history=5).turns] == ["theirs"]
 
 
 async def test_write_back_keeps_turns_served_while_it_was_in_flight() -> None:

@@ -39,6 +39,7 @@ def test_json_is_utf8_bytes() -> None:
         "channel": "ivr",
         "system": "",
         "language": "",
+        "at": 0.0,
     }
 
 
