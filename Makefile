@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos eval bench bench-failover loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval bench bench-failover loadtest lint clean
 
 all: deps
 
@@ -77,7 +77,7 @@ chat: $(STAMP_PROTOS)
 	$(TWINTELLER) chat $(LOCAL_TLS) $(if $(TARGET),--target $(TARGET),)
 
 test: deps browser lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -m "not sites_full"
 
 test-unit: venv protos
 	$(PY) -m pytest tests/unit
@@ -88,6 +88,11 @@ test-integration: deps browser
 # The chaos suite alone (it is also part of `make test`).
 test-chaos: deps
 	$(PY) -m pytest -m chaos tests/integration
+
+# Whole sites lost and links between sites cut, with real network faults (root: network
+# namespaces; README "Partitions"). ~6 minutes. `make test` runs a short version.
+test-sites: deps
+	$(PY) -m pytest -m sites_full tests/sites
 
 eval: deps
 	$(TWINTELLER) eval

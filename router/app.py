@@ -24,6 +24,7 @@ from router.admin.lifecycle_service import LifecycleService
 from router.admin.operations_service import SERVICE_NAME as OPERATIONS_SERVICE
 from router.admin.operations_service import OperationsService
 from router.admin.proposal_service import ProposalService
+from router.admin.replication_service import ReplicationService
 from router.api.assistant_service import SERVICE_NAME, AssistantService
 from router.api.auth import Tokens
 from router.cluster.election import Election
@@ -40,6 +41,7 @@ from router.migration.migration_service import MigrationService
 from router.migration.shadow import CutoverView, Shadow, ShadowRecorder
 from router.observability.interceptors import TracingInterceptor
 from router.observability.metrics import Metrics, MetricsInterceptor
+from router.observability.replication import Replicator, peers_of
 from router.observability.traffic import TrafficRecorder
 from router.observability.turn_log import RECONCILED, TurnLog, TurnRow
 from router.zones.budget import RetryBudget
@@ -138,7 +140,8 @@ class Router:
             self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow,
             default_chinese=config.default_chinese,
         )  # fmt: skip
-        self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400)
+        self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400, identity=config.identity)
+        self.replicator = Replicator(self.turn_log, tls)
         self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback, self.turn_log)
         tokens = Tokens(parse_tokens(config.admin_tokens))
         faqs = FaqService(self.store, tokens)
@@ -187,6 +190,11 @@ class Router:
             *self.knowledge.mirrors(),
             self.cutover.mirror,
             self.election.mirror,
+            PrefixMirror(
+                self.store,
+                keys.ROUTERS,
+                on_change=lambda found: self.replicator.set_peers(peers_of(found, config.identity, config.zone)),
+            ),
         ]
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
@@ -227,9 +235,10 @@ class Router:
         self._tasks.append(asyncio.create_task(self.traffic.run()))
         self._tasks.append(asyncio.create_task(self.shadow_recorder.slots.run("cutover counts")))
         self._tasks.append(asyncio.create_task(self.turn_log.run()))
+        self._tasks.append(asyncio.create_task(self.replicator.run()))
         if self.config.metrics_listen:
             self.metrics_port = self.metrics.serve(self.config.metrics_listen)
-        services = (self.service, *self.admin, self.migration, self.operations)
+        services = (self.service, *self.admin, self.migration, self.operations, ReplicationService(self.turn_log))
         self.server.add_generic_rpc_handlers([s.rpc_handler() for s in services])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         service_names = (
@@ -287,6 +296,9 @@ class Router:
             await asyncio.wait_for(self.shadow_recorder.slots.flush(), 2.0)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.turn_log.flush(), 2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.replicator.ship_all(), 2.0)  # the last turns, to the other sites
+        await self.replicator.close()
         self.turn_log.close()
         self.metrics.close()
         await self.model.close()

@@ -4,10 +4,15 @@ locating a conversation after a complaint and for the inspection's window figure
 Not in etcd: a turn record is about 0.5 KB, and a bank's tens of thousands of daily
 conversations kept a week would be gigabytes, against etcd's 2 GiB default quota that the
 sessions, the knowledge base and the leases need (README "Turn records"). Each router
-keeps its own in a SQLite file (WAL, indexed by session and time); `LocateTurns` and
-`GetTurnStats` (router/admin/operations_service.py) answer from it, and the `locate` and `inspect`
-commands ask every router and merge. Rows are written in batches off the turn's path, on
-a thread; texts are masked before they are kept (twinteller/knowledge/masking.py).
+keeps its own in a SQLite file (WAL, indexed by session and time), and a copy of the rows
+of the routers in the other zones (sites), which they push to it
+(router/observability/replication.py): a site lost takes none of its turns out of
+`locate`, beyond the last second it had not shipped yet. `LocateTurns`
+(router/admin/operations_service.py) answers from every row held, `GetTurnStats` from
+this router's own; the `locate` and `inspect` commands ask every router and merge (a row
+is the same row wherever it is held: router, session, turn and time). Rows are written in
+batches off the turn's path, on a thread; texts are masked before they are kept
+(twinteller/knowledge/masking.py).
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS turns ({", ".join(COLUMNS)});
 CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, at);
 CREATE INDEX IF NOT EXISTS turns_by_time ON turns (at);
+CREATE UNIQUE INDEX IF NOT EXISTS turns_once ON turns (router, session_id, turn_id, at);
+CREATE TABLE IF NOT EXISTS shipped (peer TEXT PRIMARY KEY, last_rowid INTEGER);
 """
 
 
@@ -69,8 +76,17 @@ class TurnStats:
 
 
 class TurnLog:
-    def __init__(self, path: Path, retention_s: float, *, flush_s: float = 0.5, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        path: Path,
+        retention_s: float,
+        *,
+        identity: str = "",
+        flush_s: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._path = path
+        self.identity = identity  # this router's id: its own rows (stats, shipping) have it
         self._retention_s = retention_s
         self._flush_s = flush_s
         self._clock = clock
@@ -89,12 +105,39 @@ class TurnLog:
             return
         self._pending.append(row)
 
-    def _write(self, rows: list[TurnRow]) -> None:
+    def _write(self, rows: list[TurnRow]) -> int:
         marks = ", ".join("?" * len(COLUMNS))
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany(f"INSERT INTO turns VALUES ({marks})", [astuple(r) for r in rows])
+            cursor = self._db.executemany(f"INSERT OR IGNORE INTO turns VALUES ({marks})", [astuple(r) for r in rows])
             self._db.execute("COMMIT")
+            return int(cursor.rowcount)
+
+    async def receive(self, rows: list[TurnRow]) -> int:
+        """Store another router's rows (those already held are skipped); how many were new."""
+        return await asyncio.to_thread(self._write, rows) if rows else 0
+
+    def _unshipped(self, peer: str, limit: int) -> tuple[list[TurnRow], int]:
+        with self._lock:
+            found = self._db.execute("SELECT last_rowid FROM shipped WHERE peer = ?", (peer,)).fetchone()
+            after = found[0] if found else 0
+            query = (
+                f"SELECT rowid, {', '.join(COLUMNS)} FROM turns WHERE rowid > ? AND router = ? ORDER BY rowid LIMIT ?"
+            )
+            rows = self._db.execute(query, (after, self.identity, limit)).fetchall()
+        return [TurnRow(*row[1:]) for row in rows], (rows[-1][0] if rows else after)
+
+    async def unshipped(self, peer: str, limit: int) -> tuple[list[TurnRow], int]:
+        """This router's own rows that `peer` has not been sent yet (up to `limit`), and the
+        mark to pass to `shipped` once it has them."""
+        return await asyncio.to_thread(self._unshipped, peer, limit)
+
+    def _shipped(self, peer: str, mark: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO shipped VALUES (?, ?)", (peer, mark))
+
+    async def shipped(self, peer: str, mark: int) -> None:
+        await asyncio.to_thread(self._shipped, peer, mark)
 
     def _purge(self) -> int:
         with self._lock:
@@ -143,8 +186,8 @@ class TurnLog:
 
     def _stats(self, since: float) -> TurnStats:
         with self._lock:
-            query = "SELECT action, error, attempts, latency_ms FROM turns WHERE at >= ?"
-            rows = self._db.execute(query, (since,)).fetchall()
+            query = "SELECT action, error, attempts, latency_ms FROM turns WHERE at >= ? AND router = ?"
+            rows = self._db.execute(query, (since, self.identity)).fetchall()
         latencies = sorted(latency for _, error, _, latency in rows if not error)
 
         def quantile(q: float) -> float:

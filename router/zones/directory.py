@@ -1,5 +1,13 @@
 """What this router knows about the zones: registrations and leader-published health
-(both mirrored from etcd), plus its own view: calls in flight and recent failures."""
+(both mirrored from etcd), plus its own view: calls in flight, recent failures and
+recent answers.
+
+Its own answers outweigh the leader's verdict: a zone that answered this router within
+`OWN_EVIDENCE_S` is healthy to it, whatever the leader published. Across sites the
+leader's view is one site's: with the link between sites cut, a leader in site b finds
+zone a unreachable and publishes it unhealthy, while site a's router reaches zone a
+fine; without this rule that router would give up its own zone and stop serving.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from dataclasses import dataclass
 from router.zones.balancer import ZoneState, order_zones
 
 log = logging.getLogger(__name__)
+OWN_EVIDENCE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class ZoneDirectory:
         self.zones: dict[str, Zone] = {}
         self._healthy: dict[str, bool] = {}
         self._suspect_until: dict[str, float] = {}
+        self._answered_at: dict[str, float] = {}
         self._outstanding: dict[str, int] = {}
 
     # -- fed by etcd mirrors ------------------------------------------------------------
@@ -60,6 +70,7 @@ class ZoneDirectory:
 
     def mark_ok(self, name: str) -> None:
         self._suspect_until.pop(name, None)
+        self._answered_at[name] = self._clock()
 
     def begin(self, name: str) -> None:
         self._outstanding[name] = self._outstanding.get(name, 0) + 1
@@ -69,9 +80,11 @@ class ZoneDirectory:
 
     # -- queries ------------------------------------------------------------------------
     def state(self, name: str) -> ZoneState:
+        answered_lately = self._clock() - self._answered_at.get(name, float("-inf")) < OWN_EVIDENCE_S
         return ZoneState(
             name,
-            healthy=self._healthy.get(name, True),  # no verdict yet: trust the registration
+            # No verdict yet: trust the registration.
+            healthy=self._healthy.get(name, True) or answered_lately,
             suspect=self._suspect_until.get(name, 0.0) > self._clock(),
             outstanding=self._outstanding.get(name, 0),
         )

@@ -15,16 +15,21 @@ import time
 import uuid
 from pathlib import Path
 
+import grpc
 import pytest
 
 from tests.helpers.command import TWINTELLER
 from tests.integration.test_lifecycle import AUTH
 from twinteller.cli.certificates import issue
 from twinteller.devcluster.local_cluster import LOCAL_ADMIN_TOKEN, PROJECT_ROOT, LocalCluster
+from twinteller.internal import replication_pb2 as rpb
+from twinteller.internal import replication_pb2_grpc as rpb_grpc
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
+from twinteller.v1 import operations_pb2 as opb
+from twinteller.v1 import operations_pb2_grpc as opb_grpc
 
 pytestmark = pytest.mark.integration
 CARD = "4111 1111 1111 1111"
@@ -131,3 +136,29 @@ def test_inspection_flags_injected_risks(cluster: LocalCluster, tmp_path: Path) 
     assert any(line.startswith("[WARN]") and str(short_lived) in line for line in lines), report.stdout
     assert "FAILED" in lines[-1]
     cluster.wait_zones_registered({"a", "b"}, 60)
+
+
+def test_each_routers_turn_log_is_copied_to_the_other_sites_router(
+    cluster: LocalCluster, stubs: dict[str, pb_grpc.AssistantStub]
+) -> None:
+    """Router a's turns are in router b's log too (and the other way round), so a site lost
+    takes none of them out of `locate`; only a router may append to another's log."""
+    session = f"copied-{uuid.uuid4().hex[:8]}"
+    for n, zone in enumerate("ab", 1):
+        stubs[zone].Converse(pb.ConverseRequest(session_id=session, turn_id=str(n), text="lost my card"), timeout=10)
+    metadata = (("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}"),)
+    for zone in "ab":
+        operations = opb_grpc.OperationsStub(cluster.channel(zone))
+        deadline = time.monotonic() + 15
+        while True:
+            rows = operations.LocateTurns(
+                opb.LocateTurnsRequest(session_id=session), metadata=metadata, timeout=5
+            ).turns
+            if len(rows) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert [(r.turn_id, r.router) for r in rows] == [("1", "router-a"), ("2", "router-b")], zone
+    forged = rpb.AppendTurnsRequest(origin="router-x", turns=[opb.TurnRecord(session_id=session, turn_id="9")])
+    with pytest.raises(grpc.RpcError) as refused:
+        rpb_grpc.TurnReplicationStub(cluster.channel("a")).Append(forged, timeout=5)  # a client certificate
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -59,9 +59,15 @@ async def locate(args: argparse.Namespace) -> tuple[list[opb.TurnRecord], dict[s
         return await stub.LocateTurns(request, metadata=metadata, timeout=args.timeout)
 
     answers = await routers.ask_all(addresses, ask, tls)
-    turns = [t for a in answers.values() if isinstance(a, opb.LocateTurnsResponse) for t in a.turns]
+    # Routers hold copies of the other sites' rows: a row is one row wherever it is held.
+    unique = {
+        (t.router, t.session_id, t.turn_id, t.at): t
+        for a in answers.values()
+        if isinstance(a, opb.LocateTurnsResponse)
+        for t in a.turns
+    }
     failed = {r: routers.describe(a) for r, a in answers.items() if isinstance(a, BaseException)}
-    return sorted(turns, key=lambda t: (t.at, t.session_id, t.turn_id)), failed
+    return sorted(unique.values(), key=lambda t: (t.at, t.session_id, t.turn_id)), failed
 
 
 def show(turn: opb.TurnRecord) -> str:

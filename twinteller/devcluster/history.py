@@ -56,6 +56,7 @@ class Call:
     code: str  # "OK" or the status code's name
     reply: str = ""  # what the customer was told ("" when refused)
     zone: str = ""
+    details: str = ""  # the status details of a refusal
 
     @property
     def ok(self) -> bool:
@@ -197,8 +198,8 @@ def _call(stub: pb_grpc.AssistantStub, request: pb.ConverseRequest, name: str, a
     try:
         reply = stub.Converse(request, timeout=timeout)
     except grpc.RpcError as e:
-        code = e.code().name  # type: ignore[attr-defined]
-        return Call(name, request.session_id, request.turn_id, attempt, started, time.time(), code)
+        code, details = e.code().name, str(e.details())[:200]  # type: ignore[attr-defined]
+        return Call(name, request.session_id, request.turn_id, attempt, started, time.time(), code, details=details)
     ended = time.time()
     return Call(name, request.session_id, request.turn_id, attempt, started, ended, "OK", reply.reply, reply.zone)
 

@@ -37,6 +37,8 @@ from twinteller.errors import StoreError
 
 log = logging.getLogger(__name__)
 PAGE = 500  # entries per read of a prefix
+ATTEMPT_MIN_S = 0.3  # the shortest wait for one attempt's answer
+BIG_TXN = 64  # a transaction of more operations than this gets the whole budget in one attempt
 T = TypeVar("T")
 
 
@@ -91,8 +93,14 @@ def channel_target(endpoints: str) -> str:
 
 
 def _transient(error: BaseException) -> bool:
-    """Worth another try: the member is gone or etcd is between leaders."""
-    return isinstance(error, aetcd.exceptions.ConnectionFailedError | aetcd.exceptions.ConnectionTimeoutError)
+    """Worth another try: the member is gone, etcd is between leaders, or the member has
+    lost its leader (a lease keepalive stream refused by such a member ends INTERNAL)."""
+    transient = (
+        aetcd.exceptions.ConnectionFailedError,
+        aetcd.exceptions.ConnectionTimeoutError,
+        aetcd.exceptions.InternalError,
+    )
+    return isinstance(error, transient)
 
 
 class _Client(aetcd.Client):  # type: ignore[misc]
@@ -103,6 +111,10 @@ class _Client(aetcd.Client):  # type: ignore[misc]
     ) -> None:
         super().__init__(host=host, port=port, options=options)
         self._credentials = credentials
+        # etcd's "require leader": a member that has lost its leader (cut off from the
+        # quorum) refuses at once with UNAVAILABLE "no leader", and the call is retried on
+        # another member, instead of waiting out the budget for an answer that cannot come.
+        self.metadata = (("hasleader", "true"),)
 
     async def connect(self) -> None:
         if self._credentials is None or self._connected.is_set():
@@ -138,11 +150,15 @@ class Store:
             options=options
             | {
                 "grpc.lb_policy_name": "round_robin",
-                # etcd refuses pings closer than its --grpc-keepalive-min-time (5 s by
-                # default) with a too_many_pings GOAWAY: stay clear of the edge.
-                "grpc.keepalive_time_ms": 6000,
-                "grpc.keepalive_timeout_ms": 2000,
+                # A member behind a link gone silent (a cut between sites) is dropped from
+                # the balancer within 3 s, and a watch stream on it is reopened on another.
+                # etcd refuses pings closer than its --grpc-keepalive-min-time with a
+                # too_many_pings GOAWAY: our members run with 1 s (5 s by default; the
+                # README's "etcd" says so for an etcd of your own).
+                "grpc.keepalive_time_ms": 2000,
+                "grpc.keepalive_timeout_ms": 1000,
                 "grpc.keepalive_permit_without_calls": 1,
+                "grpc.http2.max_pings_without_data": 0,
                 # A restarted member (or all of etcd after an outage) is used again
                 # within about a second, not after gRPC's default backoff of up to 2 min.
                 "grpc.initial_reconnect_backoff_ms": 100,
@@ -166,15 +182,22 @@ class Store:
         except Exception:  # closing a broken channel must not mask the real error
             log.debug("etcd client close failed", exc_info=True)
 
-    async def _call(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
+    async def _call(self, what: str, op: Callable[[], Awaitable[T]], *, patient: bool = False) -> T:
+        """`op` within the time budget, retried on transient failures. An attempt that has
+        no answer within a third of the budget is abandoned and tried again (on another
+        member, round-robin): a member behind a cut link answers nothing, and the channel
+        keeps it until keepalive finds it silent (up to 3 s). `patient`: a big transaction
+        that may take longer, given the whole budget."""
         deadline = time.monotonic() + self._timeout
+        attempt_s = self._timeout if patient else max(self._timeout / 3, ATTEMPT_MIN_S)
         backoff = Backoff(initial=0.02, maximum=0.25)
         while True:
             try:
-                return await asyncio.wait_for(op(), max(deadline - time.monotonic(), 0.001))
+                return await asyncio.wait_for(op(), max(min(attempt_s, deadline - time.monotonic()), 0.001))
             except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
                 delay = backoff.next_delay()
-                if not _transient(e) or time.monotonic() + delay >= deadline:
+                silent = isinstance(e, TimeoutError) and not patient
+                if not (silent or _transient(e)) or time.monotonic() + delay >= deadline:
                     raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
                 log.debug("etcd %s: %s; retrying", what, e)
                 await asyncio.sleep(delay)
@@ -281,7 +304,9 @@ class Store:
         ops = [tx.put(k.encode(), v, lease=lease) for k, v in puts.items()]
         ops += [tx.delete(k.encode()) for k in deletes]
         ok, responses = await self._call(
-            "commit", lambda: self._client.transaction(compare=compare, success=ops, failure=[])
+            "commit",
+            lambda: self._client.transaction(compare=compare, success=ops, failure=[]),
+            patient=len(ops) > BIG_TXN,
         )
         if not ok:
             return 0

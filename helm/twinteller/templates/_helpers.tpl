@@ -91,14 +91,43 @@ the client's round_robin channel knows each router and skips a draining one. */}
 {{- if .Values.tls.enabled -}}https{{- else -}}http{{- end -}}
 {{- end -}}
 
+{{/* The etcd StatefulSets: one of `etcd.replicas` members, or with `etcd.sites` one per
+site (pinned to its zone) and one for the witness. A list of {name, site, zone, members}. */}}
+{{- define "twinteller.etcdSets" -}}
+{{- $name := include "twinteller.etcdName" . -}}
+{{- $e := .Values.etcd -}}
+{{- $sets := list -}}
+{{- if $e.sites -}}
+{{- range $e.sites -}}
+{{- $sets = append $sets (dict "name" (printf "%s-%s" $name .name) "site" .name "zone" .zone "members" (int .members)) -}}
+{{- end -}}
+{{- if $e.witness.enabled -}}
+{{- $sets = append $sets (dict "name" (printf "%s-witness" $name) "site" "witness" "zone" $e.witness.zone "members" 1) -}}
+{{- end -}}
+{{- else -}}
+{{- $sets = append $sets (dict "name" $name "site" "" "zone" "" "members" (int $e.replicas)) -}}
+{{- end -}}
+{{- toJson $sets -}}
+{{- end -}}
+
+{{/* How many etcd members there are in all. */}}
+{{- define "twinteller.etcdMemberCount" -}}
+{{- $total := 0 -}}
+{{- range (include "twinteller.etcdSets" . | fromJsonArray) -}}
+{{- $total = add $total (int .members) -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}
+
 {{/* The stable DNS name of each etcd member (StatefulSet pod behind the peer Service). */}}
 {{- define "twinteller.etcdMembers" -}}
-{{- $name := include "twinteller.etcdName" . -}}
 {{- $peer := include "twinteller.etcdPeer" . -}}
 {{- $domain := include "twinteller.svcDomain" . -}}
 {{- $members := list -}}
-{{- range $i := until (int .Values.etcd.replicas) -}}
-{{- $members = append $members (printf "%s-%d.%s.%s" $name $i $peer $domain) -}}
+{{- range $set := (include "twinteller.etcdSets" . | fromJsonArray) -}}
+{{- range $i := until (int $set.members) -}}
+{{- $members = append $members (printf "%s-%d.%s.%s" $set.name $i $peer $domain) -}}
+{{- end -}}
 {{- end -}}
 {{- join "," $members -}}
 {{- end -}}

@@ -56,7 +56,7 @@ CHART = ROOT / "helm" / "twinteller"
 KUBE_VERSION = "1.31.0"
 RELEASE, NAMESPACE = "tt", "prod"
 PREFIX = f"{RELEASE}-twinteller"
-CASES = ["default", "values-cpu", "values-gpu", "values-ha"]
+CASES = ["default", "values-cpu", "values-gpu", "values-ha", "values-sites"]
 CRDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PodMonitor"),
@@ -460,6 +460,56 @@ def test_etcd_is_three_members_with_an_initial_cluster_of_three(rendered: dict[s
     assert clients["spec"]["clusterIP"] == "None"  # one name resolving to every member
 
 
+def test_etcd_sites_are_two_members_pinned_to_each_site_and_a_witness(rendered: dict[str, list[Manifest]]) -> None:
+    docs = rendered["values-sites"]
+    sets = {d["metadata"]["name"]: d for d in kinds(docs, "StatefulSet")}
+    assert set(sets) == {f"{PREFIX}-etcd-a", f"{PREFIX}-etcd-b", f"{PREFIX}-etcd-witness"}
+    expected = {"a": ("ap-east-1a", 2), "b": ("ap-east-1b", 2), "witness": ("ap-east-1c", 1)}
+    clusters = set()
+    for site, (zone, members) in expected.items():
+        etcd = sets[f"{PREFIX}-etcd-{site}"]
+        spec = etcd["spec"]["template"]["spec"]
+        assert etcd["spec"]["replicas"] == members
+        assert spec["nodeSelector"]["topology.kubernetes.io/zone"] == zone
+        assert etcd["spec"]["template"]["metadata"]["labels"]["twinteller.io/site"] == site
+        [apart] = spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert apart["topologyKey"] == "kubernetes.io/hostname"
+        assert "twinteller.io/site" not in apart["labelSelector"]["matchLabels"]  # apart from every member
+        flags = dict(a.split("=", 1) for a in container(etcd, "etcd")["args"])
+        clusters.add(flags["--initial-cluster"])
+    [cluster] = clusters  # every member starts with the same initial cluster of five
+    names = sorted(m.split("=", 1)[0] for m in cluster.split(","))
+    assert names == sorted([f"{PREFIX}-etcd-a-0", f"{PREFIX}-etcd-a-1", f"{PREFIX}-etcd-b-0", f"{PREFIX}-etcd-b-1",
+                            f"{PREFIX}-etcd-witness-0"])  # fmt: skip
+    witness = container(sets[f"{PREFIX}-etcd-witness"], "etcd")["resources"]
+    assert witness["requests"]["cpu"] == "100m"
+    assert find(docs, "PodDisruptionBudget", f"{PREFIX}-etcd")["spec"]["minAvailable"] == 3  # quorum of 5
+    # One peer Service and one client Service for all of them.
+    peer = find(docs, "Service", f"{PREFIX}-etcd-peer")["spec"]["selector"]
+    for etcd in sets.values():
+        assert etcd["spec"]["serviceName"] == f"{PREFIX}-etcd-peer"
+        labels = etcd["spec"]["template"]["metadata"]["labels"]
+        assert all(labels[k] == v for k, v in peer.items())
+
+
+@pytest.mark.parametrize(
+    ("etcd", "refusal"),
+    [
+        ({"sites": [{"name": "a", "zone": "z1", "members": 2}, {"name": "b", "zone": "z2", "members": 2}]},
+         "site a holds 2 of 4 members"),
+        ({"sites": [{"name": "a", "zone": "z1", "members": 3}, {"name": "b", "zone": "z2", "members": 1}],
+          "witness": {"enabled": True, "zone": "z3"}}, "site a holds 3 of 5 members"),
+        ({"sites": [{"name": "a", "zone": "z1", "members": 2}, {"name": "b", "zone": "z2", "members": 2}],
+          "witness": {"enabled": True}}, "third place"),
+    ],
+)  # fmt: skip
+def test_etcd_site_layouts_that_lose_the_quorum_with_a_site_are_refused(
+    chart: helm_python.Chart, etcd: dict[str, Any], refusal: str
+) -> None:
+    with pytest.raises(helm_python.HelmRenderError, match=refusal):
+        chart.render(values={"etcd": etcd}, name=RELEASE, namespace=NAMESPACE)
+
+
 @pytest.mark.parametrize(("case", "router_min"), [("default", 1), ("values-ha", 2)])
 def test_disruption_budgets(rendered: dict[str, list[Manifest]], case: str, router_min: int) -> None:
     docs = rendered[case]
@@ -775,6 +825,11 @@ BAD_VALUES = [
     pytest.param({"tls": {"certManager": {"duration": "90 days"}}}, "duration", id="tls-duration-90-days"),
     pytest.param({"tls": {"router": {"dnsNames": "assistant.bank.example"}}}, "dnsNames", id="tls-dnsNames-string"),
     pytest.param({"tls": {"secrets": {"routers": "x"}}}, "routers", id="tls-unknown-secret"),
+    pytest.param(
+        {"etcd": {"sites": [{"name": "witness", "zone": "z", "members": 1}]}}, "name", id="site-named-witness"
+    ),
+    pytest.param({"etcd": {"sites": [{"name": "a", "zone": "z", "members": 0}]}}, "members", id="site-of-no-member"),
+    pytest.param({"etcd": {"witness": {"enabled": True, "size": 1}}}, "size", id="witness-unknown-key"),
 ]
 
 

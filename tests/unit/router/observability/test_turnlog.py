@@ -37,7 +37,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def log(tmp_path: Path, clock: Clock) -> TurnLog:
-    return TurnLog(tmp_path / "turns.sqlite3", retention_s=3600, clock=clock)
+    return TurnLog(tmp_path / "turns.sqlite3", retention_s=3600, identity="router-a", clock=clock)
 
 
 async def test_rows_are_found_by_session_in_time_order(log: TurnLog) -> None:
@@ -76,6 +76,38 @@ async def test_window_figures(log: TurnLog, clock: Clock) -> None:
     stats = await log.stats(since=1900.0)
     assert (stats.turns, stats.errors, stats.fallbacks, stats.rerouted) == (103, 1, 1, 1)
     assert 49 <= stats.p50_ms <= 52 and stats.p99_ms <= 101  # the failed turn's 5 s is no latency
+
+
+async def test_window_figures_count_only_this_routers_own_turns(log: TurnLog) -> None:
+    log.record(replace(ROW, at=1990.0))
+    await log.receive([replace(ROW, at=1990.0, router="router-b", turn_id="b1")])
+    await log.flush()
+    assert (await log.stats(since=1900.0)).turns == 1
+    assert len(await log.session("s1")) == 2  # locate sees both
+
+
+async def test_another_routers_rows_are_kept_once(log: TurnLog) -> None:
+    theirs = [replace(ROW, router="router-b", turn_id=str(n)) for n in range(3)]
+    assert await log.receive(theirs) == 3
+    assert await log.receive(theirs[1:]) == 0  # sent again after a lost acknowledgement
+    assert [r.turn_id for r in await log.session("s1")] == ["0", "1", "2"]
+
+
+async def test_own_rows_are_shipped_to_each_peer_from_its_own_mark(log: TurnLog) -> None:
+    for n in range(5):
+        log.record(replace(ROW, turn_id=str(n), at=1000.0 + n))
+    await log.flush()
+    await log.receive([replace(ROW, router="router-b", turn_id="theirs")])  # never shipped back
+    rows, mark = await log.unshipped("router-b", limit=3)
+    assert [r.turn_id for r in rows] == ["0", "1", "2"]
+    again, same = await log.unshipped("router-b", limit=3)
+    assert (again, same) == (rows, mark)  # not acknowledged: sent again
+    await log.shipped("router-b", mark)
+    rest, end = await log.unshipped("router-b", limit=3)
+    assert [r.turn_id for r in rest] == ["3", "4"]
+    await log.shipped("router-b", end)
+    assert (await log.unshipped("router-b", limit=3))[0] == []
+    assert [r.turn_id for r in (await log.unshipped("router-c", limit=10))[0]] == ["0", "1", "2", "3", "4"]
 
 
 async def test_old_rows_go_after_the_retention(log: TurnLog, clock: Clock) -> None:

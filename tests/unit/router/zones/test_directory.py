@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from router.zones.directory import Zone, ZoneDirectory
+from router.zones.directory import OWN_EVIDENCE_S, Zone, ZoneDirectory
 
 SUSPECT_S = 2.0
 PENALTY = 4
@@ -234,3 +234,28 @@ def test_health_flag_must_be_literally_true() -> None:
     d = directory(FakeClock(), "a")
     d.set_health({"a": b'{"healthy": "false"}'})
     assert not d.state("a").healthy
+
+
+def test_a_zone_that_answered_lately_outweighs_the_leaders_unhealthy_verdict() -> None:
+    """Across a cut between sites the leader (in the other site) publishes this site's own
+    zone unhealthy; this router, which has its answers, keeps it while they keep coming."""
+    clock = FakeClock()
+    d = directory(clock, "a", "b")
+    d.mark_ok("a")
+    d.set_health({"a": health(False), "b": health(True)})
+    d.mark_failed("b")  # unreachable from here
+    assert d.state("a").healthy and d.serving()
+    assert plan_names(d)[0] == "a"
+    clock.now += OWN_EVIDENCE_S - 0.1
+    d.mark_ok("a")  # still answering
+    clock.now += OWN_EVIDENCE_S - 0.1
+    assert d.state("a").healthy
+
+
+def test_the_leaders_verdict_holds_once_this_router_has_had_no_answer_for_a_while() -> None:
+    clock = FakeClock()
+    d = directory(clock, "a")
+    d.mark_ok("a")
+    d.set_health({"a": health(False)})
+    clock.now += OWN_EVIDENCE_S
+    assert not d.state("a").healthy and not d.serving()
