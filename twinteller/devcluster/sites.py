@@ -275,7 +275,8 @@ def report(outcomes: list[dict[str, object]]) -> str:
         lines.append(
             f"  failed calls {o['failed_calls']} (the last ended {o['served_again_s']} s after the fault), "
             f"slower than {SLOW_S:.0f} s {o['slow_calls']}; latency p50/p99 before "
-            f"{o['p50_before_ms']}/{o['p99_before_ms']} ms, during {o['p50_during_ms']}/{o['p99_during_ms']} ms (longest {o['max_during_ms']} ms)"
+            f"{o['p50_before_ms']}/{o['p99_before_ms']} ms, during {o['p50_during_ms']}/{o['p99_during_ms']} ms "
+            f"(longest {o['max_during_ms']} ms)"
         )
         for example in v.get("examples", []) or []:
             lines.append(f"    {example}")
