@@ -7,7 +7,14 @@ measures a baseline under the same steady load, then runs each scenario `--runs`
 - hang-zone:   SIGSTOP zone a's Triton for `--hang-s` seconds, then SIGCONT;
 - kill-leader: SIGKILL the leader router (then start it again).
 
-For each it prints the failover time, from the fault to the end of the last turn that
+Then, with `--site-runs` (default 1; 0: none) and as root, the site scenarios of
+twinteller/devcluster/sites.py on a cluster of its own laid out as two sites plus a witness
+in network namespaces: a site killed outright, links between sites cut for `--fault-s`
+or degraded, site b isolated. For each: failed calls and when the last one ended, calls
+slower than 1 s, latency before and during the fault (p50, p99, longest), and the history
+check (lost, changed, duplicated acknowledged turns; conflicts reconciled).
+
+For each process scenario it prints the failover time, from the fault to the end of the last turn that
 still tried the faulty zone (kill-leader: the last turn the client had to resend to the
 other router; and the new leader's takeover), as median and max over the runs; the failed
 turns; and the latency of the turns that were rerouted (another zone, or a client resend)
@@ -27,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twinteller.devcluster import sites
 from twinteller.devcluster.load import ConversationLoad, TurnRecord
 from twinteller.devcluster.local_cluster import Layout, LocalCluster
 
@@ -164,6 +172,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="pause between a worker's turns (s)")
     parser.add_argument("--baseline-s", type=float, default=10.0)
     parser.add_argument("--scenarios", default="kill-zone,hang-zone,kill-leader")
+    parser.add_argument("--site-runs", type=int, default=1, help="runs of the site scenarios (0: none)")
+    parser.add_argument("--site-scenarios", default=",".join(sites.SCENARIOS))
+    parser.add_argument("--fault-s", type=float, default=20.0, help="how long a site fault lasts")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as run_dir:
@@ -191,6 +202,16 @@ def main() -> None:
                     cluster.heal()
                 report(result, base)
                 print(flush=True)
+    bench_sites(args.site_runs, args.site_scenarios.split(","), args.fault_s)
+
+
+def bench_sites(runs: int, scenarios: list[str], fault_s: float) -> None:
+    if runs and os.geteuid() != 0:
+        print("site scenarios skipped: network namespaces need root")
+        return
+    for run in range(1, runs + 1):
+        print(f"site scenarios, run {run} of {runs} (two sites and a witness in network namespaces) ...", flush=True)
+        print(sites.report(sites.run(scenarios, fault_s, timeout_s=3600.0)), flush=True)
 
 
 if __name__ == "__main__":
