@@ -177,6 +177,13 @@ def main() -> None:
     parser.add_argument("--fault-s", type=float, default=20.0, help="how long a site fault lasts")
     args = parser.parse_args()
 
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    if scenarios:
+        bench_processes(args, scenarios)
+    bench_sites(args.site_runs, [s for s in args.site_scenarios.split(",") if s], args.fault_s)
+
+
+def bench_processes(args: argparse.Namespace, scenarios: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as run_dir:
         cluster = LocalCluster(Path(run_dir), Layout.free(etcd_members=3), env={"OTEL_TRACES_EXPORTER": "none"})
         print("starting the HA cluster (3 etcd members, zones a and b, routers a and b) ...", flush=True)
@@ -194,7 +201,7 @@ def main() -> None:
                 "hang-zone": (2.0, lambda r: bench.hang_zone(r, args.hang_s)),
                 "kill-leader": (3.0, bench.kill_leader),
             }
-            for name in args.scenarios.split(","):
+            for name in scenarios:
                 target, run = runners[name]
                 result = Scenario(name, target)
                 for _ in range(args.runs):
@@ -202,7 +209,6 @@ def main() -> None:
                     cluster.heal()
                 report(result, base)
                 print(flush=True)
-    bench_sites(args.site_runs, args.site_scenarios.split(","), args.fault_s)
 
 
 def bench_sites(runs: int, scenarios: list[str], fault_s: float) -> None:

@@ -18,8 +18,10 @@ router moved the same session on meanwhile, the two branches are merged: both si
 turns in the order they were served, the rest of the context from the branch whose last
 turn is newest, and a conflict record (`conflicts/<sid>/...`, reported to `on_conflict`:
 the router's metric and turn log) names the turns of each branch. A turn id answered on
-both sides (the customer's client resent it to the other side) keeps the later reply, the
-one the client accepted; the other is kept in the conflict record.
+both sides (the customer's client resent it to the other side) keeps the reply to the
+attempt that arrived last: a client resends only a turn whose earlier attempt failed, so
+only the last attempt's reply can have been delivered. The other is kept in the conflict
+record. (A router never records a turn after its caller's deadline: router/conversation/turns.py.)
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ class TurnSummary:
     channel: str = ""
     system: str = ""  # who answered it: "twinteller" or "legacy" (twinteller/migration/cutover.py)
     language: str = ""  # of the reply (twinteller/knowledge/languages.py)
-    at: float = 0.0  # when it was served (Unix seconds): orders two branches' turns when merged
+    # When the turn arrived (Unix seconds): orders two branches' turns when merged, and of
+    # two answers to one turn id marks the one to the attempt sent last, the one delivered.
+    at: float = 0.0
 
 
 @dataclass
@@ -303,8 +307,7 @@ class SessionStore:
 
     async def _write_back(self, session_id: str, entry: LocalSession) -> None:
         """Write the turns served without etcd. A turn id both sides answered (the client
-        resent it to the other side) keeps the later reply: a client resends only a turn
-        it got no reply to, so the later one is the reply it accepted."""
+        resent it to the other side) keeps the reply to the attempt that arrived last."""
         written = list(entry.unsynced)  # turns may be added while the commit is in flight
         session_key = keys.session(session_id)
         current, *replies = await self._store.get_many(session_key, *(keys.turn(session_id, t) for t in written))

@@ -18,7 +18,7 @@ from router.conversation.sessions import Context, SessionStore, TurnSummary
 from router.conversation.turn import Answered, Outcome, Shadowing, Turn, TurnObserver
 from router.conversation.unrecognised import UnrecognisedLog, worth_recording
 from router.zones.inference import ModelClient, ModelResult
-from twinteller.errors import Unavailable
+from twinteller.errors import DeadlineExceeded, Unavailable
 from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
 from twinteller.knowledge.text import normalise
@@ -123,17 +123,20 @@ class TurnHandler:
         }
         # What the model and the policy read: normalised, then in the lexicon's words.
         text = self._knowledge.lexicon.model_text(turn.text)
+        arrived = time.time()
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
             # The model's reading needs no context: ask for it while the context is read.
             early = asyncio.ensure_future(self._model.classify(text, self._knowledge.active_version(), deadline))
             early.add_done_callback(_retrieved)
             try:
-                return await self._handle(turn, text, deadline, early)
+                return await self._handle(turn, text, deadline, early, arrived)
             except BaseException:
                 early.cancel()
                 raise
 
-    async def _handle(self, turn: Turn, text: str, deadline: float, early: asyncio.Future[ModelResult]) -> Outcome:
+    async def _handle(
+        self, turn: Turn, text: str, deadline: float, early: asyncio.Future[ModelResult], arrived: float
+    ) -> Outcome:
         async def mine(t: Turn, x: str, c: Context, d: float) -> Answered:
             return await self.twinteller(t, x, c, d, early)
 
@@ -159,8 +162,12 @@ class TurnHandler:
                 turn.channel,
                 response.system,
                 response.language,
-                time.time(),
+                arrived,  # of two answers to one turn id, marks the one delivered (sessions.py)
             )
+            if time.monotonic() >= deadline:
+                # Its caller has given up on it: a reply recorded now would be one nobody
+                # received, and the turn resent elsewhere would be answered twice.
+                raise DeadlineExceeded("the turn's deadline passed before it was recorded; send it again")
             committed = await self._sessions.commit(
                 turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
             )

@@ -9,9 +9,11 @@ Retrying is safe for every operation here: reads and puts are idempotent, and a
 transaction whose first attempt did land fails its compare on the retry, which callers
 already treat as "someone else wrote it" (they re-read and find their own write).
 
-Endpoints: one `host:port` (a DNS name may resolve to all members), or a comma-separated
-list of IP `host:port` members, which becomes one gRPC channel balancing round-robin over
-all of them, so losing a member only fails the calls in flight on it (and those retry).
+Endpoints: one `host:port` (a DNS name may resolve to all members: one channel balancing
+round-robin over them), or a comma-separated list of IP `host:port` members, one channel
+each. Calls go round the members; a member that failed a call (dead, cut off, or without
+a leader) is passed over for `AVOID_S`, so across a partition calls go to the members
+that answer instead of trying the silent ones again and again.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from twinteller.errors import StoreError
 
 log = logging.getLogger(__name__)
 PAGE = 500  # entries per read of a prefix
+AVOID_S = 5.0  # a member that failed a call is tried last for this long
 ATTEMPT_MIN_S = 0.3  # the shortest wait for one attempt's answer
 BIG_TXN = 64  # a transaction of more operations than this gets the whole budget in one attempt
 T = TypeVar("T")
@@ -136,19 +139,26 @@ class Store:
     plaintext, for development."""
 
     def __init__(self, endpoint: str, tls: transport.Tls | None, *, timeout: float = 2.0) -> None:
-        target = channel_target(endpoint)
-        # aetcd dials f"{host}:{port}": hand it the target split at its last colon.
-        host, _, port = target.rpartition(":")
+        channel_target(endpoint)  # ValueError on endpoints that cannot make a channel
+        members = [parse_endpoint(e) for e in endpoint.split(",")]
         self.endpoint = endpoint
         self.tls = tls
         self._timeout = timeout
+        self._next = 0
+        self._avoid_until: dict[int, float] = {}
+        # aetcd dials f"{host}:{port}": a bare IPv6 address goes in brackets.
+        self._clients = [self._member(f"[{h}]" if ":" in h else h, p, tls) for h, p in members]
+        self._client = self._clients[0]  # for its transaction builders, the same for every member
+
+    def _member(self, host: str, port: int, tls: transport.Tls | None) -> _Client:
         options: dict[str, Any] = {} if tls is None else {"grpc.ssl_target_name_override": transport.ETCD}
-        self._client = _Client(
+        return _Client(
             host,
-            int(port),
+            port,
             credentials=None if tls is None else tls.channel_credentials(),
             options=options
             | {
+                # One DNS name may resolve to every member: balance over them.
                 "grpc.lb_policy_name": "round_robin",
                 # A member behind a link gone silent (a cut between sites) is dropped from
                 # the balancer within 3 s, and a watch stream on it is reopened on another.
@@ -177,33 +187,50 @@ class Store:
         await self.close()
 
     async def close(self) -> None:
-        try:
-            await self._client.close()
-        except Exception:  # closing a broken channel must not mask the real error
-            log.debug("etcd client close failed", exc_info=True)
+        for client in self._clients:
+            try:
+                await client.close()
+            except Exception:  # closing a broken channel must not mask the real error
+                log.debug("etcd client close failed", exc_info=True)
 
-    async def _call(self, what: str, op: Callable[[], Awaitable[T]], *, patient: bool = False) -> T:
-        """`op` within the time budget, retried on transient failures. An attempt that has
-        no answer within a third of the budget is abandoned and tried again (on another
-        member, round-robin): a member behind a cut link answers nothing, and the channel
-        keeps it until keepalive finds it silent (up to 3 s). `patient`: a big transaction
+    def _in_order(self) -> list[_Client]:
+        """The members to try, next in turn first, those that failed lately last."""
+        count = len(self._clients)
+        start, self._next = self._next, (self._next + 1) % count
+        turn = [self._clients[(start + i) % count] for i in range(count)]
+        now = time.monotonic()
+        return sorted(turn, key=lambda c: self._avoid_until.get(id(c), 0.0) > now)
+
+    def _avoid(self, client: _Client) -> None:
+        self._avoid_until[id(client)] = time.monotonic() + AVOID_S
+
+    async def _call(self, what: str, op: Callable[[_Client], Awaitable[T]], *, patient: bool = False) -> T:
+        """`op` on a member within the time budget, retried on transient failures on the
+        next member. An attempt that has no answer within a third of the budget is
+        abandoned: a member behind a cut link answers nothing. `patient`: a big transaction
         that may take longer, given the whole budget."""
         deadline = time.monotonic() + self._timeout
         attempt_s = self._timeout if patient else max(self._timeout / 3, ATTEMPT_MIN_S)
         backoff = Backoff(initial=0.02, maximum=0.25)
+        members = self._in_order()
+        attempt = 0
         while True:
+            client = members[attempt % len(members)]
+            attempt += 1
             try:
-                return await asyncio.wait_for(op(), max(min(attempt_s, deadline - time.monotonic()), 0.001))
+                return await asyncio.wait_for(op(client), max(min(attempt_s, deadline - time.monotonic()), 0.001))
             except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
                 delay = backoff.next_delay()
                 silent = isinstance(e, TimeoutError) and not patient
+                if silent or _transient(e):
+                    self._avoid(client)
                 if not (silent or _transient(e)) or time.monotonic() + delay >= deadline:
                     raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
                 log.debug("etcd %s: %s; retrying", what, e)
                 await asyncio.sleep(delay)
 
     async def get(self, key: str) -> Entry | None:
-        result = await self._call("get", lambda: self._client.get(key.encode()))
+        result = await self._call("get", lambda c: c.get(key.encode()))
         return None if result is None else _entry(result)
 
     async def get_many(self, *names: str) -> list[Entry | None]:
@@ -211,15 +238,14 @@ class Store:
         tx = self._client.transactions
         _, results = await self._call(
             "get_many",
-            lambda: self._client.transaction(compare=[], success=[tx.get(k.encode()) for k in names], failure=[]),
+            lambda c: c.transaction(compare=[], success=[tx.get(k.encode()) for k in names], failure=[]),
         )
         return [_entry(found[0][1]) if found else None for found in results]
 
     async def _range(self, what: str, request: Any) -> Any:
         """One RangeRequest, as aetcd's own calls make it (its get_prefix has no limit)."""
-        client = self._client
 
-        async def read() -> Any:
+        async def read(client: _Client) -> Any:
             await client.connect()  # the stub exists once connected
             return await client.kvstub.Range(request, metadata=client.metadata)
 
@@ -266,10 +292,10 @@ class Store:
 
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
-        await self._call("put", lambda: self._client.put(key.encode(), data, lease=lease))
+        await self._call("put", lambda c: c.put(key.encode(), data, lease=lease))
 
     async def delete(self, key: str) -> None:
-        await self._call("delete", lambda: self._client.delete(key.encode()))
+        await self._call("delete", lambda c: c.delete(key.encode()))
 
     async def create(self, key: str, value: bytes | str, *, lease: int | None = None) -> bool:
         """Put `key` only if it does not exist; True if this call created it."""
@@ -277,7 +303,7 @@ class Store:
         tx = self._client.transactions
         ok, _ = await self._call(
             "create",
-            lambda: self._client.transaction(
+            lambda c: c.transaction(
                 compare=[tx.create(key.encode()) == 0],
                 success=[tx.put(key.encode(), data, lease=lease)],
                 failure=[],
@@ -305,7 +331,7 @@ class Store:
         ops += [tx.delete(k.encode()) for k in deletes]
         ok, responses = await self._call(
             "commit",
-            lambda: self._client.transaction(compare=compare, success=ops, failure=[]),
+            lambda c: c.transaction(compare=compare, success=ops, failure=[]),
             patient=len(ops) > BIG_TXN,
         )
         if not ok:
@@ -316,54 +342,57 @@ class Store:
         return int(getattr(first, first.WhichOneof("response")).header.revision)
 
     async def grant(self, ttl: int) -> int:
-        lease = await self._call("lease grant", lambda: self._client.lease(ttl))
+        lease = await self._call("lease grant", lambda c: c.lease(ttl))
         return int(lease.id)
 
     async def keepalive(self, lease_id: int) -> int:
         """Refresh a lease once; returns its remaining TTL (0 when it has expired)."""
-        reply = await self._call("lease keepalive", lambda: self._client.refresh_lease(lease_id))
+        reply = await self._call("lease keepalive", lambda c: c.refresh_lease(lease_id))
         return int(reply.TTL) if reply is not None else 0
 
     async def revoke(self, lease_id: int) -> None:
-        await self._call("lease revoke", lambda: self._client.revoke_lease(lease_id))
+        await self._call("lease revoke", lambda c: c.revoke_lease(lease_id))
 
     async def members(self) -> list[tuple[str, list[str]]]:
         """(name, client URLs) of every member of the etcd cluster."""
 
-        async def read() -> list[tuple[str, list[str]]]:
-            return [(m.name, list(m.client_urls)) async for m in self._client.members()]
+        async def read(client: _Client) -> list[tuple[str, list[str]]]:
+            return [(m.name, list(m.client_urls)) async for m in client.members()]
 
         return await self._call("members", read)
 
     async def db_size(self) -> int:
         """The database size of the member that answers (bytes, as counted against the quota)."""
-        status = await self._call("status", self._client.status)
+        status = await self._call("status", lambda c: c.status())
         return int(status.db_size)
 
     async def alarms(self) -> list[str]:
         """Raised alarms ("NOSPACE", "CORRUPT"), cluster-wide."""
 
-        async def read() -> list[str]:
-            return [aetcd.rpc.AlarmType.Name(a.alarm_type) async for a in self._client.list_alarms()]
+        async def read(client: _Client) -> list[str]:
+            return [aetcd.rpc.AlarmType.Name(a.alarm_type) async for a in client.list_alarms()]
 
         return await self._call("alarms", read)
 
     async def leader_member(self) -> str:
         """The name of the etcd member leading the cluster now ("" while there is none)."""
-        status = await self._call("status", self._client.status)
+        status = await self._call("status", lambda c: c.status())
         return str(status.leader.name) if status.leader is not None else ""
 
     async def watch_prefix(self, prefix: str, start_revision: int) -> AsyncIterator[Event]:
         """Events under `prefix` from `start_revision` on, until the stream breaks
         (then StoreError: the caller re-reads and watches again, with backoff)."""
-        watch = await self._call(
-            "watch", lambda: self._client.watch_prefix(prefix.encode(), start_revision=start_revision)
-        )
+
+        async def start(client: _Client) -> tuple[_Client, Any]:
+            return client, await client.watch_prefix(prefix.encode(), start_revision=start_revision)
+
+        client, watch = await self._call("watch", start)
         try:
             async for event in watch:
                 kind = "put" if event.kind == aetcd.rtypes.EventKind.PUT else "delete"
                 yield Event(kind, event.kv.key.decode(), event.kv.value, event.kv.mod_revision)
         except (aetcd.exceptions.ClientError, grpc.RpcError) as e:
+            self._avoid(client)  # the watch opened again goes to another member
             raise StoreError(f"etcd watch of {prefix} broke: {e}") from e
         finally:
             try:
