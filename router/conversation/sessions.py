@@ -162,8 +162,9 @@ class LocalSession:
 class LocalSessions:
     """The sessions this router served lately, least recently used dropped first."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, history: int = 10) -> None:
         self._capacity = capacity
+        self._history = history
         self._entries: OrderedDict[str, LocalSession] = OrderedDict()
 
     def get(self, session_id: str) -> LocalSession | None:
@@ -181,7 +182,9 @@ class LocalSessions:
             records = {**(entry.records if entry else {}), turn_id: response}
             entry = LocalSession(context, revision, records, unsynced)
         else:
-            entry.context = context
+            # Merged, not replaced: a write-back may have merged another router's turns into
+            # this copy while the turn was being answered from the copy it had read.
+            entry.context = merge(context, entry.context, self._history)
             entry.records[turn_id] = response
             entry.unsynced.append(turn_id)
         # Keep the records of the recent turns, and of every turn etcd has yet to see.
@@ -228,7 +231,7 @@ class SessionStore:
         self._on_conflict = on_conflict
         self._history = history_turns
         self._leases = LeasePool(store, ttl_s)
-        self._local = LocalSessions(local_sessions)
+        self._local = LocalSessions(local_sessions, history_turns)
         self._probe_s = probe_s
         self.degraded = False  # etcd unreachable: serving from the local copies
 

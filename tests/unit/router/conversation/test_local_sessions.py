@@ -112,7 +112,7 @@ def test_synced_records_keep_only_the_turns_in_the_context() -> None:
 
 
 def test_unsynced_turns_are_kept_even_when_out_of_the_context() -> None:
-    local = LocalSessions(10)
+    local = LocalSessions(10, history=2)
     record(local, "s", ["t1"], synced=True)
     record(local, "s", ["t1", "t2"], synced=False)
     record(local, "s", ["t2", "t3"], synced=False)
@@ -194,8 +194,8 @@ def stored_context(fake: MemoryStore, sid: str) -> Context:
     return Context.from_json(fake.data[keys.session(sid)].value)
 
 
-def sessions_over(fake: MemoryStore) -> SessionStore:
-    return SessionStore(fake, ttl_s=60, history_turns=HISTORY, local_sessions=100, probe_s=0.01)
+def sessions_over(fake: MemoryStore, history: int = HISTORY) -> SessionStore:
+    return SessionStore(fake, ttl_s=60, history_turns=history, local_sessions=100, probe_s=0.01)
 
 
 async def serve(store: SessionStore, sid: str, turn_id: str) -> Loaded:
@@ -489,6 +489,26 @@ async def test_a_session_moved_on_again_during_the_write_back_is_merged_next_rou
     await store._write_back(sid, entry)
     assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2", "x2"]
     assert entry.unsynced == []
+
+
+async def test_a_turn_answered_from_the_copy_while_it_was_merged_keeps_the_merged_turns() -> None:
+    """Found by the site tests' history checker: a turn read the local copy, the write-back
+    merged another router's turns into it meanwhile, and the turn's record replaced the
+    merged context with the one it had read, so etcd lost the other router's turns."""
+    fake = fresh_store()
+    store = sessions_over(fake, history=10)
+    await serve(store, "s1", "t1")
+    fake.down = True
+    await serve(store, "s1", "t2")
+    fake.put_now(keys.session("s1"), context_of("t1", "x3").to_json())  # moved on elsewhere
+    fake.down = False
+    replay, stale = await store.load("s1", "t4")  # served from the copy: it has unsynced turns
+    assert replay is None and stale.local and turn_ids(stale.context) == ["t1", "t2"]
+    [(sid, entry)] = store._local.unsynced()
+    await store._write_back(sid, entry)  # merges x3 in while t4 is being answered
+    assert await store.commit("s1", stale, summary("t4"), b"response t4")
+    await write_back_once(store)
+    assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2", "x3", "t4"]
 
 
 def test_merge_orders_both_branches_by_when_served_and_continues_from_the_newest() -> None:
