@@ -6,6 +6,7 @@ systems and serves one."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 
@@ -32,6 +33,8 @@ def _retrieved(future: asyncio.Future[ModelResult]) -> None:
     if not future.cancelled():
         future.exception()
 
+
+log = logging.getLogger(__name__)
 
 # Two routers racing on one session: re-read and retry a few times, then give up cleanly.
 COMMIT_ATTEMPTS = 4
@@ -176,7 +179,15 @@ class TurnHandler:
             if committed:
                 decision = answered.decision
                 if decision is not None and worth_recording(decision):
-                    await self._unrecognised.record(turn.session_id, turn.turn_id, mask(text), turn.channel, decision)
+                    if self._sessions.degraded:
+                        # Cut off from etcd: trying would hold the answered turn for the
+                        # store's whole budget (README "Partitions": not recorded then).
+                        log.warning("unrecognised query of %s/%s not recorded: etcd unreachable",
+                                    turn.session_id, turn.turn_id)  # fmt: skip
+                    else:
+                        await self._unrecognised.record(
+                            turn.session_id, turn.turn_id, mask(text), turn.channel, decision
+                        )
                 untranslated = answered.decision.untranslated if answered.decision else ""
                 outcome = Outcome(response, answered.attempts, untranslated)
                 for observe in self._observers:
