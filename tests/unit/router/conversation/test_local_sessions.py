@@ -206,6 +206,13 @@ async def serve(store: SessionStore, sid: str, turn_id: str) -> Loaded:
     return loaded
 
 
+async def t1_then_t2_cut_off(store: SessionStore, fake: MemoryStore) -> None:
+    """Session s1: turn t1 recorded in etcd, then etcd unreachable and t2 served from the copy."""
+    await serve(store, "s1", "t1")
+    fake.down = True
+    await serve(store, "s1", "t2")
+
+
 def turn_ids(context: Context) -> list[str]:
     return [t.turn_id for t in context.turns]
 
@@ -268,9 +275,7 @@ async def test_etcd_down_starts_a_new_session_empty() -> None:
 async def test_commit_while_down_succeeds_and_keeps_the_turn_for_the_next_load() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     await serve(store, "s1", "t3")
     _, loaded = await store.load("s1", "t4")
     assert loaded.local
@@ -281,9 +286,7 @@ async def test_commit_while_down_succeeds_and_keeps_the_turn_for_the_next_load()
 async def test_replay_while_down_returns_the_stored_response() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     replay, _ = await store.load("s1", "t2")
     assert replay == b"response t2"
     replay, _ = await store.load("s1", "t1")  # served before the outage: still a recent turn
@@ -319,9 +322,7 @@ async def test_degraded_mode_does_not_ask_etcd_until_write_back_ends_it() -> Non
 async def test_write_back_while_still_down_stays_degraded() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     task = asyncio.create_task(store.write_back())
     await asyncio.sleep(0.1)
     task.cancel()
@@ -335,9 +336,7 @@ async def test_write_back_while_still_down_stays_degraded() -> None:
 async def test_write_back_syncs_sessions_and_turns_and_ends_degraded_mode() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     await serve(store, "s2", "u1")  # a session first seen while down
     fake.down = False
     await write_back_once(store)
@@ -360,9 +359,7 @@ async def test_write_back_syncs_sessions_and_turns_and_ends_degraded_mode() -> N
 async def test_write_back_via_private_pass_syncs_one_session() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     fake.down = False
     [(sid, entry)] = store._local.unsynced()
     await store._write_back(sid, entry)
@@ -423,9 +420,7 @@ async def test_a_turn_answered_later_on_the_other_side_keeps_that_reply() -> Non
     the conflict record."""
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     theirs = context_of("t1", "t2")
     fake.put_now(keys.session("s1"), theirs.to_json())
     fake.put_now(keys.turn("s1", "t2"), b"their response t2")
@@ -464,9 +459,7 @@ async def test_no_conflict_is_recorded_when_nobody_else_moved_the_session() -> N
     fake = fresh_store()
     seen: list[Conflict] = []
     store = SessionStore(fake, ttl_s=60, history_turns=HISTORY, probe_s=0.01, on_conflict=seen.append)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     fake.down = False
     await write_back_once(store)
     assert turn_ids(stored_context(fake, "s1")) == ["t1", "t2"]
@@ -476,9 +469,7 @@ async def test_no_conflict_is_recorded_when_nobody_else_moved_the_session() -> N
 async def test_a_session_moved_on_again_during_the_write_back_is_merged_next_round() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     fake.down = False
     [(sid, entry)] = store._local.unsynced()
     # Between the write-back's read and its commit, another router writes a turn.
@@ -497,9 +488,7 @@ async def test_a_turn_answered_from_the_copy_while_it_was_merged_keeps_the_merge
     merged context with the one it had read, so etcd lost the other router's turns."""
     fake = fresh_store()
     store = sessions_over(fake, history=10)
-    await serve(store, "s1", "t1")
-    fake.down = True
-    await serve(store, "s1", "t2")
+    await t1_then_t2_cut_off(store, fake)
     fake.put_now(keys.session("s1"), context_of("t1", "x3").to_json())  # moved on elsewhere
     fake.down = False
     replay, stale = await store.load("s1", "t4")  # served from the copy: it has unsynced turns
