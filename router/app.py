@@ -103,7 +103,7 @@ class Router:
             ttl_s=config.session_ttl_s,
             history_turns=config.history_turns,
             local_sessions=config.local_sessions,
-            on_conflict=lambda conflict: self.observe_conflict(conflict),
+            on_conflict=self.observe_conflict,
         )
         policy = Policy(
             config.confidence_threshold,

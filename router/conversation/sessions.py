@@ -318,7 +318,6 @@ class SessionStore:
         theirs = Context() if current is None else Context.from_json(current.value)
         served_there = {t.turn_id: t.at for t in theirs.turns}
         served_here = {t.turn_id: t.at for t in entry.context.turns}
-        puts: dict[str, bytes] = {}
         new: list[str] = []
         superseded: dict[str, str] = {}
         superseded_records: dict[str, str] = {}

@@ -49,6 +49,8 @@ def check(outcomes: list[dict[str, Any]]) -> None:
             # Site b's router served cut off from etcd's quorum, and its conversations that
             # had turns on site a were merged when the link healed.
             assert verdict["conflicts_reconciled"] >= 1, outcome
+        # Never silently: each conflict is also a RECONCILED row in the turn log (`locate`).
+        assert outcome["reconciled_in_log"] == verdict["conflicts_reconciled"], outcome
 
 
 def test_a_site_isolated_then_a_site_lost_loses_no_acknowledged_turn() -> None:

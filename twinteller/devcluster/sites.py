@@ -53,6 +53,7 @@ WARMUP_S = 5.0  # turns before the fault: the baseline
 AFTER_S = 8.0  # turns after the repair
 SLOW_S = 1.0  # a call slower than this is counted as slow
 SITES = ("a", "b")
+RECONCILED = "RECONCILED"  # a turn-log row's action for a merged conflict (router/observability/turn_log.py)
 SCENARIOS = ("cut-a-witness", "cut-a-b", "degrade-a-b", "isolate-b", "kill-site-a")
 
 
@@ -69,6 +70,7 @@ class Outcome:
     p50_during_ms: float
     p99_during_ms: float
     max_during_ms: float  # the longest a customer waited for a reply in the fault
+    reconciled_in_log: int  # conflicts recorded in the turn logs (each also has a record in etcd)
     notes: list[str] = field(default_factory=list)
 
 
@@ -181,22 +183,27 @@ class SiteFaults:
             contexts[entry.key[len(keys.SESSIONS) :]] = [t["turn_id"] for t in context["turns"]]
         return replies, contexts, len(conflicts)
 
-    def _logged(self, prefix: str) -> set[tuple[str, str]]:
-        """(session, turn) of every row in either router's turn log (each site's disk)."""
+    def _logged(self, prefix: str) -> tuple[set[tuple[str, str]], int]:
+        """(session, turn) of every row in either router's turn log (each site's disk), and
+        how many distinct conflicts they record (RECONCILED rows, copies counted once)."""
         logged: set[tuple[str, str]] = set()
+        reconciled: set[tuple[str, str, str, float]] = set()
+        query = "SELECT router, session_id, turn_id, at, action FROM turns WHERE session_id LIKE ?"
         for path in self.run_dir.glob("turns-router-*.sqlite3"):
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-                rows = db.execute("SELECT session_id, turn_id FROM turns WHERE session_id LIKE ?", (prefix + "%",))
-                logged.update((s, t) for s, t in rows)
-        return logged
+                for router, session_id, turn_id, at, action in db.execute(query, (prefix + "%",)):
+                    if action == RECONCILED:
+                        reconciled.add((router, session_id, turn_id, at))
+                    else:
+                        logged.add((session_id, turn_id))
+        return logged, len(reconciled)
 
     def _outcome(
         self, name: str, fault: str, calls: list[history.Call], fault_at: float, repaired_at: float
     ) -> Outcome:
         replies, contexts, conflicts = self._record(f"{name}-")
-        verdict = history.check(
-            calls, replies, contexts, history_turns=10, logged=self._logged(f"{name}-"), conflicts=conflicts
-        )
+        logged, reconciled_in_log = self._logged(f"{name}-")
+        verdict = history.check(calls, replies, contexts, history_turns=10, logged=logged, conflicts=conflicts)
         before = [c.ended - c.started for c in calls if c.ok and c.started < fault_at]
         during = [c.ended - c.started for c in calls if c.ok and fault_at <= c.started < repaired_at]
         failed = [c for c in calls if not c.ok and c.ended >= fault_at]
@@ -213,6 +220,7 @@ class SiteFaults:
             round(_percentile(during, 0.5) * 1000, 1),
             round(_percentile(during, 0.99) * 1000, 1),
             round(max(during, default=float("nan")) * 1000, 1),
+            reconciled_in_log,
         )
 
 
