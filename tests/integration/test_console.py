@@ -344,6 +344,8 @@ def test_console_faq_editor_in_three_languages(cluster: LocalCluster, browser: A
             browser.get(url)
             browser.execute_script("sessionStorage.clear()")
             browser.refresh()
+            # The page shows the sign-in form once its script has found no token.
+            until(lambda: browser.find_element(By.ID, "token").is_displayed() or None, 10, "the sign-in form")
             browser.find_element(By.ID, "token").send_keys(LOCAL_ADMIN_TOKEN)
             browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
 
