@@ -3,7 +3,8 @@
 recent answers.
 
 Its own answers outweigh the leader's verdict: a zone that answered this router within
-`OWN_EVIDENCE_S` is healthy to it, whatever the leader published. Across sites the
+`OWN_EVIDENCE_S`, and has not failed it or left the registry since, is healthy to it,
+whatever the leader published. Across sites the
 leader's view is one site's: with the link between sites cut, a leader in site b finds
 zone a unreachable and publishes it unhealthy, while site a's router reaches zone a
 fine; without this rule that router would give up its own zone and stop serving.
@@ -53,6 +54,8 @@ class ZoneDirectory:
                 log.warning("ignoring malformed registration of zone %s", name)
         if zones.keys() != self.zones.keys():
             log.info("zones registered: %s", sorted(zones))
+        for gone in self.zones.keys() - zones.keys():
+            self._answered_at.pop(gone, None)  # a zone that comes back is judged afresh
         self.zones = zones
 
     def set_health(self, items: dict[str, bytes]) -> None:
@@ -67,6 +70,7 @@ class ZoneDirectory:
     # -- fed by this router's own calls -------------------------------------------------
     def mark_failed(self, name: str) -> None:
         self._suspect_until[name] = self._clock() + self._suspect_s
+        self._answered_at.pop(name, None)  # its answers are history: the leader's verdict counts again
 
     def mark_ok(self, name: str) -> None:
         self._suspect_until.pop(name, None)

@@ -259,3 +259,20 @@ def test_the_leaders_verdict_holds_once_this_router_has_had_no_answer_for_a_whil
     d.set_health({"a": health(False)})
     clock.now += OWN_EVIDENCE_S
     assert not d.state("a").healthy and not d.serving()
+
+
+def test_a_failure_or_a_new_registration_ends_this_routers_own_evidence() -> None:
+    """A zone whose Triton was killed and came back within OWN_EVIDENCE_S waits for the
+    leader's verdict like any other, instead of riding on answers from before its crash."""
+    clock = FakeClock()
+    d = directory(clock, "a", "b")
+    d.mark_ok("a")
+    d.set_health({"a": health(False), "b": health(True)})
+    d.mark_failed("a")
+    clock.now += SUSPECT_S  # no longer suspect
+    assert not d.state("a").healthy
+    d.mark_ok("b")
+    d.set_registrations({"a": registration("a.example:8001")})  # b left the registry ...
+    d.set_registrations({"a": registration("a.example:8001"), "b": registration("b.example:8001")})
+    d.set_health({"a": health(False), "b": health(False)})
+    assert not d.state("b").healthy  # ... and came back: judged afresh
