@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 STARTUP_SYNC_S = 30.0
 HEALTH_REFRESH_S = 0.25
+STOP_STEP_S = 3.0  # the longest one step of a router's shutdown may take
 # A health "service" of its own: NOT_SERVING = degraded (etcd unreachable, sessions local).
 STORE_HEALTH = "twinteller.store"
 SERVER_OPTIONS = [
@@ -279,10 +280,11 @@ class Router:
         etcd (registration, leadership), a short notice for everyone to see it, then no new
         calls and `grace_s` for the turns in flight, then release everything."""
         await self.health.enter_graceful_shutdown()  # final: later health.set calls are ignored
+        # Each step bounded: with etcd gone too (a whole site stopping) none may hold the exit.
         with contextlib.suppress(Exception):
-            await self.registration.withdraw()
+            await asyncio.wait_for(self.registration.withdraw(), STOP_STEP_S)
         with contextlib.suppress(Exception):
-            await self.election.resign()
+            await asyncio.wait_for(self.election.resign(), STOP_STEP_S)
         await asyncio.sleep(self.config.drain_notice_s)
         await self.server.stop(self.config.grace_s)
         for task in self._tasks:
@@ -298,7 +300,8 @@ class Router:
             await asyncio.wait_for(self.turn_log.flush(), 2.0)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.replicator.ship_all(), 2.0)  # the last turns, to the other sites
-        await self.replicator.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.replicator.close(), STOP_STEP_S)
         self.turn_log.close()
         self.metrics.close()
         await self.model.close()
