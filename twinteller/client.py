@@ -77,3 +77,10 @@ def channel(routers: list[str], tls: Tls | None, server_name: str = ROUTER) -> g
 
 def aio_channel(routers: list[str], tls: Tls | None, server_name: str = ROUTER) -> grpc.aio.Channel:
     return tls_aio_channel(target(routers), tls, server_name, OPTIONS)
+
+
+def describe(error: BaseException) -> str:
+    """A failed call, in one line: its status code and details."""
+    if isinstance(error, grpc.aio.AioRpcError):
+        return f"{error.code().name}: {error.details()}"
+    return f"{type(error).__name__}: {error}"

@@ -324,7 +324,12 @@ $("sign-in-form").onsubmit = (event) => { event.preventDefault(); signIn($("toke
 $("sign-out").onclick = () => signOut();
 $("train").onclick = () => runJob("/api/train", {}, "train");
 $("rollback").onclick = () => runJob("/api/rollback", {}, "rollback");
-if (token) signIn(token);
+// A stored token is checked before the page shows the console or the sign-in form: a form
+// shown meanwhile would take typing that the check's outcome then replaces.
+if (token) {
+  $("sign-in").hidden = true;
+  signIn(token);
+}
 setInterval(refresh, 5000);
 $("faq-editor").onsubmit = saveEditor;
 $("faq-editor-close").onclick = () => { $("faq-editor").hidden = true; editing = null; };

@@ -200,9 +200,7 @@ class LocalSessions:
     def unsynced(self) -> list[tuple[str, LocalSession]]:
         return [(sid, e) for sid, e in self._entries.items() if e.unsynced]
 
-    def synced(
-        self, session_id: str, revision: int, written: list[str], merged: Context | None = None, history: int = 0
-    ) -> None:
+    def synced(self, session_id: str, revision: int, written: list[str], merged: Context | None = None) -> None:
         """etcd now has `written` (turns served meanwhile stay unsynced for the next round),
         and `merged` when two branches were merged."""
         entry = self._entries.get(session_id)
@@ -210,7 +208,7 @@ class LocalSessions:
             entry.revision = revision
             entry.unsynced = [t for t in entry.unsynced if t not in written]
             if merged is not None:
-                entry.context = merge(entry.context, merged, history)
+                entry.context = merge(entry.context, merged, self._history)
 
     def forget(self, session_id: str) -> None:
         self._entries.pop(session_id, None)
@@ -350,7 +348,7 @@ class SessionStore:
         )
         if not revision:
             return  # moved on again meanwhile: merged afresh next round, nothing dropped
-        self._local.synced(session_id, revision, written, merged, self._history)
+        self._local.synced(session_id, revision, written, merged)
         if conflict is not None:
             log.warning(
                 "session %s was served on both sides of a partition: merged (ours %s, theirs %s, superseded %s)",

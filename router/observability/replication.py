@@ -23,6 +23,7 @@ import grpc
 
 from router.observability.turn_log import TurnLog
 from twinteller.backoff import Backoff
+from twinteller.client import describe
 from twinteller.internal import replication_pb2 as rpb
 from twinteller.internal import replication_pb2_grpc as rpb_grpc
 from twinteller.tls import ROUTER, Tls, aio_channel
@@ -99,15 +100,9 @@ class Replicator:
                 except (grpc.RpcError, OSError) as e:
                     delay = backoff.next_delay()
                     self._not_before[peer] = loop.time() + delay
-                    log.warning("turn log not shipped to %s (%s); again in %.1f s", peer, _describe(e), delay)
+                    log.warning("turn log not shipped to %s (%s); again in %.1f s", peer, describe(e), delay)
 
     async def close(self) -> None:
         for _, channel in self._channels.values():
             await channel.close()
         self._channels.clear()
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, grpc.aio.AioRpcError):
-        return f"{error.code().name}: {error.details()}"
-    return f"{type(error).__name__}: {error}"

@@ -46,6 +46,17 @@ def until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
         time.sleep(0.5)
 
 
+def signed_out(browser: Any) -> None:
+    """Wait for the page to settle (it checks a stored token before it shows the console or
+    the sign-in form), then sign out if it signed in."""
+    from selenium.webdriver.common.by import By
+
+    shown = ("token", "sign-out")
+    until(lambda: any(browser.find_element(By.ID, i).is_displayed() for i in shown) or None, 10, "the page settled")
+    if browser.find_element(By.ID, "sign-out").is_displayed():
+        browser.find_element(By.ID, "sign-out").click()
+
+
 def stable(probe: Callable[[], T]) -> Callable[[], T | None]:
     """`probe`, or None when the page re-rendered what it found: the console replaces its
     lists every 5 s and after each action. `until(stable(...))` finds elements afresh and
@@ -257,8 +268,7 @@ def test_console_maker_checker(cluster: LocalCluster, browser: Any) -> None:
     assert http(url + "api/deploy", "POST", {"version": active}, token="no-such-token")[0] == 401
 
     def sign_in(token: str) -> None:
-        if browser.find_element(By.ID, "sign-out").is_displayed():
-            browser.find_element(By.ID, "sign-out").click()
+        signed_out(browser)
         browser.find_element(By.ID, "token").clear()
         browser.find_element(By.ID, "token").send_keys(token)
         browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
@@ -344,12 +354,7 @@ def test_console_faq_editor_in_three_languages(cluster: LocalCluster, browser: A
             browser.get(url)
             browser.execute_script("sessionStorage.clear()")
             browser.refresh()
-            # The page loaded before the refresh may still have been signing in with the
-            # previous test's token, and stored it again: then sign out first.
-            either = ("token", "sign-out")
-            until(lambda: any(browser.find_element(By.ID, i).is_displayed() for i in either) or None, 10, "the page")
-            if browser.find_element(By.ID, "sign-out").is_displayed():
-                browser.find_element(By.ID, "sign-out").click()
+            signed_out(browser)
             browser.find_element(By.ID, "token").send_keys(LOCAL_ADMIN_TOKEN)
             browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
 

@@ -10,10 +10,12 @@ from typing import TypeVar
 
 import grpc
 
+from twinteller.client import describe
 from twinteller.etcd import keys
 from twinteller.etcd.store import Store
 from twinteller.tls import ROUTER, Tls, aio_channel
 
+__all__ = ["ask_all", "describe", "registered"]
 T = TypeVar("T")
 
 
@@ -38,9 +40,3 @@ async def ask_all(
 
     answers = await asyncio.gather(*(one(a) for a in addresses.values()), return_exceptions=True)
     return dict(zip(addresses, answers, strict=True))
-
-
-def describe(error: BaseException) -> str:
-    if isinstance(error, grpc.aio.AioRpcError):
-        return f"{error.code().name}: {error.details()}"
-    return f"{type(error).__name__}: {error}"

@@ -628,5 +628,7 @@ class LocalCluster:
     def wait_legacy_ready(self, timeout: float) -> None:
         self._wait(self.legacy_ready, time.monotonic() + timeout, "legacy bot")
 
-    def wait_router_serving(self, zone: str, timeout: float) -> None:
-        self._wait(lambda: self.router_health(zone) == "SERVING", time.monotonic() + timeout, f"router {zone}")
+    def wait_router_serving(self, zone: str, timeout: float, service: str = "") -> None:
+        """Until the router's health `service` ("" overall; "twinteller.store": on etcd) is SERVING."""
+        what = f"router {zone} {service or 'serving'}"
+        self._wait(lambda: self.router_health(zone, service) == "SERVING", time.monotonic() + timeout, what)

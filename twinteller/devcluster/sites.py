@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from twinteller.config import RouterConfig
 from twinteller.devcluster import history
 from twinteller.devcluster.local_cluster import PROJECT_ROOT, WITNESS, Layout, LocalCluster
 from twinteller.devcluster.network import OPS, SiteNetwork
@@ -118,7 +119,7 @@ class SiteFaults:
             "cut-a-b": cut(("a", "b")),
             "degrade-a-b": (lambda: "degraded a-b: " + net.degrade("a", "b"), lambda: net.heal("a", "b")),
             "isolate-b": cut(("a", "b"), ("b", WITNESS)),
-            "kill-site-a": (kill_site_a, lambda: cluster.heal()),
+            "kill-site-a": (kill_site_a, cluster.heal),
         }
 
     def run(self, name: str) -> Outcome:
@@ -160,8 +161,7 @@ class SiteFaults:
         deadline = time.monotonic() + timeout
         for zone in SITES:
             self.cluster.wait_router_serving(zone, deadline - time.monotonic())
-            check = lambda z=zone: self.cluster.router_health(z, "twinteller.store") == "SERVING"  # noqa: E731
-            self.cluster._wait(check, deadline, f"router {zone} back on etcd")
+            self.cluster.wait_router_serving(zone, deadline - time.monotonic(), service="twinteller.store")
         time.sleep(3.0)  # write-back rounds (0.5 s) and turn-log flushes (0.5 s)
 
     def _record(self, prefix: str) -> tuple[dict[tuple[str, str], str | None], dict[str, list[str]], int]:
@@ -203,7 +203,10 @@ class SiteFaults:
     ) -> Outcome:
         replies, contexts, conflicts = self._record(f"{name}-")
         logged, reconciled_in_log = self._logged(f"{name}-")
-        verdict = history.check(calls, replies, contexts, history_turns=10, logged=logged, conflicts=conflicts)
+        history_turns = RouterConfig().history_turns  # the routers run with the default
+        verdict = history.check(
+            calls, replies, contexts, history_turns=history_turns, logged=logged, conflicts=conflicts
+        )
         before = [c.ended - c.started for c in calls if c.ok and c.started < fault_at]
         during = [c.ended - c.started for c in calls if c.ok and fault_at <= c.started < repaired_at]
         failed = [c for c in calls if not c.ok and c.ended >= fault_at]

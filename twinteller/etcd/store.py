@@ -221,10 +221,11 @@ class Store:
                 return await asyncio.wait_for(op(client), max(min(attempt_s, deadline - time.monotonic()), 0.001))
             except (TimeoutError, aetcd.exceptions.ClientError, grpc.RpcError, OSError) as e:
                 delay = backoff.next_delay()
-                silent = isinstance(e, TimeoutError) and not patient
-                if silent or _transient(e):
+                # No answer in its share of the budget: a silent member, worth another.
+                retryable = (isinstance(e, TimeoutError) and not patient) or _transient(e)
+                if retryable:
                     self._avoid(client)
-                if not (silent or _transient(e)) or time.monotonic() + delay >= deadline:
+                if not retryable or time.monotonic() + delay >= deadline:
                     raise StoreError(f"etcd {what} failed: {type(e).__name__} {e}") from e
                 log.debug("etcd %s: %s; retrying", what, e)
                 await asyncio.sleep(delay)
