@@ -32,6 +32,7 @@ from router.cluster.registration import Registration
 from router.conversation.dialogue import Policy
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Conflict, SessionStore
+from router.conversation.turn import TurnObserver
 from router.conversation.turns import TurnHandler
 from router.conversation.unrecognised import UnrecognisedLog
 from router.migration.guard import CutoverGuard
@@ -44,6 +45,12 @@ from router.observability.metrics import Metrics, MetricsInterceptor
 from router.observability.replication import Replicator, peers_of
 from router.observability.traffic import TrafficRecorder
 from router.observability.turn_log import RECONCILED, TurnLog, TurnRow
+from router.release.canary_guard import CanaryGuard
+from router.release.canary_view import CanaryView
+from router.release.release_service import ReleaseService
+from router.release.rollout import Rollout
+from router.release.runner import SuiteRunner
+from router.release.version_stats import VersionRecorder
 from router.zones.budget import RetryBudget
 from router.zones.directory import ZoneDirectory
 from router.zones.health import HealthProber
@@ -119,11 +126,16 @@ class Router:
         unrecognised = UnrecognisedLog(self.store, config.unrecognised_retention_days * 24 * 3600)
         self.metrics = Metrics()
         self.traffic = TrafficRecorder(self.store, config.identity, retention_s=config.traffic_retention_days * 86400)
-        observers = (
+        observers: tuple[TurnObserver, ...] = (
             lambda turn, outcome: self.metrics.observe_turn(turn.channel, outcome.response, outcome.attempts),
             lambda turn, outcome: self.metrics.observe_language(outcome.response, outcome.untranslated),
             lambda turn, outcome: self.traffic.observe(turn.channel, outcome.response),
         )
+        self.versions = VersionRecorder(
+            self.store, config.identity, self.metrics, retention_s=config.version_stats_retention_days * 86400
+        )
+        observers = (*observers, self.versions.observe)
+        self.canary = CanaryView(self.store, self.knowledge)
         self.cutover = CutoverView(self.store)
         self.shadow_recorder = ShadowRecorder(
             self.store, config.identity, retention_s=config.cutover_retention_days * 86400
@@ -139,22 +151,31 @@ class Router:
             )
         turns = TurnHandler(
             self.sessions, self.model, self.knowledge, policy, unrecognised, observers, shadow=self.shadow,
-            default_chinese=config.default_chinese,
+            default_chinese=config.default_chinese, version=self.canary.version, on_failure=self.versions.failed,
         )  # fmt: skip
+        # Conversation tests take the same path, pinned to a version and counted nowhere.
+        tests = TurnHandler(
+            self.sessions, self.model, self.knowledge, policy, None, default_chinese=config.default_chinese
+        )
         self.turn_log = TurnLog(Path(config.turn_log), config.turn_log_retention_days * 86400, identity=config.identity)
         self.replicator = Replicator(self.turn_log, tls)
-        self.service = AssistantService(config, turns, self.store, self.metrics.observe_feedback, self.turn_log)
+        self.service = AssistantService(config, turns, self.store, self.observe_feedback, self.turn_log)
         tokens = Tokens(parse_tokens(config.admin_tokens))
         faqs = FaqService(self.store, tokens)
         lexicon = LexiconService(self.store, tokens)
-        lifecycle = LifecycleService(self.store, tokens)
+        rollout = Rollout(
+            self.store, self.knowledge, SuiteRunner(tests, self.store), floor=config.gate_floor,
+            load_timeout_s=config.test_load_timeout_s,
+        )  # fmt: skip
+        release = ReleaseService(self.store, tokens, self.knowledge, rollout, self.turn_log)
+        lifecycle = LifecycleService(self.store, tokens, rollout)
         insight = InsightService(self.store, tokens)
         proposals = ProposalService(
             self.store, tokens, faq_service=faqs, lexicon_service=lexicon, lifecycle_service=lifecycle,
-            insight_service=insight,
+            insight_service=insight, suite_editor=release,
         )  # fmt: skip
-        # The admin services, one per concern; the first six share the Knowledge gRPC service.
-        self.admin = (faqs, lexicon, lifecycle, insight, AuditService(self.store, tokens), proposals)
+        # The admin services, one per concern; these seven share the Knowledge gRPC service.
+        self.admin = (faqs, lexicon, lifecycle, insight, AuditService(self.store, tokens), proposals, release)
         self.operations = OperationsService(self.turn_log, tokens, config.identity)
         self.migration = MigrationService(
             self.store,
@@ -177,10 +198,11 @@ class Router:
             tls=tls,
         )
         guard = CutoverGuard(self.store)
+        canary_guard = CanaryGuard(self.store)
 
         async def lead(lease: int) -> None:
-            """The leader's duties: zone health, and the cutover's guard."""
-            await asyncio.gather(prober.run(lease), guard.run())
+            """The leader's duties: zone health, the cutover's guard and the canary's."""
+            await asyncio.gather(prober.run(lease), guard.run(), canary_guard.run())
 
         self.election = Election(self.store, config.identity, config.leader_ttl_s, lead)
         registered = {"zone": config.zone, "listen": config.listen, "address": config.advertise or config.listen}
@@ -190,6 +212,7 @@ class Router:
             PrefixMirror(self.store, keys.HEALTH, on_change=self.zones.set_health),
             *self.knowledge.mirrors(),
             self.cutover.mirror,
+            self.canary.mirror,
             self.election.mirror,
             PrefixMirror(
                 self.store,
@@ -204,6 +227,10 @@ class Router:
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
         self.metrics_port = 0
+
+    def observe_feedback(self, rated: assistant_pb2.ConverseResponse, channel: str, rating: int) -> None:
+        self.metrics.observe_feedback(rated.intent, channel, rating)
+        self.versions.rated(rated.model_version, rating)
 
     def observe_conflict(self, conflict: Conflict) -> None:
         """A session served on both sides of a partition and merged: counted, and a row in
@@ -235,6 +262,7 @@ class Router:
         self._tasks.append(asyncio.create_task(self.sessions.write_back()))
         self._tasks.append(asyncio.create_task(self.traffic.run()))
         self._tasks.append(asyncio.create_task(self.shadow_recorder.slots.run("cutover counts")))
+        self._tasks.append(asyncio.create_task(self.versions.run()))
         self._tasks.append(asyncio.create_task(self.turn_log.run()))
         self._tasks.append(asyncio.create_task(self.replicator.run()))
         if self.config.metrics_listen:

@@ -247,6 +247,9 @@ class Trainer:
             absent=[],
             unchanged={keys.ACTIVE_VERSION: active_entry.mod_revision if active_entry else 0},
             puts={keys.ACTIVE_VERSION: version.encode(), keys.PREVIOUS_VERSION: active.encode()},
+            # An ended canary's pins go (twinteller/release/canary.py): every conversation
+            # moves to the new version; a running one the router refused the deploy for.
+            deletes=(keys.CANARY,),
         )
         if not switched:
             raise JobFailed("the active version changed while deploying; nothing switched")
@@ -288,6 +291,7 @@ class Trainer:
             absent=[],
             unchanged={keys.ACTIVE_VERSION: active.mod_revision, keys.PREVIOUS_VERSION: previous.mod_revision},
             puts={keys.ACTIVE_VERSION: previous.value, keys.PREVIOUS_VERSION: active.value},
+            deletes=(keys.CANARY,),  # as for a deploy
         )
         if not swapped:
             raise JobFailed("the active version changed while rolling back; nothing switched")

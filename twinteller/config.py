@@ -130,6 +130,12 @@ class RouterConfig(TransportConfig):
     legacy_suspect_s: float = 2.0
     # Cutover comparison counts and disagreeing turns are kept this long in etcd.
     cutover_retention_days: int = 7
+    # Release safety (README "Releases"): a deploy is refused when its version passes a smaller
+    # share of the conversation tests than this floor or than the active version; a version to
+    # test is waited for this long to load in every zone; per-version counts are kept this long.
+    gate_floor: float = 0.0
+    test_load_timeout_s: float = 180.0
+    version_stats_retention_days: int = 7
     # Every turn this router served, for `locate` and `inspect` (router/observability/turn_log.py): a SQLite
     # file, kept this many days.
     turn_log: str = "turns.sqlite3"

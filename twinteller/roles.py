@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "propose": ("editor", "operator"),  # the same changes, applied once approved
     "approve": ("approver",),  # never one's own proposal
     "train": ("editor", "operator"),
+    "run tests": ("editor", "operator"),  # conversation tests against a version (loads it)
     "deploy": ("operator",),
     "roll back": ("operator",),
     "steer cutover": ("operator",),

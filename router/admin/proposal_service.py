@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
@@ -34,6 +34,7 @@ from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
 from twinteller.knowledge import faqs, lexicon, proposals
 from twinteller.knowledge.lexicon import LexiconEntry
+from twinteller.release import suites
 from twinteller.v1 import knowledge_pb2 as kpb
 
 SHOWN = 200
@@ -58,6 +59,20 @@ def _put_lexicon_entry(change: kpb.PutLexiconEntryRequest) -> str:
     return f"lexicon: {entry.term} -> {entry.canonical}"
 
 
+def _deploy(change: kpb.DeployRequest) -> str:
+    to = f"to {change.canary_percent}% of new conversations" if change.canary_percent else "to everyone"
+    overriding = f", overriding the conversation tests: {change.override_reason}" if change.override_reason else ""
+    return f"deploy model version {change.version} {to}{overriding}"
+
+
+def _put_test_suites(change: kpb.PutTestSuitesRequest) -> str:
+    if change.dry_run:
+        raise InvalidArgument(
+            "put_test_suites.dry_run: a proposal is applied for real; check the file with PutTestSuites"
+        )
+    return "put test suites " + ", ".join(s.name for s in suites.parse(change.content, change.filename))
+
+
 def _create_faq_from_cluster(change: kpb.CreateFaqFromClusterRequest) -> str:
     # Its questions may come from the cluster when it is applied: check the rest now.
     record = faqs.validate(replace(from_pb(change.faq), questions=list(change.faq.questions) or ["?"]))
@@ -72,10 +87,20 @@ SUMMARIES: dict[str, Callable[[Any], str]] = {
     "import_file": _import_file,
     "put_lexicon_entry": _put_lexicon_entry,
     "delete_lexicon_entry": lambda change: f"lexicon: delete {change.term}",
-    "deploy": lambda change: f"deploy model version {change.version}",
+    "deploy": _deploy,
     "adopt_cluster": lambda change: f"add the questions of cluster {change.cluster_id} to FAQ {change.faq_id}",
     "create_faq_from_cluster": _create_faq_from_cluster,
+    "put_test_suites": _put_test_suites,
+    "delete_test_suite": lambda change: f"delete test suite {change.name}",
 }
+
+
+class SuiteEditor(Protocol):
+    """The changes to conversation test suites (router/release/release_service.py)."""
+
+    async def put_test_suites(self, request: kpb.PutTestSuitesRequest, actor: str) -> kpb.PutTestSuitesResponse: ...
+
+    async def delete_test_suite(self, request: kpb.DeleteTestSuiteRequest, actor: str) -> None: ...
 
 
 def summary(change: kpb.ProposeChangeRequest) -> str:
@@ -96,6 +121,7 @@ class ProposalService:
         lexicon_service: LexiconService,
         lifecycle_service: LifecycleService,
         insight_service: InsightService,
+        suite_editor: SuiteEditor,
     ) -> None:
         self._store = store
         self._tokens = tokens
@@ -122,7 +148,9 @@ class ProposalService:
             return f"lexicon: {change.term} deleted"
 
         async def deploy(change: kpb.DeployRequest, actor: str) -> str:
-            job = await lifecycle_service.deploy(change, actor)
+            job = await lifecycle_service.deploy(change, actor, approved=True)
+            if job.kind == "canary":
+                return job.message
             return f"deploy job {job.id} started: model version {job.version}"
 
         async def adopt_cluster(change: kpb.AdoptClusterRequest, actor: str) -> str:
@@ -132,6 +160,14 @@ class ProposalService:
         async def create_faq_from_cluster(change: kpb.CreateFaqFromClusterRequest, actor: str) -> str:
             created = await insight_service.create_faq_from_cluster(change, actor)
             return f"FAQ {created.id} created with {len(created.questions)} questions"
+
+        async def put_test_suites(change: kpb.PutTestSuitesRequest, actor: str) -> str:
+            written = await suite_editor.put_test_suites(change, actor)
+            return "test suites written: " + ", ".join(s.name for s in written.suites)
+
+        async def delete_test_suite(change: kpb.DeleteTestSuiteRequest, actor: str) -> str:
+            await suite_editor.delete_test_suite(change, actor)
+            return f"test suite {change.name} deleted"
 
         # The same kinds as SUMMARIES -> how each is applied.
         self._appliers: dict[str, Applier] = {
@@ -143,6 +179,8 @@ class ProposalService:
             "deploy": deploy,
             "adopt_cluster": adopt_cluster,
             "create_faq_from_cluster": create_faq_from_cluster,
+            "put_test_suites": put_test_suites,
+            "delete_test_suite": delete_test_suite,
         }
 
     async def _apply(self, change: kpb.ProposeChangeRequest, actor: str) -> str:

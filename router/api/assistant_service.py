@@ -45,7 +45,8 @@ FEEDBACK_RETENTION_S = 7 * 24 * 3600
 
 
 # Told of every feedback stored: intent, channel, rating (metrics).
-FeedbackObserver = Callable[[str, str, int], None]
+# Told of each rating: the rated turn's stored response, its channel, the rating.
+FeedbackObserver = Callable[[pb.ConverseResponse, str, int], None]
 
 
 class AssistantService:
@@ -199,7 +200,7 @@ class AssistantService:
         lease = await self._feedback_leases.current()
         await self._store.put(keys.feedback(session_id, turn_id), json.dumps(record), lease=lease)
         if self._on_feedback is not None:
-            self._on_feedback(answered.intent, channel, rating)
+            self._on_feedback(answered, channel, rating)
         return pb.FeedbackResponse()
 
     def rpc_handler(self) -> grpc.GenericRpcHandler:

@@ -63,6 +63,7 @@ class Decision:
     language: str = languages.EN  # of the reply and the alternatives' titles
     # The answer was not written in `language`: where it came from ("zh-Hans converted", "en").
     untranslated: str = ""
+    slots: dict[str, str] = field(default_factory=dict)  # the details given, once all are (conversation tests)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ def _answer(
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
         reply = texts.slot_answer.format(**slots.shown(filled, said.language))
-        return Decision("ANSWER", reply, faq.id, confidence, alternatives, result=result, untranslated=texts.fallback)
+        return Decision("ANSWER", reply, faq.id, confidence, alternatives, result=result, untranslated=texts.fallback,
+                        slots=filled)  # fmt: skip
     pending = Pending(slot_intent=faq.id, slots=filled)
     return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, confidence, [], pending, result=result)
 
@@ -228,7 +230,7 @@ def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> 
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
         reply = texts.slot_answer.format(**slots.shown(filled, said.language))
-        return Decision("ANSWER", reply, faq.id, 1.0, [], result=result, untranslated=texts.fallback)
+        return Decision("ANSWER", reply, faq.id, 1.0, [], result=result, untranslated=texts.fallback, slots=filled)
     again = Pending(slot_intent=faq.id, slots=filled, reprompts=pending.reprompts + (0 if found else 1))
     return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, 1.0, [], again, result=result)
 

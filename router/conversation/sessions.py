@@ -55,6 +55,7 @@ class TurnSummary:
     # When the turn arrived (Unix seconds): orders two branches' turns when merged, and of
     # two answers to one turn id marks the one to the attempt sent last, the one delivered.
     at: float = 0.0
+    version: str = ""  # the model version that served it ("" for the legacy bot)
 
 
 @dataclass
@@ -80,6 +81,9 @@ class Context:
     system: str = ""
     # The language the conversation is answered in, until the customer writes in another.
     language: str = ""
+    # The model version it is served by: kept while a canary runs or is promoted
+    # (twinteller/release/canary.py), so that no conversation switches versions midway.
+    version: str = ""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False).encode()
@@ -106,6 +110,7 @@ class Context:
             pending=pending or Pending(),
             system=summary.system or self.system,
             language=summary.language or self.language,
+            version=summary.version or self.version,
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from router.conversation.dialogue import Decision
@@ -23,6 +23,9 @@ class Turn:
     text: str
     channel: str
     locale: str
+    # A model version to serve this turn whatever the canary says: the conversation tests
+    # (router/release/runner.py) pin one; customers' turns never do.
+    pinned_version: str = ""
 
     @functools.cached_property
     def masked(self) -> str:
@@ -38,6 +41,11 @@ class Outcome:
     attempts: tuple[str, ...]
     # The answer was not written in the reply's language: where it came from (metrics).
     untranslated: str = ""
+    elapsed_s: float = 0.0  # from arrival to commit
+    # The previous turn was answered with the intent this one recognised again: the
+    # customer asked again at once, a proxy for a wrong answer (per-version figures).
+    rephrase: bool = False
+    slots: dict[str, str] = field(default_factory=dict)  # the details given (conversation tests)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,13 @@ class Answered:
 # Told of every turn answered for the first time (metrics, traffic counts): telemetry
 # beside the turn, not inside it.
 TurnObserver = Callable[[Turn, Outcome], None]
+
+# The model version to serve a turn by, given its context (None: before it is read, a guess
+# checked once it is): the canary's choice (router/release/canary_view.py), or a pinned one.
+VersionChooser = Callable[[Turn, Context | None], str]
+
+# Told the version of a turn that failed after one was chosen (per-version error counts).
+FailureObserver = Callable[[str], None]
 
 # Twinteller's own answer to a turn (normalised text, context, deadline), nothing written:
 # TurnHandler.twinteller.

@@ -16,7 +16,7 @@ from router.conversation import phrases
 from router.conversation.dialogue import Policy, decide
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Context, SessionStore, TurnSummary
-from router.conversation.turn import Answered, Outcome, Shadowing, Turn, TurnObserver
+from router.conversation.turn import Answered, FailureObserver, Outcome, Shadowing, Turn, TurnObserver, VersionChooser
 from router.conversation.unrecognised import UnrecognisedLog, worth_recording
 from router.zones.inference import ModelClient, ModelResult
 from twinteller.errors import DeadlineExceeded, Unavailable
@@ -36,6 +36,16 @@ def _retrieved(future: asyncio.Future[ModelResult]) -> None:
 
 log = logging.getLogger(__name__)
 
+
+def rephrase(before: Context, response: pb.ConverseResponse) -> bool:
+    """The customer asked again at once what the previous turn answered: a proxy for a
+    wrong answer, counted per model version (twinteller/release/canary.py)."""
+    if not before.turns or not response.intent:
+        return False
+    last = before.turns[-1]
+    return last.action == "ANSWER" and last.intent == response.intent
+
+
 # Two routers racing on one session: re-read and retry a few times, then give up cleanly.
 COMMIT_ATTEMPTS = 4
 
@@ -47,10 +57,12 @@ class TurnHandler:
         model: ModelClient,
         knowledge: KnowledgeView,
         policy: Policy,
-        unrecognised: UnrecognisedLog,
+        unrecognised: UnrecognisedLog | None,  # None: not recorded (conversation tests)
         observers: Sequence[TurnObserver] = (),
         shadow: Shadowing | None = None,
         default_chinese: str = languages.HANT,
+        version: VersionChooser | None = None,  # None: the active version, or the turn's pinned one
+        on_failure: FailureObserver | None = None,
     ) -> None:
         self._sessions = sessions
         self._default_chinese = default_chinese  # for Chinese whose script does not show
@@ -60,13 +72,17 @@ class TurnHandler:
         self._unrecognised = unrecognised
         self._observers = observers
         self._shadow = shadow
+        self._version = version or self._active_or_pinned
+        self._on_failure = on_failure
+
+    def _active_or_pinned(self, turn: Turn, _context: Context | None) -> str:
+        return turn.pinned_version or self._knowledge.active_version()
 
     async def _read(
-        self, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None
+        self, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None, version: str
     ) -> tuple[ModelResult, ModelResult | None]:
-        """The model's reading of `text` (`early`: already asked for, while the context was
-        read), and for a follow-up also of the previous turn's words with it."""
-        version = self._knowledge.active_version()
+        """The model's reading of `text` by `version` (`early`: already asked for, while the
+        context was read), and for a follow-up also of the previous turn's words with it."""
         alone = early if early is not None else asyncio.ensure_future(self._model.classify(text, version, deadline))
         before = context.last_text()
         if not (before and phrases.is_follow_up(text)):
@@ -79,11 +95,18 @@ class TurnHandler:
         return await alone, together
 
     async def twinteller(
-        self, turn: Turn, text: str, context: Context, deadline: float, early: asyncio.Future[ModelResult] | None = None
+        self,
+        turn: Turn,
+        text: str,
+        context: Context,
+        deadline: float,
+        early: asyncio.Future[ModelResult] | None = None,
+        version: str = "",
     ) -> Answered:
         """Twinteller's answer to `text` (normalised, in the lexicon's words) in `context`:
         model and dialogue policy, nothing written."""
-        alone, together = await self._read(text, context, deadline, early)
+        version = version or self._version(turn, context)
+        alone, together = await self._read(text, context, deadline, early, version)
         snapshot = self._knowledge.snapshot(alone.version)
         language = languages.choose(turn.locale, turn.text, context.language, self._default_chinese)
         words = languages.to_simplified(normalise(turn.text))
@@ -128,27 +151,53 @@ class TurnHandler:
         text = self._knowledge.lexicon.model_text(turn.text)
         arrived = time.time()
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
-            # The model's reading needs no context: ask for it while the context is read.
-            early = asyncio.ensure_future(self._model.classify(text, self._knowledge.active_version(), deadline))
+            # The model's reading needs no context: ask for it while the context is read, of
+            # the version a new conversation would get (checked once the context is in).
+            guess = self._version(turn, None)
+            early = asyncio.ensure_future(self._model.classify(text, guess, deadline))
             early.add_done_callback(_retrieved)
+            chosen = [guess]
             try:
-                return await self._handle(turn, text, deadline, early, arrived)
-            except BaseException:
+                return await self._handle(turn, text, deadline, early, arrived, chosen)
+            except BaseException as e:
                 early.cancel()
+                if isinstance(e, Exception) and self._on_failure is not None:
+                    self._on_failure(chosen[-1])
                 raise
 
     async def _handle(
-        self, turn: Turn, text: str, deadline: float, early: asyncio.Future[ModelResult], arrived: float
+        self,
+        turn: Turn,
+        text: str,
+        deadline: float,
+        early: asyncio.Future[ModelResult],
+        arrived: float,
+        chosen: list[str],
     ) -> Outcome:
-        async def mine(t: Turn, x: str, c: Context, d: float) -> Answered:
-            return await self.twinteller(t, x, c, d, early)
-
+        started = time.monotonic()
         for _ in range(COMMIT_ATTEMPTS):
             stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
             if stored is not None:
                 early.cancel()  # answered before: the reading is not needed
                 trace.get_current_span().set_attribute("twinteller.replayed", True)
                 return Outcome(pb.ConverseResponse.FromString(stored), ("replay",))
+            version = self._version(turn, loaded.context)
+            usable = version == chosen[0] and not early.cancelled()
+            reading: asyncio.Future[ModelResult] | None = early if usable else None
+            if reading is None:
+                early.cancel()  # the conversation is on another version than a new one gets
+            chosen.append(version)
+
+            async def mine(
+                t: Turn,
+                x: str,
+                c: Context,
+                d: float,
+                reading: asyncio.Future[ModelResult] | None = reading,
+                version: str = version,
+            ) -> Answered:
+                return await self.twinteller(t, x, c, d, reading, version)
+
             if self._shadow is not None and self._shadow.active():
                 # The shadowed system may still use `early` after the turn is answered.
                 answered = await self._shadow.answer(turn, text, loaded.context, deadline, mine)
@@ -166,6 +215,7 @@ class TurnHandler:
                 response.system,
                 response.language,
                 arrived,  # of two answers to one turn id, marks the one delivered (sessions.py)
+                response.model_version,
             )
             if time.monotonic() >= deadline:
                 # Its caller has given up on it: a reply recorded now would be one nobody
@@ -179,7 +229,9 @@ class TurnHandler:
             if committed:
                 decision = answered.decision
                 if decision is not None and worth_recording(decision):
-                    if self._sessions.degraded:
+                    if self._unrecognised is None:
+                        pass  # a conversation test's turn: not a customer's question
+                    elif self._sessions.degraded:
                         # Cut off from etcd: trying would hold the answered turn for the
                         # store's whole budget (README "Partitions": not recorded then).
                         log.warning("unrecognised query of %s/%s not recorded: etcd unreachable",
@@ -188,8 +240,10 @@ class TurnHandler:
                         await self._unrecognised.record(
                             turn.session_id, turn.turn_id, mask(text), turn.channel, decision
                         )
-                untranslated = answered.decision.untranslated if answered.decision else ""
-                outcome = Outcome(response, answered.attempts, untranslated)
+                untranslated = decision.untranslated if decision else ""
+                filled = (decision.slots or decision.pending.slots) if decision is not None else {}
+                outcome = Outcome(response, answered.attempts, untranslated, time.monotonic() - started,
+                                  rephrase(loaded.context, response), dict(filled))  # fmt: skip
                 for observe in self._observers:
                     observe(turn, outcome)
                 return outcome

@@ -75,6 +75,25 @@ class Metrics:
             ["language", "intent", "source"],
             registry=r,
         )
+        # Per model version, for a canary beside the active version (README "Releases").
+        self.version_turns = Counter(
+            "twinteller_version_turns", "Turns answered, by model version and action", ["version", "action"], registry=r
+        )
+        self.version_rephrases = Counter(
+            "twinteller_version_rephrases",
+            "Turns whose intent the previous turn had just answered (asked again: a wrong-answer proxy)",
+            ["version"],
+            registry=r,
+        )
+        self.version_errors = Counter(
+            "twinteller_version_errors", "Turns that failed after a model version was chosen", ["version"], registry=r
+        )
+        self.version_ratings = Counter(
+            "twinteller_version_ratings", "Feedback ratings by model version", ["version", "rating"], registry=r
+        )
+        self.version_seconds = Histogram(
+            "twinteller_version_turn_seconds", "Turn latency by model version", ["version"], registry=r
+        )
         self._server: Any = None
 
     def observe_turn(self, channel: str, response: pb.ConverseResponse, attempts: tuple[str, ...]) -> None:
@@ -92,6 +111,12 @@ class Metrics:
             self.replies.labels(response.language).inc()
         if untranslated:
             self.untranslated.labels(response.language, response.intent, untranslated).inc()
+
+    def observe_version_turn(self, version: str, action: str, rephrase: bool, seconds: float) -> None:
+        self.version_turns.labels(version, action).inc()
+        if rephrase:
+            self.version_rephrases.labels(version).inc()
+        self.version_seconds.labels(version).observe(seconds)
 
     def observe_legacy_call(self, outcome: str) -> None:
         self.legacy_calls.labels(outcome).inc()

@@ -9,7 +9,8 @@
     twinteller admin audit [--limit N]
     twinteller admin lexicon [list | put TERM CANONICAL | delete TERM]
     twinteller admin train [--wait] [--no-generalisation]  # a new model version
-    twinteller admin deploy VERSION [--wait]
+    twinteller admin deploy VERSION [--wait] [--canary PERCENT [--min-turns N --margin M --z Z]]
+                                            # conversation tests first (README "Releases")
     twinteller admin rollback [--wait]
     twinteller admin job ID
     twinteller admin versions
@@ -19,10 +20,14 @@
     twinteller admin trends                 # intents and clusters on the rise
     twinteller admin satisfaction           # feedback per intent, channel, version, day
     twinteller admin migration ...          # replace the legacy bot (twinteller/cli/migration.py)
+    twinteller admin test ... | canary | promote | abort   # releases (twinteller/cli/release.py)
     twinteller admin propose put FILE.json | delete ID | import FILE [--replace] |
                                        lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy VERSION |
-                                       adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE.json
+                                       adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE.json |
+                                       tests FILE | delete-tests NAME
                                        [--reason TEXT]   # an editor's change, applied once approved
+                                       (deploy: [--canary PERCENT] [--override-reason TEXT] to pass
+                                        failing conversation tests)
     twinteller admin proposals [--pending]
     twinteller admin approve ID [--comment TEXT]   # an approver; not the proposer
     twinteller admin reject ID [--comment TEXT]
@@ -46,7 +51,7 @@ import grpc
 from google.protobuf import json_format
 
 from twinteller import client
-from twinteller.cli import migration
+from twinteller.cli import migration, release
 from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
@@ -121,9 +126,11 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
     elif args.command in ("train", "deploy", "rollback"):
         requests = {
             "train": lambda: stub.Train(kpb.TrainRequest(no_generalisation=args.no_generalisation), **call),
-            "deploy": lambda: stub.Deploy(kpb.DeployRequest(version=args.version), **call),
+            "deploy": lambda: stub.Deploy(_deploy_request(args, args.version), **call),
             "rollback": lambda: stub.Rollback(kpb.RollbackRequest(), **call),
         }
+        if args.command == "deploy":  # the conversation tests run first: minutes, not seconds
+            call["timeout"] = max(args.timeout, release.RUN_TIMEOUT_S)
         job = requests[args.command]()
         while args.wait and job.state in (kpb.QUEUED, kpb.RUNNING):
             time.sleep(0.5)
@@ -143,8 +150,16 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
             print(json.dumps({"at": entry.at, "actor": entry.actor, "action": entry.action, "ids": ids}))
     elif args.command in ("propose", "proposals", "approve", "reject"):
         proposals(args, stub, call)
+    elif args.command in ("test", "canary", "promote", "abort"):
+        release.run(args, stub, call)
     else:
         insights(args, stub, call)
+
+
+def _deploy_request(args: argparse.Namespace, version: str) -> kpb.DeployRequest:
+    thresholds = kpb.CanaryThresholds(min_turns=args.min_turns or 0, margin=args.margin or 0.0, z=args.z or 0.0)
+    return kpb.DeployRequest(version=version, canary_percent=args.canary or 0, thresholds=thresholds,
+                             override_reason=getattr(args, "override_reason", ""))  # fmt: skip
 
 
 def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
@@ -164,7 +179,13 @@ def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
     if what == "lexicon-delete" and len(words) == 1:
         return kpb.ProposeChangeRequest(delete_lexicon_entry=kpb.DeleteLexiconEntryRequest(term=words[0]))
     if what == "deploy" and len(words) == 1:
-        return kpb.ProposeChangeRequest(deploy=kpb.DeployRequest(version=words[0]))
+        return kpb.ProposeChangeRequest(deploy=_deploy_request(args, words[0]))
+    if what == "tests" and len(words) == 1:
+        path = Path(words[0])
+        suites = kpb.PutTestSuitesRequest(content=path.read_bytes(), filename=path.name)
+        return kpb.ProposeChangeRequest(put_test_suites=suites)
+    if what == "delete-tests" and len(words) == 1:
+        return kpb.ProposeChangeRequest(delete_test_suite=kpb.DeleteTestSuiteRequest(name=words[0]))
     if what == "adopt" and len(words) == 2:
         return kpb.ProposeChangeRequest(adopt_cluster=kpb.AdoptClusterRequest(cluster_id=words[0], faq_id=words[1]))
     if what == "create-from-cluster" and len(words) == 2:
@@ -173,7 +194,7 @@ def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
         return kpb.ProposeChangeRequest(create_faq_from_cluster=creation)
     raise SystemExit(
         "propose put FILE | delete ID | import FILE | lexicon-put TERM CANONICAL | lexicon-delete TERM | deploy V"
-        " | adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE"
+        " | adopt CLUSTER FAQ | create-from-cluster CLUSTER FILE | tests FILE | delete-tests NAME"
     )
 
 
@@ -234,6 +255,13 @@ def _connected(prog: str, description: str | None) -> argparse.ArgumentParser:
     return p
 
 
+def _canary_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--canary", type=int, help="deploy: to this share (1..99) of new conversations; again to change it")
+    p.add_argument("--min-turns", type=int, help="canary: turns of each version before the guard judges")
+    p.add_argument("--margin", type=float, help="canary: a bad-outcome rate above the active's by more than this")
+    p.add_argument("--z", type=float, help="canary: and by a z statistic of at least this")
+
+
 def parser() -> argparse.ArgumentParser:
     p = _connected("twinteller admin", __doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -257,6 +285,7 @@ def parser() -> argparse.ArgumentParser:
         job = sub.add_parser(name)
         if name == "deploy":
             job.add_argument("version")
+            _canary_arguments(job)
         if name == "train":
             job.add_argument("--no-generalisation", action="store_true", help="without generated question variants")
         job.add_argument("--wait", action="store_true", help="until the job has finished")
@@ -272,14 +301,18 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("trends")
     sub.add_parser("satisfaction")
     migration.add_parser(sub)
+    release.add_parsers(sub)
     propose = sub.add_parser("propose", help="an editor's change, applied once a different approver accepts it")
-    kinds = ["put", "delete", "import", "lexicon-put", "lexicon-delete", "deploy", "adopt", "create-from-cluster"]
+    kinds = ["put", "delete", "import", "lexicon-put", "lexicon-delete", "deploy", "adopt", "create-from-cluster",
+             "tests", "delete-tests"]  # fmt: skip
     propose.add_argument("what", choices=kinds)
     propose.add_argument(
         "words", nargs="+", help="FILE.json | ID | FILE | TERM CANONICAL | TERM | VERSION | CLUSTER FAQ | CLUSTER FILE"
     )
     propose.add_argument("--replace", action="store_true", help="import: the file becomes the whole base")
     propose.add_argument("--reason", default="", help="for the approver and the audit trail")
+    _canary_arguments(propose)
+    propose.add_argument("--override-reason", default="", help="deploy: although the conversation tests refuse it")
     sub.add_parser("proposals").add_argument("--pending", action="store_true")
     for name in ("approve", "reject"):
         decide = sub.add_parser(name)

@@ -48,6 +48,7 @@ class TurnRecord:
     client_attempt: int  # 1, or 2+ when the client's retry policy had to resend it
     error: str  # "" when answered, else "CODE: details"
     system: str = ""  # who answered: "twinteller" or "legacy" (while replacing the legacy bot)
+    model_version: str = ""  # that served it ("" when the turn failed or the legacy bot answered)
 
     @property
     def latency(self) -> float:
@@ -142,9 +143,9 @@ class ConversationLoad:
         begun = time.monotonic()
         try:
             reply, call = stub.Converse.with_call(request, timeout=self._timeout)
-            zone, error, trailers, system = reply.zone, "", call, reply.system
+            zone, error, trailers, system, version = reply.zone, "", call, reply.system, reply.model_version
         except grpc.RpcError as e:
-            zone, error, trailers, system = "", f"{e.code().name}: {e.details()}", e, ""  # type: ignore[attr-defined]
+            zone, error, trailers, system, version = "", f"{e.code().name}: {e.details()}", e, "", ""  # type: ignore[attr-defined]
         attempts = tuple(a for a in _trailer(trailers, "twinteller-attempts").split(",") if a)
         record = TurnRecord(
             begun,
@@ -156,6 +157,7 @@ class ConversationLoad:
             int(_trailer(trailers, "twinteller-client-attempt") or 1),
             error,
             system,
+            version,
         )
         with self._lock:
             self._records.append(record)

@@ -41,6 +41,10 @@ INSIGHTS = f"{ROOT}/insights/"  # insights/<name> -> what insights/insight_worke
 CUTOVER = f"{ROOT}/cutover/state"
 CUTOVER_STATS = f"{ROOT}/cutover/stats/"  # cutover/stats/<slot>/<router id>
 CUTOVER_DIFFERENCES = f"{ROOT}/cutover/differences/"  # cutover/differences/<time_ns>/<sid>/<turn_id>
+# Release safety (twinteller/release/): conversation test suites, the canary, per-version counts.
+TEST_SUITES = f"{ROOT}/release/suites/"  # release/suites/<name> -> Suite JSON (twinteller/release/suites.py)
+CANARY = f"{ROOT}/release/canary"  # the canary state (twinteller/release/canary.py)
+VERSION_STATS = f"{ROOT}/release/stats/"  # release/stats/<slot>/<router id> -> counts per model version
 
 
 def zone(name: str) -> str:
@@ -111,6 +115,14 @@ def insights(name: str) -> str:
 
 def cutover_stats(slot: int, router_id: str) -> str:
     return f"{CUTOVER_STATS}{slot:011d}/{router_id}"
+
+
+def test_suite(name: str) -> str:
+    return f"{TEST_SUITES}{name}"
+
+
+def version_stats(slot: int, router_id: str) -> str:
+    return f"{VERSION_STATS}{slot:011d}/{router_id}"
 
 
 def cutover_difference(session_id: str, turn_id: str) -> str:

@@ -17,10 +17,10 @@ ROUTER = Path(__file__).resolve().parents[3] / "router"
     ("roles", "may"),
     [
         ({"viewer"}, {READ}),
-        ({"editor"}, {READ, "propose", "train", "import legacy rules"}),
+        ({"editor"}, {READ, "propose", "train", "run tests", "import legacy rules"}),
         ({"approver"}, {READ, "approve"}),
-        ({"operator"}, {READ, "propose", "train", "deploy", "roll back", "steer cutover"}),
-        ({"editor", "approver"}, {READ, "propose", "train", "import legacy rules", "approve"}),
+        ({"operator"}, {READ, "propose", "train", "run tests", "deploy", "roll back", "steer cutover"}),
+        ({"editor", "approver"}, {READ, "propose", "train", "run tests", "import legacy rules", "approve"}),
         ({ADMIN}, set(PERMISSIONS)),
     ],
 )

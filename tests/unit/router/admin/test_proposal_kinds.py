@@ -19,11 +19,22 @@ from twinteller.v1 import knowledge_pb2 as kpb
 KINDS = {f.name for f in kpb.ProposeChangeRequest.DESCRIPTOR.oneofs_by_name["change"].fields}
 
 
+class Suites:
+    """Stands in for router/release/release_service.py: only the appliers' existence is tested here."""
+
+    async def put_test_suites(self, request: kpb.PutTestSuitesRequest, actor: str) -> kpb.PutTestSuitesResponse:
+        return kpb.PutTestSuitesResponse()
+
+    async def delete_test_suite(self, request: kpb.DeleteTestSuiteRequest, actor: str) -> None:
+        return None
+
+
 def test_every_kind_has_a_summary_and_an_applier() -> None:
     store, tokens = MemoryStore(), Tokens({})
     service = ProposalService(
         store, tokens, faq_service=FaqService(store, tokens), lexicon_service=LexiconService(store, tokens),
         lifecycle_service=LifecycleService(store, tokens), insight_service=InsightService(store, tokens),
+        suite_editor=Suites(),
     )  # fmt: skip
     assert set(SUMMARIES) == KINDS
     assert set(service._appliers) == KINDS
@@ -36,7 +47,17 @@ def test_a_request_without_a_change_names_the_kinds() -> None:
 
 
 def test_summaries_check_what_they_can() -> None:
-    assert summary(kpb.ProposeChangeRequest(deploy=kpb.DeployRequest(version="7"))) == "deploy model version 7"
+    assert summary(kpb.ProposeChangeRequest(deploy=kpb.DeployRequest(version="7"))) == (
+        "deploy model version 7 to everyone"
+    )
+    canary = kpb.DeployRequest(version="7", canary_percent=10, override_reason="known gap in suite")
+    assert summary(kpb.ProposeChangeRequest(deploy=canary)) == (
+        "deploy model version 7 to 10% of new conversations, overriding the conversation tests: known gap in suite"
+    )
+    with pytest.raises(InvalidArgument, match=r"put_test_suites\.dry_run"):
+        summary(kpb.ProposeChangeRequest(put_test_suites=kpb.PutTestSuitesRequest(content=b"x", dry_run=True)))
+    with pytest.raises(InvalidArgument, match=r"^content: "):
+        summary(kpb.ProposeChangeRequest(put_test_suites=kpb.PutTestSuitesRequest(content=b"")))
     with pytest.raises(InvalidArgument, match="dry_run"):
         summary(kpb.ProposeChangeRequest(import_file=kpb.ImportRequest(content=b"id\n", dry_run=True)))
     with pytest.raises(InvalidArgument):

@@ -40,6 +40,7 @@ def test_json_is_utf8_bytes() -> None:
         "system": "",
         "language": "",
         "at": 0.0,
+        "version": "",
     }
 
 

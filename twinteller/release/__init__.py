@@ -1,0 +1,1 @@
+"""Release safety: conversation test suites, their results, and the model-version canary."""
