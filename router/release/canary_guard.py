@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from router.release.version_stats import read_versions
 from twinteller.backoff import Backoff
-from twinteller.errors import StoreError
+from twinteller.errors import InvalidArgument, StoreError
 from twinteller.etcd import keys
 from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 async def read_canary(store: Store) -> tuple[Canary | None, int]:
     """The canary state and the mod revision of its key (0: there is none)."""
     entry = await store.get(keys.CANARY)
-    return (None, 0) if entry is None else (Canary.from_json(entry.value), entry.mod_revision)
+    # Checked as written: a hand-edited key must not stop the guard (e.g. min_turns 0).
+    return (None, 0) if entry is None else (Canary.from_json(entry.value).validated(), entry.mod_revision)
 
 
 class CanaryGuard:
@@ -61,6 +62,6 @@ class CanaryGuard:
                 await self.check()
                 backoff.reset()
                 await asyncio.sleep(self._interval)
-            except (StoreError, ValueError, TypeError, KeyError) as e:
+            except (StoreError, InvalidArgument, ValueError, TypeError, KeyError) as e:
                 log.warning("canary guard: %s", e)
                 await backoff.sleep()

@@ -8,6 +8,7 @@ import logging
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Context
 from router.conversation.turn import Turn
+from twinteller.errors import InvalidArgument
 from twinteller.etcd import keys
 from twinteller.etcd.mirror import PrefixMirror
 from twinteller.etcd.store import Store
@@ -26,8 +27,8 @@ class CanaryView:
     def _changed(self, items: dict[str, bytes]) -> None:
         raw = items.get("")
         try:
-            self._state = None if raw is None else Canary.from_json(raw)
-        except (ValueError, TypeError, KeyError):
+            self._state = None if raw is None else Canary.from_json(raw).validated()
+        except (InvalidArgument, ValueError, TypeError, KeyError):
             log.error("the canary state in etcd is not readable: every conversation gets the active version")
             self._state = None
 

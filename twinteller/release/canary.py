@@ -88,6 +88,8 @@ class Canary:
         return cls(**data)
 
     def validated(self) -> Canary:
+        if not self.version or self.version == self.baseline:
+            raise InvalidArgument("version: a trained version other than the active one")
         if not 1 <= self.percent <= 99:
             raise InvalidArgument("canary_percent: must be within 1..99 (0 deploys to everyone, promote ends it)")
         if self.state not in STATES:
