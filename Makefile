@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval bench bench-failover loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval bench bench-failover bench-versions loadtest lint clean
 
 all: deps
 
@@ -105,6 +105,11 @@ bench: deps
 # Failover times under load (docs/benchmarks.md). ARGS="--runs 1" for a quick look.
 bench-failover: deps
 	$(PY) -m bench.failover $(ARGS)
+
+# What a second model version loaded beside the active one costs each zone (memory, idle
+# CPU, load time, latency): a canary or a version under test (README "Releases").
+bench-versions: deps
+	$(PY) -m bench.versions $(ARGS)
 
 # A bounded headless Locust run against a local cluster it starts, zone a's Triton killed
 # 20 s in; CSV + HTML reports in run/loadtest; fails on failure ratio or p99 (loadtest/run.py).

@@ -1,12 +1,14 @@
 """The web console for knowledge managers and SREs: live traffic per zone, recognition rate,
 trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one),
-FAQ entries, model versions with train, deploy and rollback, and the proposals waiting for
-an approver.
+FAQ entries, model versions with train, deploy and rollback, the proposals waiting for an
+approver, and release safety (README "Releases"): the canary beside the active version with
+each version's figures (promote, abort), and the conversation test suites (view, check a
+file, change or delete one).
 
 Maker-checker (README "Security model"): a change the user's role may only propose (an
 editor adding a cluster to an FAQ, creating one, or deploying a version) is proposed
-instead, answered `202 {"proposal": ...}`; an approver accepts or rejects it in the
-Proposals list, and only then does it take effect.
+instead (a test suite file or its deletion too), answered `202 {"proposal": ...}`; an
+approver accepts or rejects it in the Proposals list, and only then does it take effect.
 
 A small aiohttp server: the page (console/static/) and a JSON API over the admin
 `Knowledge` gRPC API of the routers. It holds no credentials of its own: the page sends the
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from google.protobuf.message import Message
 
 from twinteller import client
 from twinteller.config import console_config
+from twinteller.release.canary import ABORTED, GUARD_ACTOR, RUNNING
 from twinteller.tls import Tls
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
@@ -39,6 +42,8 @@ from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 MAX_BODY = 64 * 1024
+# A test suite file may have up to 2 MB (twinteller/release/suites.py), escaped in JSON.
+MAX_SUITES_BODY = 5 * 1024 * 1024
 HTTP_STATUS = {
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.PERMISSION_DENIED: 403,
@@ -86,7 +91,9 @@ def as_json(message: Message) -> Any:
     )
 
 
-async def body(request: web.Request) -> dict[str, Any]:
+async def body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    if limit != MAX_BODY:
+        request = request.clone(client_max_size=limit)
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -153,6 +160,14 @@ class Console:
                 get("/api/proposals", self.api(proposals)),
                 post("/api/proposals/{id}/approve", self.api(decide)),
                 post("/api/proposals/{id}/reject", self.api(decide)),
+                get("/api/release", self.api(release)),
+                post("/api/release/promote", self.api(promote)),
+                post("/api/release/abort", self.api(abort)),
+                get("/api/tests", self.api(test_suites)),
+                get("/api/tests/{name}", self.api(test_suite)),
+                post("/api/tests/check", self.api(check_test_suites)),
+                post("/api/tests", self.api(put_test_suites)),
+                post("/api/tests/{name}/delete", self.api(delete_test_suite)),
                 get(
                     "/api/jobs/{id}",
                     self.api(
@@ -233,6 +248,96 @@ async def decide(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: l
     decision = kpb.DecideProposalRequest(id=request.match_info["id"], comment=str(data.get("comment", "")))
     method = stub.ApproveProposal if request.path.endswith("/approve") else stub.RejectProposal
     return await method(decision, metadata=metadata, timeout=30)
+
+
+# -- release safety ---------------------------------------------------------------------------
+def scalars(message: Message, *leave_out: str) -> dict[str, Any]:
+    """A message's scalar fields as they are: JSON from protobuf gives int64 as strings."""
+    fields = message.DESCRIPTOR.fields
+    return {f.name: getattr(message, f.name) for f in fields if f.message_type is None and f.name not in leave_out}
+
+
+def release_view(release: kpb.Release) -> dict[str, Any]:
+    """A Release as the page shows it: counts as numbers, the canary null when there is none
+    and `by_guard` when the guard aborted it, each version's `part` in it ("active",
+    "canary", "baseline" while the canary runs, else "")."""
+    canary: dict[str, Any] | None = None
+    if release.HasField("canary"):
+        c = release.canary
+        by_guard = c.state == ABORTED and c.updated_by == GUARD_ACTOR
+        canary = {**scalars(c), "by_guard": by_guard, "thresholds": scalars(c.thresholds)}
+    parts = {release.active_version: "active"}
+    if canary is not None and canary["state"] == RUNNING:
+        parts = {canary["baseline"]: "baseline", canary["version"]: "canary", **parts}
+    versions = [{**scalars(v), "part": parts.get(v.version, "")} for v in release.versions]
+    return {"active_version": release.active_version, "canary": canary, "versions": versions, "since": release.since}
+
+
+def suites_view(suites: Iterable[kpb.TestSuite]) -> dict[str, Any]:
+    """Test suites for the list: without their content (GET /api/tests/{name} has it)."""
+    return {"suites": [scalars(s, "content") for s in suites]}
+
+
+def suite_file(data: dict[str, Any]) -> kpb.PutTestSuitesRequest:
+    """The editor's text as a PutTestSuitesRequest; `filename` (optional) names the format,
+    else the router tells JSON from YAML."""
+    content, filename = data.get("content", ""), data.get("filename", "")
+    if not isinstance(content, str) or not isinstance(filename, str):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "content, filename: text"}), content_type="application/json")
+    return kpb.PutTestSuitesRequest(content=content.encode(), filename=filename)
+
+
+async def release(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    return release_view(await stub.GetRelease(kpb.GetReleaseRequest(), metadata=metadata, timeout=10))
+
+
+async def promote(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """Only a role that may deploy: the router refuses anyone else (403, its message)."""
+    return release_view(await stub.PromoteCanary(kpb.PromoteCanaryRequest(), metadata=metadata, timeout=30))
+
+
+async def abort(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    reason = kpb.AbortCanaryRequest(reason=str(data.get("reason", "")))
+    return release_view(await stub.AbortCanary(reason, metadata=metadata, timeout=30))
+
+
+async def test_suites(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    listed = await stub.ListTestSuites(kpb.ListTestSuitesRequest(), metadata=metadata, timeout=10)
+    return suites_view(listed.suites)
+
+
+async def test_suite(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """One suite's file, as YAML (as ExportTestSuites writes it)."""
+    name = request.match_info["name"]
+    exported = await stub.ExportTestSuites(
+        kpb.ExportTestSuitesRequest(names=[name], format="yaml"), metadata=metadata, timeout=10
+    )
+    return {"name": name, "content": exported.content.decode("utf-8", errors="replace")}
+
+
+async def check_test_suites(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """The file checked, not written: the router's refusal names the line or the field."""
+    checking = suite_file(await body(request, MAX_SUITES_BODY))
+    checking.dry_run = True
+    checked = await stub.PutTestSuites(checking, metadata=metadata, timeout=30)
+    return suites_view(checked.suites)
+
+
+async def put_test_suites(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request, MAX_SUITES_BODY)
+    written = await direct_or_proposed(
+        stub, stub.PutTestSuites, metadata, data.get("reason"), put_test_suites=suite_file(data)
+    )
+    return suites_view(written.suites) if isinstance(written, kpb.PutTestSuitesResponse) else written
+
+
+async def delete_test_suite(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    deletion = kpb.DeleteTestSuiteRequest(name=request.match_info["name"])
+    return await direct_or_proposed(
+        stub, stub.DeleteTestSuite, metadata, data.get("reason"), delete_test_suite=deletion
+    )
 
 
 def main() -> None:

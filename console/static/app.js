@@ -277,11 +277,178 @@ async function saveEditor(event) {
   }
 }
 
+// -- Release: the canary beside the active version, each version's figures ------------------
+
+const percent = (x) => (100 * Number(x || 0)).toFixed(1) + " %";
+const ms = (x) => Math.round(Number(x || 0)) + " ms";
+const RATES = ["fallback_rate", "clarify_rate", "handoff_rate", "rephrase_rate", "error_rate"];
+
+function showRelease(release) {
+  $("release-error").textContent = release.error ? "release: " + release.error : "";
+  if (release.error) return;
+  $("release-active").textContent = release.active_version || "–";
+  const canary = release.canary;
+  const running = Boolean(canary && canary.state === "RUNNING");
+  $("release-canary").dataset.state = canary ? canary.state : "";
+  $("release-canary-version").textContent = canary ? canary.version : "none";
+  $("release-canary-detail").textContent = canary
+    ? `(${canary.percent} % of new conversations, beside ${canary.baseline || "–"}, since ${new Date(canary.started_at * 1000).toLocaleString()})`
+    : "";
+  $("release-canary-state").textContent = canary ? canary.state : "–";
+  $("release-canary-by").textContent = canary && canary.updated_by && canary.state !== "RUNNING"
+    ? `by ${canary.updated_by} at ${new Date(canary.updated_at * 1000).toLocaleString()}` : "";
+  const reason = $("release-canary-reason");
+  reason.hidden = !(canary && canary.reason);
+  reason.dataset.guard = String(Boolean(canary && canary.by_guard));
+  reason.className = canary && canary.by_guard ? "reason guard" : "reason";
+  reason.textContent = !canary || !canary.reason ? ""
+    : canary.by_guard ? `Aborted by the canary guard: ${canary.reason}` : `Reason: ${canary.reason}`;
+  $("release-actions").hidden = !running;
+  const active = (release.versions || []).find((v) => v.part === "active");
+  const margin = running && canary.thresholds ? Number(canary.thresholds.margin || 0) : null;
+  $("release-figures").tBodies[0].replaceChildren(...(release.versions || []).map((v) => {
+    const row = el("tr", undefined, { "data-version": v.version, class: v.part });
+    const rate = (field) => {
+      const worse = margin !== null && active && v.part === "canary" && v[field] > active[field] + margin;
+      return el("td", percent(v[field]), worse ? { class: "worse", "data-field": field } : { "data-field": field });
+    };
+    row.append(el("td", v.version), el("td", v.part), el("td", String(v.turns), { "data-field": "turns" }),
+      ...RATES.map(rate),
+      el("td", v.ratings ? `${percent(v.low_rating_rate)} of ${v.ratings}` : "–", { "data-field": "low_rating_rate" }),
+      el("td", ms(v.p50_ms), { "data-field": "p50_ms" }), el("td", ms(v.p99_ms), { "data-field": "p99_ms" }));
+    return row;
+  }));
+  $("release-since").textContent = release.since
+    ? `figures since ${new Date(release.since * 1000).toLocaleString()}; asked again: the answer's question asked again at once; low ratings: 1 or 2 of 5`
+    : "";
+}
+
+async function releaseChange(verb, payload) {
+  try {
+    const release = await api(`/api/release/${verb}`, { method: "POST", body: JSON.stringify(payload) });
+    showRelease(release);
+    say(`canary ${release.canary ? release.canary.state.toLowerCase() : verb}: active version ${release.active_version}`);
+  } catch (e) {
+    say(`${verb} refused: ${e.message}`, true);
+  }
+  await refresh();
+}
+
+function promoteCanary() {
+  return releaseChange("promote", {});
+}
+
+function abortCanary() {
+  const reason = $("release-abort-reason").value.trim();
+  if (!reason) {
+    say("abort: say why (it goes into the audit trail)", true);
+    $("release-abort-reason").focus();
+    return undefined;
+  }
+  $("release-abort-reason").value = "";
+  return releaseChange("abort", { reason });
+}
+
+// -- Conversation tests: the suites, one suite's file, the editor -----------------------------
+
+let armedDelete = "";  // the suite whose Delete was clicked once: the second click deletes it
+
+function showTests(reply) {
+  $("tests-error").textContent = reply.error ? "conversation tests: " + reply.error : "";
+  if (reply.error) return;
+  const suites = reply.suites || [];
+  if (!suites.some((s) => s.name === armedDelete)) armedDelete = "";
+  $("tests-list").tBodies[0].replaceChildren(...suites.map((s) => {
+    const row = el("tr", undefined, { "data-suite": s.name });
+    const view = el("button", "View", { class: "view", type: "button" });
+    const edit = el("button", "Edit", { class: "edit", type: "button" });
+    const remove = el("button", s.name === armedDelete ? "Confirm delete" : "Delete", { class: "delete", type: "button" });
+    view.onclick = () => viewSuite(s.name, false);
+    edit.onclick = () => viewSuite(s.name, true);
+    remove.onclick = () => deleteSuite(s.name, remove);
+    const when = s.updated_at ? new Date(s.updated_at * 1000).toLocaleString() : "";
+    row.append(el("td", s.name), el("td", s.description), el("td", String(s.cases)), el("td", String(s.revision)),
+      el("td", s.updated_by), el("td", when), el("td"));
+    row.lastChild.append(view, edit, remove);
+    return row;
+  }));
+}
+
+function testsSay(text, error = false) {
+  $("tests-result").textContent = text;
+  $("tests-result").className = error ? "status error" : "status";
+}
+
+async function viewSuite(name, intoEditor) {
+  try {
+    const suite = await api(`/api/tests/${encodeURIComponent(name)}`);
+    if (intoEditor) {
+      $("tests-editor").value = suite.content;
+      testsSay(`suite ${name} in the editor: change it, check it, propose it`);
+      $("tests-editor").focus();
+      return;
+    }
+    $("tests-view-name").textContent = name;
+    $("tests-view-content").textContent = suite.content;
+    $("tests-view").hidden = false;
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+function suiteFile() {
+  return { content: $("tests-editor").value, reason: $("tests-reason").value };
+}
+
+async function checkSuites() {
+  try {
+    const checked = await api("/api/tests/check", { method: "POST", body: JSON.stringify(suiteFile()) });
+    const suites = checked.suites || [];
+    testsSay("the file is good: " + suites.map((s) => `${s.name} (${s.cases} case${s.cases === 1 ? "" : "s"})`).join(", "));
+  } catch (e) {
+    testsSay("the file is refused: " + e.message, true);
+  }
+}
+
+async function proposeSuites(event) {
+  event.preventDefault();
+  try {
+    const result = await api("/api/tests", { method: "POST", body: JSON.stringify(suiteFile()) });
+    testsSay(result.proposal ? submitted(result.proposal)
+      : "saved: " + (result.suites || []).map((s) => `${s.name} (revision ${s.revision})`).join(", "));
+    $("tests-editor").value = "";
+    $("tests-reason").value = "";
+    await refresh();
+  } catch (e) {
+    testsSay("refused: " + e.message, true);
+  }
+}
+
+async function deleteSuite(name, button) {
+  if (armedDelete !== name) {
+    armedDelete = name;
+    button.textContent = "Confirm delete";
+    return;
+  }
+  armedDelete = "";
+  try {
+    const result = await api(`/api/tests/${encodeURIComponent(name)}/delete`,
+      { method: "POST", body: JSON.stringify({ reason: $("tests-reason").value }) });
+    testsSay(result.proposal ? submitted(result.proposal) : `suite ${name} deleted`);
+  } catch (e) {
+    testsSay(`delete of ${name} refused: ${e.message}`, true);
+  }
+  await refresh();
+}
+
 async function refresh() {
   if (!token) return;
   try {
-    const [overview, faqs, clusters, proposals] = await Promise.all(
-      [api("/api/overview"), api("/api/faqs"), api("/api/clusters"), api("/api/proposals")]);
+    // A router without release safety yet (a rolling upgrade) leaves the rest of the page live.
+    const apart = (path) => api(path).catch((e) => ({ error: e.message }));
+    const [overview, faqs, clusters, proposals, release, tests] = await Promise.all(
+      [api("/api/overview"), api("/api/faqs"), api("/api/clusters"), api("/api/proposals"),
+        apart("/api/release"), apart("/api/tests")]);
     showTraffic(overview.traffic);
     showTrends(overview.trends);
     showSatisfaction(overview.satisfaction);
@@ -290,6 +457,8 @@ async function refresh() {
     // Re-rendering the clusters would wipe an answer being typed: only when none is.
     if (![...document.querySelectorAll(".create textarea")].some((t) => t.value)) showClusters(clusters);
     if (![...document.querySelectorAll("#proposals .comment")].some((t) => t.value)) showProposals(proposals);
+    showRelease(release);
+    showTests(tests);
     document.body.dataset.loaded = String(Date.now());
   } catch (e) {
     say("refresh failed: " + e.message, true);
@@ -333,3 +502,8 @@ if (token) {
 setInterval(refresh, 5000);
 $("faq-editor").onsubmit = saveEditor;
 $("faq-editor-close").onclick = () => { $("faq-editor").hidden = true; editing = null; };
+$("release-promote").onclick = promoteCanary;
+$("release-abort").onclick = abortCanary;
+$("tests-check").onclick = checkSuites;
+$("tests-form").onsubmit = proposeSuites;
+$("tests-view-close").onclick = () => { $("tests-view").hidden = true; };

@@ -191,8 +191,8 @@ def test_the_gate_refuses_a_broken_version_and_the_guard_aborts_its_overridden_c
     with cluster.channel("b") as channel:
         stub = pb_grpc.AssistantStub(channel)
         for _ in range(10):
-            reply = stub.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="my pin is blocked"),
-                                  timeout=10)  # fmt: skip
+            request = pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="my pin is blocked")
+            reply = stub.Converse(request, timeout=10)
             assert reply.model_version == state.active_version
 
 

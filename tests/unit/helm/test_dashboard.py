@@ -22,6 +22,9 @@ def test_every_twinteller_series_in_the_dashboard_exists() -> None:
     metrics.observe_turn("app", pb.ConverseResponse(zone="a", intent="x", action=pb.ANSWER), ("a:ok",))
     metrics.rpcs.labels("twinteller.v1.Assistant/Converse", "OK").inc()
     metrics.rpc_seconds.labels("twinteller.v1.Assistant/Converse").observe(0.01)
+    metrics.observe_version_turn("2", "ANSWER", True, 0.01)
+    metrics.version_errors.labels("2").inc()
+    metrics.version_ratings.labels("2", "1").inc()
     exported = {s.name for family in metrics.registry.collect() for s in family.samples}
     exported |= {f.name for f in metrics.registry.collect()}
     assert used and used <= exported, used - exported
