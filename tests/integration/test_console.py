@@ -4,6 +4,7 @@ knowledge manager's cluster -> FAQ action, train and deploy lead to a new active
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
@@ -404,3 +405,59 @@ def test_console_faq_editor_in_three_languages(cluster: LocalCluster, browser: A
             assert http(url + f"api/faqs/{faq_id}", "POST", {"faq": "x"}, token=LOCAL_ADMIN_TOKEN)[0] == 400
         finally:
             admin.DeleteFaq(kpb.DeleteFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
+
+
+def test_console_release_shows_the_guards_abort_and_checks_a_suite(cluster: LocalCluster, browser: Any) -> None:
+    """The Release section shows a canary the guard aborted, with its reason, as routers
+    read it from etcd; the Conversation tests section checks a file through the router (the
+    error names its line) and turns an editor's file into a proposal."""
+    from selenium.webdriver.common.by import By
+
+    from twinteller.etcd import keys
+    from twinteller.release.canary import ABORTED, GUARD_ACTOR, Canary
+
+    url = cluster.layout.console_url
+    active = http(url + "api/release", token=EDITOR_TOKEN)[1]["active_version"]
+    reason = f"rephrase rate 31.5% over 73 against the active version's 0.0% ({uuid.uuid4().hex[:6]})"
+    # The state the guard writes when it aborts (router/release/canary_guard.py); a version
+    # no zone serves, so no conversation is affected while it is shown.
+    state = Canary("999", active, 50, ABORTED, time.time(), time.time(), GUARD_ACTOR, reason)
+
+    async def canary(value: bytes | None) -> None:
+        store = cluster.store()
+        try:
+            await (store.put(keys.CANARY, value) if value is not None else store.delete(keys.CANARY))
+        finally:
+            await store.close()
+
+    asyncio.run(canary(state.to_json()))
+    try:
+        browser.get(url)
+        signed_out(browser)
+        browser.find_element(By.ID, "token").send_keys(EDITOR_TOKEN)
+        browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+        until(lambda: browser.find_element(By.ID, "console").is_displayed(), 10, "the console after sign-in")
+        shown = until(stable(lambda: browser.find_element(By.ID, "release-canary-reason").text or None), 20,
+                      "the guard's reason")  # fmt: skip
+        assert reason in shown
+        assert browser.find_element(By.ID, "release-canary-reason").get_attribute("data-guard") == "true"
+        assert "ABORTED" in browser.find_element(By.ID, "release-canary-state").text
+
+        editor = browser.find_element(By.ID, "tests-editor")
+        editor.send_keys("suite: console-suite\ncases: [\n")
+        browser.find_element(By.ID, "tests-check").click()
+        said = until(lambda: browser.find_element(By.ID, "tests-result").text or None, 20, "the check's answer")
+        assert "line" in said and "YAML" in said, said
+        editor.clear()
+        editor.send_keys(
+            "suite: console-suite\ncases:\n  - name: pin\n    turns:\n      - text: my pin is blocked\n"
+            "        expect: {intent: pin_blocked}\n"
+        )
+        browser.find_element(By.ID, "tests-reason").send_keys("a suite from the console")
+        browser.find_element(By.ID, "tests-propose").click()
+        said = until(lambda: (t := browser.find_element(By.ID, "tests-result").text) and "line" not in t and t,
+                     20, "the proposal")  # fmt: skip
+        pending = http(url + "api/proposals?pending=1", token=EDITOR_TOKEN)[1]
+        assert any("console-suite" in p["summary"] for p in pending.get("proposals", [])), (said, pending)
+    finally:
+        asyncio.run(canary(None))
