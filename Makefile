@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval bench bench-failover bench-versions loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions loadtest lint clean
 
 all: deps
 
@@ -96,6 +96,11 @@ test-sites: deps
 
 eval: deps
 	$(TWINTELLER) eval
+
+# Per platform sample export (twinteller/data/platform_samples/): what it has and what came
+# across, per kind, and what did not (README "Moving in"). No cluster needed.
+eval-import: venv
+	$(TWINTELLER) import-report
 
 # Where a turn's time goes: encoder, dynamic batching, bare gRPC relay, direct Triton vs
 # router, with ratios against baselines of the same run (docs/benchmarks.md). ~4 minutes.

@@ -1,14 +1,16 @@
 """The web console for knowledge managers and SREs: live traffic per zone, recognition rate,
 trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one),
 FAQ entries, model versions with train, deploy and rollback, the proposals waiting for an
-approver, and release safety (README "Releases"): the canary beside the active version with
+approver, release safety (README "Releases"): the canary beside the active version with
 each version's figures (promote, abort), and the conversation test suites (view, check a
-file, change or delete one).
+file, change or delete one), and moving in from another platform (a Rasa, Dialogflow, Lex,
+QnA Maker or AIML export: check it for the report of what would be imported, then import).
 
 Maker-checker (README "Security model"): a change the user's role may only propose (an
 editor adding a cluster to an FAQ, creating one, or deploying a version) is proposed
-instead (a test suite file or its deletion too), answered `202 {"proposal": ...}`; an
-approver accepts or rejects it in the Proposals list, and only then does it take effect.
+instead (a test suite file or its deletion, an import from another platform too), answered
+`202 {"proposal": ...}`; an approver accepts or rejects it in the Proposals list, and only
+then does it take effect.
 
 A small aiohttp server: the page (console/static/) and a JSON API over the admin
 `Knowledge` gRPC API of the routers. It holds no credentials of its own: the page sends the
@@ -20,6 +22,8 @@ on, so the routers authenticate and audit every change; without one, every call 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -44,6 +48,9 @@ STATIC = Path(__file__).with_name("static")
 MAX_BODY = 64 * 1024
 # A test suite file may have up to 2 MB (twinteller/release/suites.py), escaped in JSON.
 MAX_SUITES_BODY = 5 * 1024 * 1024
+# An export from another platform (a zip, or one file) may have up to 20 MiB, base64 in JSON.
+MAX_EXPORT = 20 * 1024 * 1024
+MAX_PLATFORM_BODY = (MAX_EXPORT + 2) // 3 * 4 + 64 * 1024
 HTTP_STATUS = {
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.PERMISSION_DENIED: 403,
@@ -69,6 +76,8 @@ async def direct_or_proposed(
     direct: Callable[..., Awaitable[Message]],
     metadata: list[tuple[str, str]],
     reason: object,
+    *,
+    timeout: float = 10,
     **change: Message,
 ) -> Message | Proposed:
     """The change (one ProposeChangeRequest field: its request) made with `direct` where
@@ -77,17 +86,29 @@ async def direct_or_proposed(
     the same way."""
     (request,) = change.values()
     try:
-        return await direct(request, metadata=metadata, timeout=10)
+        return await direct(request, metadata=metadata, timeout=timeout)
     except grpc.aio.AioRpcError as e:
         if e.code() != grpc.StatusCode.PERMISSION_DENIED:
             raise
     proposal = kpb.ProposeChangeRequest(**change, reason=str(reason or ""))
-    return Proposed(await stub.ProposeChange(proposal, metadata=metadata, timeout=10))
+    return Proposed(await stub.ProposeChange(proposal, metadata=metadata, timeout=timeout))
 
 
 def as_json(message: Message) -> Any:
     return json_format.MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def bad_request(error: str) -> web.HTTPBadRequest:
+    """A 400 with the page's `{"error": ...}`."""
+    return web.HTTPBadRequest(text=json.dumps({"error": error}), content_type="application/json")
+
+
+def too_large(error: str, limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    """A 413 with the page's `{"error": ...}`."""
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit, actual_size=size, text=json.dumps({"error": error}), content_type="application/json"
     )
 
 
@@ -97,11 +118,11 @@ async def body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"body: not JSON ({e})"}), content_type="application/json"
-        ) from None
+        raise bad_request(f"body: not JSON ({e})") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large(f"body: more than {limit} bytes", limit, request.content_length or limit + 1) from None
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text=json.dumps({"error": "body: a JSON object"}), content_type="application/json")
+        raise bad_request("body: a JSON object")
     return data
 
 
@@ -168,6 +189,7 @@ class Console:
                 post("/api/tests/check", self.api(check_test_suites)),
                 post("/api/tests", self.api(put_test_suites)),
                 post("/api/tests/{name}/delete", self.api(delete_test_suite)),
+                post("/api/import-platform", self.api(import_platform)),
                 get(
                     "/api/jobs/{id}",
                     self.api(
@@ -338,6 +360,66 @@ async def delete_test_suite(request: web.Request, stub: kpb_grpc.KnowledgeStub, 
     return await direct_or_proposed(
         stub, stub.DeleteTestSuite, metadata, data.get("reason"), delete_test_suite=deletion
     )
+
+
+# -- moving in from another platform -----------------------------------------------------------
+def platform_import(data: dict[str, Any]) -> kpb.ImportPlatformRequest:
+    """The page's body (`content_base64`, `filename`, `platform`: "" to detect it,
+    `dry_run`, `overwrite`) as an ImportPlatformRequest; anything malformed a 400 that
+    names the field, an export over MAX_EXPORT a 413. The platform's name is the router's
+    to check (its refusal names the ones it knows)."""
+    texts = {name: data.get(name, "") for name in ("content_base64", "filename", "platform")}
+    flags = {name: data.get(name, False) for name in ("dry_run", "overwrite")}
+    if not all(isinstance(v, str) for v in texts.values()):
+        raise bad_request("content_base64, filename, platform: text")
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise bad_request("dry_run, overwrite: true or false")
+    encoded = texts["content_base64"]
+    if not encoded:
+        raise bad_request("content_base64: no export; choose a file (a folder: zip it first)")
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise bad_request(f"content_base64: not base64 ({e})") from None
+    if len(content) > MAX_EXPORT:
+        raise too_large(f"content: {len(content)} bytes, at most {MAX_EXPORT} (20 MiB)", MAX_EXPORT, len(content))
+    return kpb.ImportPlatformRequest(
+        content=content, filename=texts["filename"], platform=texts["platform"].strip(), **flags
+    )
+
+
+def platform_view(response: kpb.ImportPlatformResponse) -> dict[str, Any]:
+    """An ImportPlatformResponse as the page shows it: the report parsed ({"platform",
+    "detected", "counts": {kind: {"present", "imported"}}, "omitted": [{"where", "what",
+    "reason"}]}; one that is not JSON kept as `{"text": ...}`), the lists as lists."""
+    try:
+        report = json.loads(response.report) if response.report else {}
+    except json.JSONDecodeError:
+        report = {"text": response.report}
+    if not isinstance(report, dict):
+        report = {"text": response.report}
+    return {
+        "platform": response.platform,
+        "detected": response.detected,
+        "report": report,
+        "faq_ids": list(response.faq_ids),
+        "lexicon_entries": response.lexicon_entries,
+        "collisions": list(response.collisions),
+        "updated": list(response.updated),
+    }
+
+
+async def import_platform(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """A dry run (read access: the report, nothing written), else the import made at once
+    where the role allows it, or proposed (202)."""
+    data = await body(request, MAX_PLATFORM_BODY)
+    importing = platform_import(data)
+    if importing.dry_run:
+        return platform_view(await stub.ImportPlatform(importing, metadata=metadata, timeout=60))
+    done = await direct_or_proposed(
+        stub, stub.ImportPlatform, metadata, data.get("reason"), timeout=60, import_platform=importing
+    )
+    return platform_view(done) if isinstance(done, kpb.ImportPlatformResponse) else done
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from router.admin.lexicon_service import LexiconService
 from router.admin.lifecycle_service import LifecycleService
 from router.admin.operations_service import SERVICE_NAME as OPERATIONS_SERVICE
 from router.admin.operations_service import OperationsService
+from router.admin.platform_service import PlatformService
 from router.admin.proposal_service import ProposalService
 from router.admin.replication_service import ReplicationService
 from router.api.assistant_service import SERVICE_NAME, AssistantService
@@ -170,12 +171,14 @@ class Router:
         release = ReleaseService(self.store, tokens, self.knowledge, rollout, self.turn_log)
         lifecycle = LifecycleService(self.store, tokens, rollout)
         insight = InsightService(self.store, tokens)
+        platforms = PlatformService(self.store, tokens)
         proposals = ProposalService(
             self.store, tokens, faq_service=faqs, lexicon_service=lexicon, lifecycle_service=lifecycle,
-            insight_service=insight, suite_editor=release,
+            insight_service=insight, suite_editor=release, platform_service=platforms,
         )  # fmt: skip
-        # The admin services, one per concern; these seven share the Knowledge gRPC service.
-        self.admin = (faqs, lexicon, lifecycle, insight, AuditService(self.store, tokens), proposals, release)
+        # The admin services, one per concern; these share the Knowledge gRPC service.
+        audit = AuditService(self.store, tokens)
+        self.admin = (faqs, lexicon, lifecycle, insight, audit, proposals, release, platforms)
         self.operations = OperationsService(self.turn_log, tokens, config.identity)
         self.migration = MigrationService(
             self.store,

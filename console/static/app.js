@@ -441,6 +441,117 @@ async function deleteSuite(name, button) {
   await refresh();
 }
 
+// -- Moving in from another platform: check an export (the report), then import it ------------
+
+const MAX_EXPORT = 20 * 1024 * 1024;  // the console's limit (console/webapp.py MAX_EXPORT)
+
+function platformSay(text, error = false) {
+  $("platform-result").textContent = text;
+  $("platform-result").className = error ? "status error" : "status";
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result);  // data:<type>;base64,<content>
+      resolve(url.slice(url.indexOf(",") + 1));
+    };
+    reader.onerror = () => reject(new Error(`${file.name}: could not be read (${reader.error})`));
+    reader.readAsDataURL(file);
+  });
+}
+
+const plural = (n, one, many = one + "s") => `${n} ${n === 1 ? one : many}`;
+
+function listed(label, items, none) {
+  return items.length ? `${label}: ${items.join(", ")}` : none;
+}
+
+function showPlatformReport(result, dryRun, overwrite) {
+  const report = result.report || {};
+  const platform = result.platform || report.platform || "?";
+  $("platform-summary").textContent = `${platform} export, `
+    + (result.detected ? "the platform told by its content" : "the platform as chosen")
+    + (report.text ? `; report: ${report.text}` : "");
+  const counts = Object.entries(report.counts || {});
+  $("platform-counts").tBodies[0].replaceChildren(...counts.map(([kind, c]) => {
+    const row = el("tr", undefined, { "data-kind": kind });
+    const short = Number(c.imported) < Number(c.present);
+    row.append(el("td", kind), el("td", String(c.present)), el("td", String(c.imported), short ? { class: "short" } : {}));
+    return row;
+  }));
+  const omitted = (report.omitted || []).map((o) => {
+    const row = el("tr");
+    row.append(el("td", o.where), el("td", o.what), el("td", o.reason));
+    return row;
+  });
+  if (!omitted.length) {
+    const row = el("tr", undefined, { class: "none" });
+    row.append(el("td", "nothing: everything in the export came across", { colspan: 3 }));
+    omitted.push(row);
+  }
+  $("platform-omitted").tBodies[0].replaceChildren(...omitted);
+  const ids = result.faq_ids || [];
+  const lexicon = result.lexicon_entries || 0;
+  $("platform-ids").textContent = `${dryRun ? "Would write" : "Written"}: ${plural(ids.length, "FAQ entry", "FAQ entries")}`
+    + (ids.length ? ` (${ids.join(", ")})` : "") + `, ${plural(lexicon, "lexicon term")}.`;
+  const collisions = result.collisions || [];
+  $("platform-collisions").className = collisions.length ? "error" : "";
+  $("platform-collisions").textContent = listed(
+    overwrite
+      ? "Collisions (existing entries or terms not made by an earlier import of this platform), overwritten"
+      : "Collisions (existing entries or terms not made by an earlier import of this platform; tick \"overwrite colliding entries\" to replace them)",
+    collisions, "No collisions.");
+  $("platform-updated").textContent = listed(
+    `${dryRun ? "Would update" : "Updated"} (made by an earlier import of this platform)`, result.updated || [],
+    "Nothing made by an earlier import is updated.");
+  $("platform-report").hidden = false;
+}
+
+async function importPlatform(dryRun) {
+  const file = $("platform-file").files[0];
+  if (!file) {
+    platformSay("choose the export first (a folder: zip it first)", true);
+    return;
+  }
+  if (file.size > MAX_EXPORT) {
+    platformSay(`${file.name}: ${file.size} bytes, at most ${MAX_EXPORT} (20 MiB)`, true);
+    return;
+  }
+  const buttons = [$("platform-check"), $("platform-import")];
+  buttons.forEach((b) => { b.disabled = true; });
+  $("platform-report").hidden = true;
+  platformSay(`${dryRun ? "checking" : "importing"} ${file.name}…`);
+  try {
+    const payload = {
+      content_base64: await readBase64(file), filename: file.name, platform: $("platform-format").value,
+      dry_run: dryRun, overwrite: $("platform-overwrite").checked, reason: $("platform-reason").value,
+    };
+    const result = await api("/api/import-platform", { method: "POST", body: JSON.stringify(payload) });
+    if (result.proposal) {  // the user's role may only propose it
+      platformSay(submitted(result.proposal));
+      $("platform-reason").value = "";
+      await refresh();
+      return;
+    }
+    showPlatformReport(result, dryRun, payload.overwrite);
+    const entries = plural((result.faq_ids || []).length, "FAQ entry", "FAQ entries");
+    const terms = plural(result.lexicon_entries || 0, "lexicon term");
+    if (dryRun) {
+      platformSay(`checked, nothing written: ${entries} and ${terms} would be imported`);
+      return;
+    }
+    platformSay(`imported ${entries} and ${terms}; train and deploy a new version to use them`);
+    $("platform-reason").value = "";
+    await refresh();
+  } catch (e) {
+    platformSay(`${dryRun ? "the export is refused" : "import refused"}: ${e.message}`, true);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
 async function refresh() {
   if (!token) return;
   try {
@@ -507,3 +618,5 @@ $("release-abort").onclick = abortCanary;
 $("tests-check").onclick = checkSuites;
 $("tests-form").onsubmit = proposeSuites;
 $("tests-view-close").onclick = () => { $("tests-view").hidden = true; };
+$("platform-check").onclick = () => importPlatform(true);
+$("platform-form").onsubmit = (event) => { event.preventDefault(); importPlatform(false); };

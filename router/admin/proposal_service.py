@@ -19,6 +19,7 @@ from router.admin.faq_service import SERVICE_NAME, FaqService, from_pb
 from router.admin.insight_service import InsightService
 from router.admin.lexicon_service import LexiconService
 from router.admin.lifecycle_service import LifecycleService
+from router.admin.platform_service import PlatformService
 from router.api.auth import Tokens
 from router.api.boundary import boundary, checked, unary_handlers
 from twinteller.errors import (
@@ -34,6 +35,7 @@ from twinteller.etcd.audit import audited_commit
 from twinteller.etcd.store import Store
 from twinteller.knowledge import faqs, lexicon, proposals
 from twinteller.knowledge.lexicon import LexiconEntry
+from twinteller.platforms import archive, importers
 from twinteller.release import suites
 from twinteller.v1 import knowledge_pb2 as kpb
 
@@ -73,6 +75,17 @@ def _put_test_suites(change: kpb.PutTestSuitesRequest) -> str:
     return "put test suites " + ", ".join(s.name for s in suites.parse(change.content, change.filename))
 
 
+def _import_platform(change: kpb.ImportPlatformRequest) -> str:
+    if change.dry_run:
+        raise InvalidArgument("import_platform.dry_run: a proposal is applied for real; check with ImportPlatform")
+    converted = importers.convert(archive.unpack(change.content, change.filename), change.platform)
+    overwriting = ", overwriting what it collides with" if change.overwrite else ""
+    return (
+        f"import a {converted.report.platform} export ({change.filename or 'unnamed'}): {len(converted.faqs)} entries,"
+        f" {len(converted.lexicon)} lexicon terms{overwriting}"
+    )
+
+
 def _create_faq_from_cluster(change: kpb.CreateFaqFromClusterRequest) -> str:
     # Its questions may come from the cluster when it is applied: check the rest now.
     record = faqs.validate(replace(from_pb(change.faq), questions=list(change.faq.questions) or ["?"]))
@@ -92,6 +105,7 @@ SUMMARIES: dict[str, Callable[[Any], str]] = {
     "create_faq_from_cluster": _create_faq_from_cluster,
     "put_test_suites": _put_test_suites,
     "delete_test_suite": lambda change: f"delete test suite {change.name}",
+    "import_platform": _import_platform,
 }
 
 
@@ -122,6 +136,7 @@ class ProposalService:
         lifecycle_service: LifecycleService,
         insight_service: InsightService,
         suite_editor: SuiteEditor,
+        platform_service: PlatformService,
     ) -> None:
         self._store = store
         self._tokens = tokens
@@ -169,6 +184,10 @@ class ProposalService:
             await suite_editor.delete_test_suite(change, actor)
             return f"test suite {change.name} deleted"
 
+        async def import_platform(change: kpb.ImportPlatformRequest, actor: str) -> str:
+            done = await platform_service.import_platform(change, actor)
+            return f"{done.platform} export imported: {len(done.faq_ids)} entries, {done.lexicon_entries} lexicon terms"
+
         # The same kinds as SUMMARIES -> how each is applied.
         self._appliers: dict[str, Applier] = {
             "put_faq": put_faq,
@@ -181,6 +200,7 @@ class ProposalService:
             "create_faq_from_cluster": create_faq_from_cluster,
             "put_test_suites": put_test_suites,
             "delete_test_suite": delete_test_suite,
+            "import_platform": import_platform,
         }
 
     async def _apply(self, change: kpb.ProposeChangeRequest, actor: str) -> str:

@@ -5,6 +5,9 @@
     twinteller admin put FILE.json          # one entry, the JSON of `get`
     twinteller admin delete ID
     twinteller admin import FILE [--format csv|json] [--dry-run] [--replace]
+    twinteller admin import PATH [--format rasa|dialogflow-es|dialogflow-cx|lex-v2|qna|aiml]
+                                 [--dry-run] [--overwrite]   # another platform's export (a file,
+                                 # folder or zip; the format is detected when not given) and a report
     twinteller admin export [--format csv|json] [-o FILE]
     twinteller admin audit [--limit N]
     twinteller admin lexicon [list | put TERM CANONICAL | delete TERM]
@@ -51,8 +54,10 @@ import grpc
 from google.protobuf import json_format
 
 from twinteller import client
-from twinteller.cli import migration, release
+from twinteller.cli import migration, platforms, release
 from twinteller.config import add_transport_arguments, transport_from_arguments
+from twinteller.platforms import archive
+from twinteller.platforms.mapping import PLATFORMS
 from twinteller.v1 import knowledge_pb2 as kpb
 from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 from twinteller.v1 import migration_pb2_grpc as mpb_grpc
@@ -88,6 +93,8 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
     elif args.command == "delete":
         stub.DeleteFaq(kpb.DeleteFaqRequest(id=args.id), **call)
         print(f"deleted {args.id}")
+    elif args.command == "import" and not _own_format(args.format, Path(args.file)):
+        platforms.run_import(args, stub, call)
     elif args.command == "import":
         path = Path(args.file)
         request = kpb.ImportRequest(
@@ -156,6 +163,21 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
         insights(args, stub, call)
 
 
+def _own_format(name: str | None, path: Path) -> bool:
+    """twinteller's own CSV/JSON (else another platform's export): named so, or a .csv file,
+    or a .json file holding {"faqs": [...]}."""
+    if name is not None:
+        return name in FORMATS
+    if not path.is_file() or path.suffix.lower() not in (".csv", ".json"):
+        return False
+    if path.suffix.lower() == ".csv":
+        return True
+    try:
+        return "faqs" in json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (ValueError, TypeError):
+        return True  # twinteller's own import names what is wrong with it
+
+
 def _deploy_request(args: argparse.Namespace, version: str) -> kpb.DeployRequest:
     thresholds = kpb.CanaryThresholds(min_turns=args.min_turns or 0, margin=args.margin or 0.0, z=args.z or 0.0)
     return kpb.DeployRequest(version=version, canary_percent=args.canary or 0, thresholds=thresholds,
@@ -169,9 +191,15 @@ def _change(args: argparse.Namespace) -> kpb.ProposeChangeRequest:
         return kpb.ProposeChangeRequest(put_faq=kpb.PutFaqRequest(faq=faq))
     if what == "delete" and len(words) == 1:
         return kpb.ProposeChangeRequest(delete_faq=kpb.DeleteFaqRequest(id=words[0]))
+    if what == "import" and len(words) == 1 and not _own_format(args.format, Path(words[0])):
+        content, name = archive.pack(Path(words[0]))
+        request = kpb.ImportPlatformRequest(
+            content=content, filename=name, platform=args.format or "", overwrite=args.overwrite
+        )
+        return kpb.ProposeChangeRequest(import_platform=request)
     if what == "import" and len(words) == 1:
         path = Path(words[0])
-        request = kpb.ImportRequest(format=_format(None, path), content=path.read_bytes(), replace=args.replace)
+        request = kpb.ImportRequest(format=_format(args.format, path), content=path.read_bytes(), replace=args.replace)
         return kpb.ProposeChangeRequest(import_file=request)
     if what == "lexicon-put" and len(words) == 2:
         entry = kpb.LexiconEntry(term=words[0], canonical=words[1])
@@ -271,9 +299,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("delete").add_argument("id")
     imp = sub.add_parser("import")
     imp.add_argument("file")
-    imp.add_argument("--format", choices=sorted(FORMATS))
+    imp.add_argument("--format", choices=[*sorted(FORMATS), *PLATFORMS])
     imp.add_argument("--dry-run", action="store_true")
     imp.add_argument("--replace", action="store_true", help="delete the entries the file does not have")
+    imp.add_argument("--overwrite", action="store_true", help="platforms: replace entries whose ids collide")
+    imp.add_argument("--report", help="platforms: also write the report as JSON here")
     exp = sub.add_parser("export")
     exp.add_argument("--format", choices=sorted(FORMATS))
     exp.add_argument("-o", "--output")
@@ -310,6 +340,8 @@ def parser() -> argparse.ArgumentParser:
         "words", nargs="+", help="FILE.json | ID | FILE | TERM CANONICAL | TERM | VERSION | CLUSTER FAQ | CLUSTER FILE"
     )
     propose.add_argument("--replace", action="store_true", help="import: the file becomes the whole base")
+    propose.add_argument("--format", choices=[*sorted(FORMATS), *PLATFORMS], help="import: the file's format")
+    propose.add_argument("--overwrite", action="store_true", help="import of a platform: replace colliding entries")
     propose.add_argument("--reason", default="", help="for the approver and the audit trail")
     _canary_arguments(propose)
     propose.add_argument("--override-reason", default="", help="deploy: although the conversation tests refuse it")

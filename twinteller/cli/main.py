@@ -39,6 +39,9 @@ COMMANDS = {
     "certificates": Command("twinteller.cli.certificates", "issue a local CA and every component's certificate"),
     "cluster": Command("twinteller.devcluster.launcher", "run the local two-zone cluster until Ctrl-C"),
     "eval": Command("twinteller.devcluster.evaluation", "accuracy, clustering and lifecycle figures"),
+    "import-report": Command(
+        "twinteller.cli.platforms", "what each platform sample export (or PATH) brings across, per kind"
+    ),
     "noise": Command("twinteller.devcluster.noise", "write the noisy BANKING77 test set again"),
 }
 

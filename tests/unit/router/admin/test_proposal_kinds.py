@@ -10,6 +10,7 @@ from router.admin.faq_service import FaqService
 from router.admin.insight_service import InsightService
 from router.admin.lexicon_service import LexiconService
 from router.admin.lifecycle_service import LifecycleService
+from router.admin.platform_service import PlatformService
 from router.admin.proposal_service import SUMMARIES, ProposalService, summary
 from router.api.auth import Tokens
 from tests.helpers.memory_store import MemoryStore
@@ -34,7 +35,7 @@ def test_every_kind_has_a_summary_and_an_applier() -> None:
     service = ProposalService(
         store, tokens, faq_service=FaqService(store, tokens), lexicon_service=LexiconService(store, tokens),
         lifecycle_service=LifecycleService(store, tokens), insight_service=InsightService(store, tokens),
-        suite_editor=Suites(),
+        suite_editor=Suites(), platform_service=PlatformService(store, tokens),
     )  # fmt: skip
     assert set(SUMMARIES) == KINDS
     assert set(service._appliers) == KINDS
