@@ -461,3 +461,23 @@ def test_console_release_shows_the_guards_abort_and_checks_a_suite(cluster: Loca
         assert any("console-suite" in p["summary"] for p in pending.get("proposals", [])), (said, pending)
     finally:
         asyncio.run(canary(None))
+
+
+def test_console_checks_another_platforms_export(cluster: LocalCluster, browser: Any) -> None:
+    """The "Move in from another platform" form uploads an export and shows the router's
+    report: the platform it detected, the counts, and what would not come across."""
+    from selenium.webdriver.common.by import By
+
+    sample = Path(__file__).resolve().parents[2] / "twinteller" / "data" / "platform_samples" / "qna" / "bank-faq.tsv"
+    browser.get(cluster.layout.console_url)
+    signed_out(browser)
+    browser.find_element(By.ID, "token").send_keys(EDITOR_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
+    until(lambda: browser.find_element(By.ID, "console").is_displayed(), 10, "the console after sign-in")
+    browser.find_element(By.ID, "platform-file").send_keys(str(sample))
+    browser.find_element(By.ID, "platform-check").click()
+    report = until(lambda: browser.find_element(By.ID, "platform-summary").text or None, 30, "the report")
+    assert "qna" in report and "told by its content" in report, report
+    assert "qna pairs" in browser.find_element(By.ID, "platform-counts").text
+    omitted = browser.find_element(By.ID, "platform-omitted").text
+    assert "prompt" in omitted, omitted  # the follow-up prompt the sample has cannot come across
