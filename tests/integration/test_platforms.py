@@ -143,8 +143,8 @@ def test_an_imported_export_is_recognised_and_answered_with_its_own_text(
     with cluster.channel("b") as channel:
         stub = pb_grpc.AssistantStub(channel)
         for faq in converted.faqs:
-            if len(faq.questions) < 5:
-                continue
+            if len(faq.questions) < 5 or not faq.enabled:
+                continue  # an entry imported disabled (e.g. Lex answered it after code) is not trained
             checked += 1
             replies = [
                 stub.Converse(
