@@ -126,6 +126,8 @@ class ReleaseService:
         if request.format not in ("", "yaml", "json"):
             raise InvalidArgument("format: yaml or json")
         suites = await read_suites(self._store, list(request.names))
+        if not suites:
+            raise NotFound("names: there are no conversation test suites to export")
         return kpb.ExportTestSuitesResponse(content=suite_files.dump(suites, request.format or "yaml"))
 
     @boundary
