@@ -155,7 +155,10 @@ def test_an_imported_export_is_recognised_and_answered_with_its_own_text(
             own = [r for r in replies if r.intent == faq.id]
             assert len(own) >= 0.9 * len(replies), (
                 faq.id,
-                [(q, r.intent) for q, r in zip(faq.questions, replies, strict=True)],
+                [
+                    (q, r.intent, pb.Action.Name(r.action), round(r.confidence, 2))
+                    for q, r in zip(faq.questions, replies, strict=True)
+                ],
             )
             answered = [r for r in own if r.action == pb.ANSWER]
             assert answered and all(r.reply == faq.answer for r in answered), (faq.id, answered[:1])
