@@ -50,8 +50,8 @@ def service() -> tuple[PlatformService, MemoryStore]:
     return PlatformService(store, Tokens({})), store
 
 
-def tsv(**flags: bool) -> kpb.ImportPlatformRequest:
-    return kpb.ImportPlatformRequest(content=TSV, filename="kb.tsv", **flags)
+def tsv(*, dry_run: bool = False, overwrite: bool = False) -> kpb.ImportPlatformRequest:
+    return kpb.ImportPlatformRequest(content=TSV, filename="kb.tsv", dry_run=dry_run, overwrite=overwrite)
 
 
 def rasa() -> kpb.ImportPlatformRequest:
