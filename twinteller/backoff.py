@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -26,3 +28,24 @@ class Backoff:
 
     async def sleep(self) -> None:
         await asyncio.sleep(self.next_delay())
+
+
+async def every(
+    interval_s: float,
+    step: Callable[[], Awaitable[object]],
+    *,
+    expected: tuple[type[Exception], ...],
+    log: logging.Logger,
+    what: str,
+) -> None:
+    """Run `step` every `interval_s` until cancelled; after an `expected` error (logged as
+    `what`), back off with jitter, up to 30 s, before the next try (the leader's guards)."""
+    backoff = Backoff(initial=interval_s, maximum=30.0)
+    while True:
+        try:
+            await step()
+            backoff.reset()
+            await asyncio.sleep(interval_s)
+        except expected as e:
+            log.warning("%s: %s", what, e)
+            await backoff.sleep()

@@ -5,13 +5,12 @@ says when), in one transaction with its audit record."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections.abc import Callable
 
-from twinteller.backoff import Backoff
+from twinteller.backoff import every
 from twinteller.errors import StoreError
 from twinteller.etcd import keys
 from twinteller.etcd.audit import audited_commit
@@ -66,12 +65,5 @@ class CutoverGuard:
 
     async def run(self) -> None:
         """Runs while this router leads (router/cluster/election.py cancels it)."""
-        backoff = Backoff(initial=self._interval, maximum=30.0)
-        while True:
-            try:
-                await self.check()
-                backoff.reset()
-                await asyncio.sleep(self._interval)
-            except (StoreError, ValueError, TypeError) as e:
-                log.warning("cutover guard: %s", e)
-                await backoff.sleep()
+        await every(self._interval, self.check, expected=(StoreError, ValueError, TypeError), log=log,
+                    what="cutover guard")  # fmt: skip

@@ -5,13 +5,12 @@ decided), in one transaction with its audit record; the console and `GetRelease`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 
 from router.release.version_stats import read_versions
-from twinteller.backoff import Backoff
+from twinteller.backoff import every
 from twinteller.errors import InvalidArgument, StoreError
 from twinteller.etcd import keys
 from twinteller.etcd.audit import audited_commit
@@ -56,12 +55,5 @@ class CanaryGuard:
 
     async def run(self) -> None:
         """Runs while this router leads (router/cluster/election.py cancels it)."""
-        backoff = Backoff(initial=self._interval, maximum=30.0)
-        while True:
-            try:
-                await self.check()
-                backoff.reset()
-                await asyncio.sleep(self._interval)
-            except (StoreError, InvalidArgument, ValueError, TypeError, KeyError) as e:
-                log.warning("canary guard: %s", e)
-                await backoff.sleep()
+        expected = (StoreError, InvalidArgument, ValueError, TypeError, KeyError)
+        await every(self._interval, self.check, expected=expected, log=log, what="canary guard")

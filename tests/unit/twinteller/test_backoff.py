@@ -1,11 +1,15 @@
-"""twinteller.backoff.Backoff: capped exponential growth with jitter."""
+"""twinteller.backoff: capped exponential growth with jitter, and `every` (a step repeated,
+riding out the errors it expects)."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 import pytest
 
 from twinteller import backoff as backoff_module
-from twinteller.backoff import Backoff
+from twinteller.backoff import Backoff, every
 
 
 @pytest.fixture
@@ -75,3 +79,24 @@ async def test_sleep_waits_and_advances(ceiling_only: None) -> None:
     await b.sleep()
     # Two attempts used: the next ceiling is the cap.
     assert b.next_delay() == pytest.approx(0.002)
+
+
+async def test_every_repeats_the_step_and_rides_out_expected_errors() -> None:
+    calls: list[int] = []
+
+    async def step() -> None:
+        calls.append(len(calls))
+        if len(calls) in (2, 3):
+            raise ValueError("etcd away")
+        if len(calls) == 6:
+            raise asyncio.CancelledError  # the election stops the guard
+
+    with pytest.raises(asyncio.CancelledError):
+        await every(0.001, step, expected=(ValueError,), log=logging.getLogger("test"), what="guard")
+    assert len(calls) == 6  # two failures logged and retried, not fatal
+
+    async def broken() -> None:
+        raise KeyError("not expected")
+
+    with pytest.raises(KeyError):
+        await every(0.001, broken, expected=(ValueError,), log=logging.getLogger("test"), what="guard")
