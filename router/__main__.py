@@ -10,7 +10,10 @@ import uvloop
 
 from router.app import Router
 from twinteller.config import RouterConfig, router_config
+from twinteller.process import exit_after
 from twinteller.telemetry import setup_tracing
+
+STOP_DEADLINE_S = 40.0
 
 
 async def serve(config: RouterConfig) -> None:
@@ -21,6 +24,8 @@ async def serve(config: RouterConfig) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    # Drain notice, grace and the bounded etcd steps take well under this (router/app.py).
+    exit_after(STOP_DEADLINE_S, f"router-{config.zone}")
     logging.getLogger(__name__).info("draining (grace %.1fs)", config.grace_s)
     await router.stop()
 

@@ -29,11 +29,13 @@ from twinteller.errors import StoreError
 from twinteller.etcd import keys
 from twinteller.etcd.store import Store
 from twinteller.knowledge.schema import Snapshot
+from twinteller.process import exit_after
 from twinteller.tls import triton_arguments
 from zone import triton_launcher
 from zone.seed import seed_knowledge_base
 
 log = logging.getLogger(__name__)
+STOP_DEADLINE_S = 45.0
 
 
 class ZoneAgent:
@@ -243,6 +245,13 @@ async def main_async(config: ZoneConfig) -> None:
     async with Store(config.etcd, config.tls) as store:
         agent = ZoneAgent(config, store)
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            agent.stop()
+            # Deregistering (the store's budget), the drain and Triton's stop (10 s, then
+            # SIGKILL) take well under this; Triton dies with the agent (PDEATHSIG).
+            exit_after(STOP_DEADLINE_S, f"zone-{config.zone}")
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, agent.stop)
+            loop.add_signal_handler(sig, stop)
         await agent.run()

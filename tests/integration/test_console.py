@@ -61,13 +61,15 @@ def signed_out(browser: Any) -> None:
 def stable(probe: Callable[[], T]) -> Callable[[], T | None]:
     """`probe`, or None when the page re-rendered what it found: the console replaces its
     lists every 5 s and after each action. `until(stable(...))` finds elements afresh and
-    tries again; a click on a replaced element did not happen, so trying again is safe."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    tries again; a click on a replaced element did not happen, so trying again is safe. An
+    element found while its section is being re-rendered may not take a click yet (not
+    interactable: seen once in a fresh-clone run, on the FAQ list's Edit button)."""
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
 
     def attempt() -> T | None:
         try:
             return probe()
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException):
             return None
 
     return attempt

@@ -150,4 +150,5 @@ def test_the_launcher_killed_outright_takes_what_it_started(launcher: Launcher) 
     pids = launcher.started()
     launcher.process.kill()
     launcher.process.wait()
-    assert until_gone(pids, 60) == []  # each got SIGTERM from the kernel and stopped itself
+    left = until_gone(pids, 60)  # each got SIGTERM from the kernel and stopped itself
+    assert left == [], [(pid, Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200]) for pid in left]
