@@ -88,6 +88,10 @@ class Insights:
         # The last round's clusters, reused while neither the queries nor the FAQs changed.
         self._memo: tuple[object, list[Cluster]] = ((), [])
         self._index: tuple[object, Index] = ((), Index([]))  # the training questions', by their revisions
+        # The FAQs' centres, by the FAQs', the lexicon's and the trainer cache's revisions: a
+        # new unrecognised query changes the clusters, not the centres (under load the round
+        # recomputed them every time: the lexicon read every training question, py-spy).
+        self._centres: tuple[object, dict[str, np.ndarray]] = ((), {})
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self._vectors})
@@ -148,7 +152,9 @@ class Insights:
         faqs = [FaqRecord.from_json(e.value) for e in faq_entries]
         if self._settings.lexicon_proposals:
             await self._propose_lexicon(texts, faqs, lexicon, stamp[1])
-        centres = await asyncio.to_thread(self._faq_centres, faqs, lexicon)
+        if self._centres[0] != stamp[1:]:
+            self._centres = (stamp[1:], await asyncio.to_thread(self._faq_centres, faqs, lexicon))
+        centres = self._centres[1]
         names = list(centres)
         matrix = np.stack([centres[n] for n in names]) if names else np.zeros((0, embeddings.shape[1]))
         out = []

@@ -263,10 +263,17 @@ class SessionStore:
         return local.records.get(turn_id), Loaded(local.context, local.revision, local=True)
 
     async def commit(
-        self, session_id: str, loaded: Loaded, summary: TurnSummary, response: bytes, pending: Pending | None = None
+        self,
+        session_id: str,
+        loaded: Loaded,
+        summary: TurnSummary,
+        response: bytes,
+        pending: Pending | None = None,
+        also: tuple[tuple[str, bytes, int], ...] = (),
     ) -> bool:
         """Record the turn (and what it left open for the next one); False if another
-        writer got there first (re-read and retry)."""
+        writer got there first (re-read and retry). `also`: records (key, value, lease)
+        written in the same transaction, only to etcd (none while degraded)."""
         context = loaded.context.advance(summary, self._history, pending)
         if not loaded.local:
             try:
@@ -278,6 +285,7 @@ class SessionStore:
                         keys.turn(session_id, summary.turn_id): response,
                     },
                     lease=await self._leases.current(),
+                    leased=also,
                 )
             except StoreError as e:
                 self._went_offline(e)  # keep the turn here; written back when etcd returns

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from opentelemetry import trace
 
 from router.conversation import phrases
-from router.conversation.dialogue import Policy, decide
+from router.conversation.dialogue import Decision, Policy, decide
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Context, SessionStore, TurnSummary
 from router.conversation.turn import Answered, FailureObserver, Outcome, Shadowing, Turn, TurnObserver, VersionChooser
@@ -221,25 +221,14 @@ class TurnHandler:
                 # Its caller has given up on it: a reply recorded now would be one nobody
                 # received, and the turn resent elsewhere would be answered twice.
                 raise DeadlineExceeded("the turn's deadline passed before it was recorded; send it again")
+            decision = answered.decision
+            also = await self._unrecognised_entry(turn, text, decision)
             committed = await self._sessions.commit(
-                turn.session_id, loaded, summary, response.SerializeToString(), answered.pending
+                turn.session_id, loaded, summary, response.SerializeToString(), answered.pending, also
             )
             if answered.settle is not None:
                 answered.settle(committed)
             if committed:
-                decision = answered.decision
-                if decision is not None and worth_recording(decision):
-                    if self._unrecognised is None:
-                        pass  # a conversation test's turn: not a customer's question
-                    elif self._sessions.degraded:
-                        # Cut off from etcd: trying would hold the answered turn for the
-                        # store's whole budget (README "Partitions": not recorded then).
-                        log.warning("unrecognised query of %s/%s not recorded: etcd unreachable",
-                                    turn.session_id, turn.turn_id)  # fmt: skip
-                    else:
-                        await self._unrecognised.record(
-                            turn.session_id, turn.turn_id, mask(text), turn.channel, decision
-                        )
                 untranslated = decision.untranslated if decision else ""
                 filled = (decision.slots or decision.pending.slots) if decision is not None else {}
                 outcome = Outcome(response, answered.attempts, untranslated, time.monotonic() - started,
@@ -250,3 +239,17 @@ class TurnHandler:
             if time.monotonic() >= deadline:
                 break
         raise Unavailable("the session was changed concurrently by other turns; retry the turn")
+
+    async def _unrecognised_entry(
+        self, turn: Turn, text: str, decision: Decision | None
+    ) -> tuple[tuple[str, bytes, int], ...]:
+        """The record of a query the model could not place, for the turn's own commit."""
+        if decision is None or not worth_recording(decision) or self._unrecognised is None:
+            return ()  # None: a conversation test's turn, not a customer's question
+        if self._sessions.degraded:
+            # Cut off from etcd: the turn is kept locally, and the record is not kept (README
+            # "Partitions"): asking for a lease would hold the turn for the store's budget.
+            log.warning("unrecognised query of %s/%s not recorded: etcd unreachable", turn.session_id, turn.turn_id)
+            return ()
+        entry = await self._unrecognised.entry(turn.session_id, turn.turn_id, mask(text), turn.channel, decision)
+        return () if entry is None else (entry,)

@@ -34,8 +34,12 @@ class UnrecognisedLog:
         self._store = store
         self._leases = LeasePool(store, retention_s, bucket_s=3600)
 
-    async def record(self, session_id: str, turn_id: str, text: str, channel: str, decision: Decision) -> None:
-        """Best effort: the turn is already answered and committed; a lost record is logged."""
+    async def entry(
+        self, session_id: str, turn_id: str, text: str, channel: str, decision: Decision
+    ) -> tuple[str, bytes, int] | None:
+        """The record as (key, value, lease), written in the turn's own commit (one etcd
+        transaction, not two); None (logged) when no lease could be had: best effort, the
+        turn is answered either way."""
         result = decision.result
         record = {
             "text": text,
@@ -51,6 +55,7 @@ class UnrecognisedLog:
         }
         try:
             lease = await self._leases.current()
-            await self._store.put(keys.unrecognised(session_id, turn_id), json.dumps(record), lease=lease)
         except StoreError as e:
             log.warning("unrecognised query of %s/%s not recorded: %s", session_id, turn_id, e)
+            return None
+        return keys.unrecognised(session_id, turn_id), json.dumps(record).encode(), lease

@@ -61,6 +61,10 @@ class MemoryStore(Store):
         self._reach("get_prefix")
         return [self.data[k] for k in sorted(self.data) if k.startswith(prefix)], self.revision
 
+    async def newest(self, prefix: str, limit: int) -> list[Entry]:
+        self._reach("newest")
+        return [self.data[k] for k in sorted(self.data, reverse=True) if k.startswith(prefix)][:limit]
+
     async def put(self, key: str, value: bytes | str, *, lease: int | None = None) -> None:
         self._reach("put")
         self.put_now(key, value, lease or 0)
@@ -74,6 +78,7 @@ class MemoryStore(Store):
         puts: dict[str, bytes],
         lease: int | None = None,
         deletes: tuple[str, ...] = (),
+        leased: tuple[tuple[str, bytes, int], ...] = (),
     ) -> int:
         self._reach("commit")
         if any(k in self.data for k in absent):
@@ -87,10 +92,12 @@ class MemoryStore(Store):
             old = self.data.get(key)
             created = old.create_revision if old else self.revision
             self.data[key] = Entry(key, value, self.revision, created, lease or 0)
+        for key, value, own in leased:
+            self.data[key] = Entry(key, value, self.revision, self.revision, own)
         for key in deletes:
             self.data.pop(key, None)
             self.deleted.append(key)
-        self.commits.append(dict(puts))
+        self.commits.append(dict(puts) | {key: value for key, value, _ in leased})
         return self.revision
 
     async def grant(self, ttl: int) -> int:

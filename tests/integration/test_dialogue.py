@@ -62,11 +62,20 @@ def test_three_unrecognised_questions_in_a_row_hand_off_and_are_recorded(
     async def recorded() -> dict[str, dict]:
         async with cluster.store() as store:
             entries, _ = await store.get_prefix(keys.UNRECOGNISED)
-            records = [json.loads(e.value) for e in entries]
-            return {r["turn_id"]: r for r in records if r["session_id"] == talk.session}
+            records = {}
+            for e in entries:
+                record = json.loads(e.value)
+                if record["session_id"] == talk.session:
+                    # Written in the turn's own commit: one transaction, one revision.
+                    turn = await store.get(keys.turn(talk.session, record["turn_id"]))
+                    records[record["turn_id"]] = record | {
+                        "same_revision": turn and turn.mod_revision == e.mod_revision
+                    }
+            return records
 
     records = asyncio.run(recorded())
     assert sorted(records) == ["1", "2", "3"]
+    assert all(r["same_revision"] for r in records.values())
     assert records["2"]["text"] == "tell me a joke"
     assert records["2"]["session_id"] == talk.session and records["2"]["channel"] == "app"
     assert records["3"]["action"] == "HANDOFF" and records["1"]["model_version"] == "1"

@@ -320,15 +320,17 @@ class Store:
         puts: dict[str, bytes],
         lease: int | None = None,
         deletes: tuple[str, ...] = (),
+        leased: tuple[tuple[str, bytes, int], ...] = (),
     ) -> int:
         """Atomically write `puts` (and delete `deletes`) if every key in `absent` does not
         exist and every key in `unchanged` still has that mod_revision (0 = must not exist).
-        Returns the revision the write got (the keys' new mod_revision), or 0 if a compare
-        failed."""
+        `leased`: more puts, each (key, value, lease) under its own lease. Returns the
+        revision the write got (the keys' new mod_revision), or 0 if a compare failed."""
         tx = self._client.transactions
         compare = [tx.create(k.encode()) == 0 for k in absent]
         compare += [tx.mod(k.encode()) == rev for k, rev in unchanged.items()]
         ops = [tx.put(k.encode(), v, lease=lease) for k, v in puts.items()]
+        ops += [tx.put(k.encode(), v, lease=own) for k, v, own in leased]
         ops += [tx.delete(k.encode()) for k in deletes]
         ok, responses = await self._call(
             "commit",

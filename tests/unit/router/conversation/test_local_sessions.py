@@ -534,10 +534,13 @@ async def test_write_back_keeps_turns_served_while_it_was_in_flight() -> None:
         puts: dict[str, bytes],
         lease: int | None = None,
         deletes: tuple[str, ...] = (),
+        leased: tuple[tuple[str, bytes, int], ...] = (),
     ) -> int:
         _, loaded = await store.load("s1", "t2")  # still degraded: served locally
         await store.commit("s1", loaded, summary("t2"), b"response t2")
-        return await original_commit(absent=absent, unchanged=unchanged, puts=puts, lease=lease, deletes=deletes)
+        return await original_commit(
+            absent=absent, unchanged=unchanged, puts=puts, lease=lease, deletes=deletes, leased=leased
+        )
 
     fake.commit = commit_with_a_turn_racing_in  # type: ignore[method-assign]
     await store._write_back(sid, entry)

@@ -1,0 +1,52 @@
+"""What a round of the insights worker recomputes: a new unrecognised query changes the
+clusters, not the FAQs' centres; a changed FAQ does (the encoder is a fake of fixed
+vectors: this is the worker's bookkeeping, the clustering itself is tested elsewhere)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from insights import insight_worker
+from insights.insight_worker import Insights, Settings
+from tests.helpers.memory_store import MemoryStore
+from twinteller.etcd import keys
+from twinteller.knowledge.faqs import FaqRecord
+
+
+class FixedEncoder:
+    def __init__(self, *_: object, **__: object) -> None:
+        pass
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        rows = np.array([[1.0, 0.1 * len(t), 0.0] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_faq_centres_are_recomputed_only_when_the_faqs_change(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(insight_worker, "Encoder", FixedEncoder)
+    store = MemoryStore()
+    worker = Insights(store, tmp_path, tmp_path / "cache.npz", Settings(lexicon_proposals=0))  # type: ignore[arg-type]
+    calls = []
+    compute = worker._faq_centres
+    monkeypatch.setattr(worker, "_faq_centres", lambda *a: calls.append(1) or compute(*a))
+
+    def unrecognised(n: int) -> None:
+        record = {"text": f"question {n}", "at": float(n), "channel": "app"}
+        store.put_now(keys.unrecognised(f"s{n}", "1"), json.dumps(record))
+
+    faq = FaqRecord(id="card_arrival", title="Card", answer="Soon.", questions=["where is my card"])
+    store.put_now(keys.faq(faq.id), faq.to_json())
+    unrecognised(1)
+    asyncio.run(worker._clusters())
+    unrecognised(2)
+    asyncio.run(worker._clusters())
+    assert len(calls) == 1  # two rounds with new queries, the same FAQs
+    store.put_now(keys.faq(faq.id), FaqRecord(id=faq.id, title="Card", answer="Soon.", questions=["card?"]).to_json())
+    unrecognised(3)
+    asyncio.run(worker._clusters())
+    assert len(calls) == 2
