@@ -73,7 +73,6 @@ def hot_functions(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
 
 async def profile(args: argparse.Namespace) -> None:
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="twinteller-profile-") as tmp:
         work = Path(tmp)
         with LocalCluster(work / "cluster", Layout.free(), plaintext=True) as cluster:
@@ -95,8 +94,9 @@ async def profile(args: argparse.Namespace) -> None:
                                        for name, pid in pids.items()))  # fmt: skip
             result, calls = await load
             spent = {name: 1000 * (cpu_seconds(pid) - before[name]) / calls for name, pid in pids.items()}
+    errors = dict(result.errors) or "none"
     print(f"\n{result.count} turns measured at concurrency {args.concurrency}: {result.rate:.1f} /s, "
-          f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; errors {dict(result.errors) or 'none'}")  # fmt: skip
+          f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; errors {errors}")  # fmt: skip
     for name in PROFILED:
         raw = out / f"{name}.txt"
         print(f"\n== {name}: {spent[name]:.2f} ms CPU per turn; flame graph {out / (name + '.svg')}")
@@ -113,7 +113,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="recorded seconds")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--out", default=str(PROJECT_ROOT / "docs" / "profiles"), help="where the flame graphs go")
-    asyncio.run(profile(parser.parse_args()))
+    args = parser.parse_args()
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    asyncio.run(profile(args))
 
 
 if __name__ == "__main__":

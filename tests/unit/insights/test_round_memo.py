@@ -31,9 +31,14 @@ def test_faq_centres_are_recomputed_only_when_the_faqs_change(monkeypatch: pytes
     monkeypatch.setattr(insight_worker, "Encoder", FixedEncoder)
     store = MemoryStore()
     worker = Insights(store, tmp_path, tmp_path / "cache.npz", Settings(lexicon_proposals=0))  # type: ignore[arg-type]
-    calls = []
+    calls: list[int] = []
     compute = worker._faq_centres
-    monkeypatch.setattr(worker, "_faq_centres", lambda *a: calls.append(1) or compute(*a))
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return compute(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worker, "_faq_centres", counted)
 
     def unrecognised(n: int) -> None:
         record = {"text": f"question {n}", "at": float(n), "channel": "app"}
