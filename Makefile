@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions bench-profile bench-gpu loadtest lint clean
 
 all: deps
 
@@ -115,6 +115,17 @@ bench-failover: deps
 # CPU, load time, latency): a canary or a version under test (README "Releases").
 bench-versions: deps
 	$(PY) -m bench.versions $(ARGS)
+
+# Where the routers', the insights worker's and a zone's CPU goes under load: py-spy flame
+# graphs (SVG) and collapsed stacks in docs/profiles/, the hottest functions printed.
+bench-profile: deps
+	$(PY) -m bench.flamegraphs $(ARGS)
+
+# The model on a GPU: the encoder by batch size (GPU vs CPU), and a GPU zone's served model
+# with dynamic batching and batches of one. Exits 2 saying what is missing where there is
+# no GPU (driver, onnxruntime-gpu: requirements-gpu.txt).
+bench-gpu: deps
+	$(PY) -m bench.gpu $(ARGS)
 
 # A bounded headless Locust run against a local cluster it starts, zone a's Triton killed
 # 20 s in; CSV + HTML reports in run/loadtest; fails on failure ratio or p99 (loadtest/run.py).
