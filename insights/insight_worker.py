@@ -92,6 +92,7 @@ class Insights:
         # new unrecognised query changes the clusters, not the centres (under load the round
         # recomputed them every time: the lexicon read every training question, py-spy).
         self._centres: tuple[object, dict[str, np.ndarray]] = ((), {})
+        self._read: tuple[object, dict[str, str]] = ((), {})  # query -> lexicon reading, by revisions
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self._vectors})
@@ -197,7 +198,12 @@ class Insights:
         if self._index[0] != revisions:
             questions = [lexicon.model_text(q) for f in faqs for q in f.questions]
             self._index = (revisions, await asyncio.to_thread(Index, questions))
-        found = suggest([lexicon.model_text(t) for t in texts], self._index[1], lexicon.terms())
+        # Each query read through the lexicon once while the lexicon stands (3,000 of them a
+        # round under load); only this round's are kept.
+        known = self._read[1] if self._read[0] == revisions else {}
+        read = {t: known[t] if t in known else lexicon.model_text(t) for t in texts}
+        self._read = (revisions, read)
+        found = suggest([read[t] for t in texts], self._index[1], lexicon.terms())
         markers = [keys.lexicon_suggested(s.term) for s in found]
         done = await self._store.get_many(*markers) if markers else []
         proposed = 0

@@ -55,3 +55,28 @@ def test_faq_centres_are_recomputed_only_when_the_faqs_change(monkeypatch: pytes
     unrecognised(3)
     asyncio.run(worker._clusters())
     assert len(calls) == 2
+
+
+def test_each_query_is_read_through_the_lexicon_once_while_the_lexicon_stands(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(insight_worker, "Encoder", FixedEncoder)
+    read: list[str] = []
+    original = insight_worker.Lexicon.model_text
+
+    def model_text(self: insight_worker.Lexicon, text: str) -> str:
+        if text.startswith("question"):
+            read.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(insight_worker.Lexicon, "model_text", model_text)
+    store = MemoryStore()
+    worker = Insights(store, tmp_path, tmp_path / "cache.npz", Settings())  # type: ignore[arg-type]
+    faq = FaqRecord(id="card_arrival", title="Card", answer="Soon.", questions=["where is my card"])
+    store.put_now(keys.faq(faq.id), faq.to_json())
+    for n in (1, 2):
+        store.put_now(keys.unrecognised(f"s{n}", "1"), json.dumps({"text": f"question {n}", "at": float(n)}))
+    asyncio.run(worker._clusters())
+    store.put_now(keys.unrecognised("s3", "1"), json.dumps({"text": "question 3", "at": 3.0}))
+    asyncio.run(worker._clusters())
+    assert sorted(read) == ["question 1", "question 2", "question 3"]
