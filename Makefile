@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions bench-profile bench-gpu loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions bench-profile bench-gpu bench-growth loadtest lint clean
 
 all: deps
 
@@ -120,6 +120,12 @@ bench-versions: deps
 # graphs (SVG) and collapsed stacks in docs/profiles/, the hottest functions printed.
 bench-profile: deps
 	$(PY) -m bench.flamegraphs $(ARGS)
+
+# How cost grows: train, load, deploy, memory and the heads' time per sentence against the
+# knowledge base's size (77, 1,000, 5,000 entries, generated), and a turn's latency against
+# its position in a 30-turn conversation (docs/benchmarks.md "Cost per turn").
+bench-growth: deps
+	$(PY) -m bench.growth $(ARGS)
 
 # The model on a GPU: the encoder by batch size (GPU vs CPU), and a GPU zone's served model
 # with dynamic batching and batches of one. Exits 2 saying what is missing where there is
