@@ -162,6 +162,10 @@ class LocalSession:
     revision: int  # the etcd revision this copy descends from (0: never in etcd)
     records: dict[str, bytes]  # turn id -> response, for the recent turns
     unsynced: list[str] = field(default_factory=list)  # turns etcd has not seen yet
+    # Whether this copy is exactly what etcd holds at `revision` (this router's own commit),
+    # so a turn may be answered from it without reading etcd (SessionStore.load). A copy
+    # written back after an outage may have been merged or given way: read etcd first.
+    presumable: bool = True
 
 
 class LocalSessions:
@@ -184,7 +188,9 @@ class LocalSessions:
         entry = self._entries.get(session_id)
         if entry is None or synced:
             unsynced = [] if synced else [turn_id]
-            records = {**(entry.records if entry else {}), turn_id: response}
+            # A copy that was written back may hold replies etcd superseded: not carried on.
+            earlier = entry.records if entry is not None and entry.presumable else {}
+            records = {**earlier, turn_id: response}
             entry = LocalSession(context, revision, records, unsynced)
         else:
             # Merged, not replaced: a write-back may have merged another router's turns into
@@ -212,6 +218,7 @@ class LocalSessions:
         if entry is not None:
             entry.revision = revision
             entry.unsynced = [t for t in entry.unsynced if t not in written]
+            entry.presumable = False
             if merged is not None:
                 entry.context = merge(entry.context, merged, self._history)
 
@@ -243,11 +250,22 @@ class SessionStore:
             log.error("etcd unreachable (%s): serving sessions from this router's own copies", error)
         self.degraded = True
 
-    async def load(self, session_id: str, turn_id: str) -> tuple[bytes | None, Loaded]:
-        """The response already given to this turn, if any, and the session's context:
-        one etcd round trip per turn."""
+    async def load(self, session_id: str, turn_id: str, *, read: bool = False) -> tuple[bytes | None, Loaded]:
+        """The response already given to this turn, if any, and the session's context.
+
+        Without `read`, no etcd round trip where this router can presume what etcd holds:
+        a session it committed last (its own copy, at the revision its commit got; not one
+        written back after an outage) or one it has never seen (presumed new, revision 0).
+        The commit compares exactly that revision and that the turn is absent, so a wrong
+        presumption commits nothing: the caller loads again with `read` (TurnHandler does)
+        and answers from what etcd holds. Under sticky routing that saves one of a turn's
+        two etcd calls (docs/benchmarks.md "Cost per turn"). With `read`: one round trip."""
         local = self._local.get(session_id)
         if not self.degraded and not (local and local.unsynced):
+            if not read and local is None:
+                return None, Loaded(Context(started_at=time.time()), 0)
+            if not read and local is not None and local.presumable:
+                return local.records.get(turn_id), Loaded(local.context, local.revision)
             try:
                 turn, session = await self._store.get_many(keys.turn(session_id, turn_id), keys.session(session_id))
             except StoreError as e:

@@ -175,8 +175,9 @@ class TurnHandler:
         chosen: list[str],
     ) -> Outcome:
         started = time.monotonic()
-        for _ in range(COMMIT_ATTEMPTS):
-            stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id)
+        for attempt in range(COMMIT_ATTEMPTS):
+            # The first load may presume (no etcd read); a failed commit reads (sessions.py).
+            stored, loaded = await self._sessions.load(turn.session_id, turn.turn_id, read=attempt > 0)
             if stored is not None:
                 early.cancel()  # answered before: the reading is not needed
                 trace.get_current_span().set_attribute("twinteller.replayed", True)

@@ -199,11 +199,15 @@ def sessions_over(fake: MemoryStore, history: int = HISTORY) -> SessionStore:
 
 
 async def serve(store: SessionStore, sid: str, turn_id: str) -> Loaded:
-    """One turn: load, then commit a response; returns what was loaded."""
-    replay, loaded = await store.load(sid, turn_id)
-    assert replay is None, f"turn {turn_id} of {sid} is not new"
-    assert await store.commit(sid, loaded, summary(turn_id), f"response {turn_id}".encode())
-    return loaded
+    """One turn as TurnHandler serves it: load (presuming), commit a response; once the
+    commit finds the presumption wrong, load again reading etcd. Returns what the
+    committed response was computed from."""
+    for attempt in range(2):
+        replay, loaded = await store.load(sid, turn_id, read=attempt > 0)
+        assert replay is None, f"turn {turn_id} of {sid} is not new"
+        if await store.commit(sid, loaded, summary(turn_id), f"response {turn_id}".encode()):
+            return loaded
+    raise AssertionError(f"turn {turn_id} of {sid} was not committed after reading etcd")
 
 
 async def t1_then_t2_cut_off(store: SessionStore, fake: MemoryStore) -> None:
@@ -251,7 +255,7 @@ async def test_etcd_down_continues_a_session_served_before_from_the_local_copy()
     await serve(store, "s1", "t1")
     revision = fake.data[keys.session("s1")].mod_revision
     fake.down = True
-    replay, loaded = await store.load("s1", "t2")
+    replay, loaded = await store.load("s1", "t2", read=True)
     assert replay is None
     assert loaded.local
     assert loaded.revision == revision
@@ -263,7 +267,7 @@ async def test_etcd_down_starts_a_new_session_empty() -> None:
     fake = fresh_store()
     store = sessions_over(fake)
     fake.down = True
-    replay, loaded = await store.load("new", "t1")
+    replay, loaded = await store.load("new", "t1", read=True)
     assert replay is None
     assert loaded.local
     assert loaded.revision == 0
@@ -592,3 +596,65 @@ async def test_degraded_mode_ends_when_etcd_answers_even_under_steady_load() -> 
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+# Presumed loads (SessionStore.load without `read`): no etcd read where this router knows
+# what etcd holds; the commit's compare catches a wrong presumption, and nothing is written.
+
+
+async def test_a_session_committed_here_is_continued_without_reading_etcd() -> None:
+    fake = fresh_store()
+    store = sessions_over(fake)
+    await serve(store, "s1", "t1")
+    fake.calls.clear()
+    replay, loaded = await store.load("s1", "t2")
+    assert fake.calls == []
+    assert replay is None and not loaded.local
+    assert loaded.revision == fake.data[keys.session("s1")].mod_revision
+    assert turn_ids(loaded.context) == ["t1"]
+
+
+async def test_an_unknown_session_is_presumed_new_without_reading_etcd() -> None:
+    fake = fresh_store()
+    store = sessions_over(fake)
+    replay, loaded = await store.load("new", "t1")
+    assert fake.calls == []
+    assert replay is None and loaded.revision == 0 and loaded.context.turns == []
+
+
+async def test_a_stale_copy_commits_nothing_and_the_read_gives_etcds_context() -> None:
+    fake = fresh_store()
+    here, there = sessions_over(fake), sessions_over(fake)
+    await serve(here, "s1", "t1")
+    continued = await serve(there, "s1", "t2")  # presumed new there: refused, then read
+    assert turn_ids(continued.context) == ["t1"]
+    before = dict(fake.data)
+    _, stale = await here.load("s1", "t3")
+    assert turn_ids(stale.context) == ["t1"]
+    assert not await here.commit("s1", stale, summary("t3"), b"response t3")
+    assert fake.data == before  # nothing written
+    _, fresh = await here.load("s1", "t3", read=True)
+    assert turn_ids(fresh.context) == ["t1", "t2"]
+
+
+async def test_a_turn_answered_on_another_router_is_replayed_once_the_presumption_fails() -> None:
+    fake = fresh_store()
+    here, there = sessions_over(fake), sessions_over(fake)
+    await serve(here, "s1", "t1")
+    replay, presumed = await there.load("s1", "t1")  # the client resent t1 to the other router
+    assert replay is None
+    assert not await there.commit("s1", presumed, summary("t1"), b"a second answer")
+    replay, _ = await there.load("s1", "t1", read=True)
+    assert replay == b"response t1"
+
+
+async def test_a_copy_written_back_after_an_outage_is_read_again() -> None:
+    fake = fresh_store()
+    store = sessions_over(fake)
+    await t1_then_t2_cut_off(store, fake)
+    fake.down = False
+    await write_back_once(store)
+    fake.calls.clear()
+    _, loaded = await store.load("s1", "t3")
+    assert "get_many" in fake.calls
+    assert turn_ids(loaded.context) == ["t1", "t2"]
