@@ -120,11 +120,11 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     figures["train_s"] = time.perf_counter() - started
     figures["train_peak_rss_mb"] = rss_mb()
     figures["version_mb"] = sum(p.stat().st_size for p in built.path.iterdir()) / 1e6
-    before = rss_mb()
+    before = tree_rss_mb(os.getpid())
     started = time.perf_counter()
     classifier = IntentClassifier.load(built.path)
     figures["load_s"] = time.perf_counter() - started
-    figures["load_rss_added_mb"] = rss_mb() - before  # peak-based: an upper bound
+    figures["load_rss_added_mb"] = tree_rss_mb(os.getpid()) - before
     with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as f:
         tests = [row["text"] for row in csv.DictReader(f)][:300]
     encoder = Encoder(repo / "intent" / "encoder", threads=2)  # as a zone runs it
