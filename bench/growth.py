@@ -87,21 +87,29 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     from twinteller.model.encoder import Encoder
     from twinteller.model.intent_model import IntentClassifier, words
     from twinteller.model.paths import encoder_dir
+    from twinteller.model.variants import Generaliser
 
     faqs = knowledge_base(size, per_faq)
     questions = [q for f in faqs for q in f.questions]
-    # The n-gram head's width, as the trainer's vectorizers will see it (variants add a few).
+    lexicon = Lexicon(seed_entries())
+    # The n-gram head's width as the trainer's vectorizers will see it: the questions and
+    # their generated variants (trainer/training.py build_version).
+    generaliser = Generaliser(lexicon)
+    texts = [lexicon.model_text(q) for q in questions]
+    texts += [v for f in faqs for v in generaliser.variants(f.id, list(f.questions))]
     width = sum(
-        len(TfidfVectorizer(**kw).fit(questions).vocabulary_)  # type: ignore[arg-type]
+        len(TfidfVectorizer(**kw).fit(texts).vocabulary_)  # type: ignore[arg-type]
         for kw in ({"tokenizer": words, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)},
                    {"analyzer": "char_wb", "ngram_range": (1, 5), "min_df": 2})
     )  # fmt: skip
     parameters = width * len(faqs)
-    # scikit-learn's L-BFGS keeps ~2 x 10 corrections plus the weights and gradients, float64.
+    # scikit-learn's L-BFGS keeps 2 x 10 corrections of every weight, besides the weights and
+    # gradients, in float64: about 24 x 8 bytes a parameter (1,000 entries: 15 GB measured).
     fit_gb = parameters * 8 * 24 / 1e9
     figures: dict[str, float | str] = {
         "faqs": len(faqs),
         "questions": len(questions),
+        "variants": len(texts) - len(questions),
         "ngram_features": width,
         "ngram_parameters": parameters,
         "fit_memory_gb_estimate": round(fit_gb, 1),
@@ -114,7 +122,6 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     (repo / "intent").mkdir(parents=True)
     (repo / "intent" / "encoder").symlink_to(encoder_dir(PROJECT_ROOT / "model_repo"), target_is_directory=True)
     embeddings = Embeddings.at(work / "embeddings.npz", repo)
-    lexicon = Lexicon(seed_entries())
     started = time.perf_counter()
     built = build_version(repo, 1, faqs, embeddings, lexicon)
     figures["train_s"] = time.perf_counter() - started
