@@ -166,6 +166,7 @@ class LocalSession:
     # so a turn may be answered from it without reading etcd (SessionStore.load). A copy
     # written back after an outage may have been merged or given way: read etcd first.
     presumable: bool = True
+    at: float = field(default_factory=time.monotonic)  # when this router last committed it
 
 
 class LocalSessions:
@@ -241,6 +242,10 @@ class SessionStore:
         self._on_conflict = on_conflict
         self._history = history_turns
         self._leases = LeasePool(store, ttl_s)
+        # A copy is presumed to be etcd's for half the session TTL after its commit: the
+        # session key surely still lives then (its lease is at most a minute older than the
+        # commit), so a resent turn is never replayed from a copy of an expired session.
+        self._presume_s = ttl_s / 2
         self._local = LocalSessions(local_sessions, history_turns)
         self._probe_s = probe_s
         self.degraded = False  # etcd unreachable: serving from the local copies
@@ -254,8 +259,9 @@ class SessionStore:
         """The response already given to this turn, if any, and the session's context.
 
         Without `read`, no etcd round trip where this router can presume what etcd holds:
-        a session it committed last (its own copy, at the revision its commit got; not one
-        written back after an outage) or one it has never seen (presumed new, revision 0).
+        a session it committed last (its own copy, at the revision its commit got, within
+        half the session TTL; not one written back after an outage) or one it has never
+        seen (presumed new, revision 0).
         The commit compares exactly that revision and that the turn is absent, so a wrong
         presumption commits nothing: the caller loads again with `read` (TurnHandler does)
         and answers from what etcd holds. Under sticky routing that saves one of a turn's
@@ -264,7 +270,7 @@ class SessionStore:
         if not self.degraded and not (local and local.unsynced):
             if not read and local is None:
                 return None, Loaded(Context(started_at=time.time()), 0)
-            if not read and local is not None and local.presumable:
+            if not read and local is not None and local.presumable and time.monotonic() - local.at < self._presume_s:
                 return local.records.get(turn_id), Loaded(local.context, local.revision)
             try:
                 turn, session = await self._store.get_many(keys.turn(session_id, turn_id), keys.session(session_id))

@@ -658,3 +658,16 @@ async def test_a_copy_written_back_after_an_outage_is_read_again() -> None:
     _, loaded = await store.load("s1", "t3")
     assert "get_many" in fake.calls
     assert turn_ids(loaded.context) == ["t1", "t2"]
+
+
+async def test_a_copy_older_than_half_the_session_ttl_is_read_again() -> None:
+    fake = fresh_store()
+    store = sessions_over(fake)  # ttl 60 s
+    await serve(store, "s1", "t1")
+    copy = store._local.get("s1")
+    assert copy is not None
+    copy.at -= 31  # committed 31 s ago: its lease may be near its end
+    fake.calls.clear()
+    replay, _ = await store.load("s1", "t1")
+    assert "get_many" in fake.calls
+    assert replay == b"response t1"  # etcd's, read again
