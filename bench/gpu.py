@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.performance import MODEL_REPO, batching_repo, infer_call, measure, queries
+from bench.performance import MODEL_REPO, batching_repo, infer_call, measure, queries, standalone_triton
 from twinteller.config import ZoneConfig
 from twinteller.devcluster.local_cluster import free_port
 from twinteller.model.encoder import Encoder
@@ -79,21 +79,12 @@ def batch_rates(
 
 
 async def served(texts: list[str], levels: list[int], seconds: float, work: Path) -> None:
-    import tritonclient.grpc.aio as triton_aio
-
     from zone import triton_launcher
 
     config = ZoneConfig(zone="gpu-bench", model_repo=batching_repo(work / "repo"), run_dir=work, grpc_port=free_port(),
                         http_port=free_port(), metrics_port=free_port(), trace_rate=1000, plaintext=True,
                         device="gpu")  # fmt: skip
-    process = triton_launcher.start(config, work / "triton-gpu.log")
-    client = triton_aio.InferenceServerClient(config.local_endpoint)
-    try:
-        deadline = time.monotonic() + 180
-        while not await _live(client):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"bench-gpu: the GPU Triton did not start; see {work / 'triton-gpu.log'}")
-            await asyncio.sleep(0.5)
+    async with standalone_triton(config, work / "triton-gpu.log", start_s=180) as (_, client):
         print(f"\n{'served model (GPU zone)':30} {'conc':>5} {'per s':>9} {'p50 ms':>9} {'p99 ms':>9}")
         for model, label in (("intent", "dynamic batching"), ("intent_single", "batches of one")):
             # As the zone agent loads it: instance kind GPU (the repository's file says CPU).
@@ -102,17 +93,6 @@ async def served(texts: list[str], levels: list[int], seconds: float, work: Path
             for level in levels:
                 print((await measure(label, infer_call(client, model, texts), level, seconds)).line(), flush=True)
             await client.unload_model(model)
-    finally:
-        await client.close()
-        process.terminate()
-        process.wait(timeout=60)
-
-
-async def _live(client: object) -> bool:
-    try:
-        return bool(await client.is_server_live(client_timeout=1.0))  # type: ignore[attr-defined]
-    except Exception:
-        return False
 
 
 def main() -> None:

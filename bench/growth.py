@@ -72,7 +72,7 @@ def knowledge_base(size: int, per_faq: int) -> list[Faq]:
     return out
 
 
-def rss_mb() -> float:
+def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -80,6 +80,7 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     """Train, load and time one size (run in a child process)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from bench.performance import rss_mb
     from trainer.training import build_version
     from twinteller.devcluster.local_cluster import PROJECT_ROOT
     from twinteller.knowledge.lexicon import Lexicon, seed_entries
@@ -125,13 +126,13 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     started = time.perf_counter()
     built = build_version(repo, 1, faqs, embeddings, lexicon)
     figures["train_s"] = time.perf_counter() - started
-    figures["train_peak_rss_mb"] = rss_mb()
+    figures["train_peak_rss_mb"] = peak_rss_mb()
     figures["version_mb"] = sum(p.stat().st_size for p in built.path.iterdir()) / 1e6
-    before = tree_rss_mb(os.getpid())
+    before = rss_mb(os.getpid())
     started = time.perf_counter()
     classifier = IntentClassifier.load(built.path)
     figures["load_s"] = time.perf_counter() - started
-    figures["load_rss_added_mb"] = tree_rss_mb(os.getpid()) - before
+    figures["load_rss_added_mb"] = rss_mb(os.getpid()) - before
     with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as f:
         tests = [row["text"] for row in csv.DictReader(f)][:300]
     encoder = Encoder(repo / "intent" / "encoder", threads=2)  # as a zone runs it
@@ -155,9 +156,7 @@ async def served_load(repo: Path, work: Path) -> tuple[float, float]:
     version, in seconds, and the zone's memory (Triton and its Python stub) once loaded."""
     import shutil
 
-    import tritonclient.grpc.aio as triton_aio
-
-    from bench.performance import MODEL_REPO
+    from bench.performance import MODEL_REPO, rss_mb, standalone_triton
     from twinteller.config import ZoneConfig
     from twinteller.devcluster.local_cluster import free_port
     from zone import triton_launcher
@@ -165,42 +164,11 @@ async def served_load(repo: Path, work: Path) -> tuple[float, float]:
     shutil.copy(MODEL_REPO / "intent" / "config.pbtxt", repo / "intent" / "config.pbtxt")
     config = ZoneConfig(zone="growth", model_repo=repo, run_dir=work, grpc_port=free_port(), http_port=free_port(),
                         metrics_port=free_port(), trace_rate=1000, plaintext=True)  # fmt: skip
-    process = triton_launcher.start(config, work / "triton.log")
-    client = triton_aio.InferenceServerClient(config.local_endpoint)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if await client.is_server_live(client_timeout=1.0):
-                    break
-            except Exception:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"standalone Triton did not start; see {work / 'triton.log'}")
-            await asyncio.sleep(0.2)
+    async with standalone_triton(config, work / "triton.log") as (process, client):
         started = time.perf_counter()
         override = triton_launcher.load_config_json(config, ["1"])
         await client.load_model("intent", config=override, client_timeout=600)
-        return time.perf_counter() - started, tree_rss_mb(process.pid)
-    finally:
-        await client.close()
-        process.terminate()
-        process.wait(timeout=60)
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        pending += [int(c) for c in children]
-    return total / 1024
+        return time.perf_counter() - started, rss_mb(process.pid)
 
 
 def sizes_phase(sizes: list[int], per_faq: int) -> list[dict[str, float | str]]:

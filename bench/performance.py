@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import itertools
 import json
@@ -42,7 +43,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -272,15 +273,16 @@ def batching_repo(root: Path) -> Path:
     return root
 
 
-async def batching(texts: list[str], concurrency: int, seconds: float, workdir: Path) -> list[Result]:
-    # Batching, not tracing, is measured here: trace one request in 1000 (see trace_rate).
-    config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
-                        grpc_port=free_port(), http_port=free_port(), metrics_port=free_port(),
-                        trace_rate=1000, plaintext=True)  # fmt: skip
-    process = triton_launcher.start(config, workdir / "triton-bench.log")
+@contextlib.asynccontextmanager
+async def standalone_triton(
+    config: ZoneConfig, log: Path, start_s: float = 120
+) -> AsyncIterator[tuple[subprocess.Popen[bytes], triton_aio.InferenceServerClient]]:
+    """A Triton started as a zone starts it (no zone agent), once it is live: its process
+    and a client. Stopped on leaving."""
+    process = triton_launcher.start(config, log)
     client = triton_aio.InferenceServerClient(config.local_endpoint)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_s
         while True:
             try:
                 if await client.is_server_live(client_timeout=1.0):
@@ -288,18 +290,27 @@ async def batching(texts: list[str], concurrency: int, seconds: float, workdir: 
             except Exception:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"standalone Triton did not start; see {workdir / 'triton-bench.log'}")
+                raise RuntimeError(f"standalone Triton did not start; see {log}")
             await asyncio.sleep(0.2)
+        yield process, client
+    finally:
+        await client.close()
+        process.terminate()
+        process.wait(timeout=60)
+
+
+async def batching(texts: list[str], concurrency: int, seconds: float, workdir: Path) -> list[Result]:
+    # Batching, not tracing, is measured here: trace one request in 1000 (see trace_rate).
+    config = ZoneConfig(zone="bench", model_repo=batching_repo(workdir / "repo"), run_dir=workdir,
+                        grpc_port=free_port(), http_port=free_port(), metrics_port=free_port(),
+                        trace_rate=1000, plaintext=True)  # fmt: skip
+    async with standalone_triton(config, workdir / "triton-bench.log") as (_, client):
         results = []
         for model, label in (("intent", "triton, dynamic batching"), ("intent_single", "triton, batch of one")):
             await client.load_model(model, client_timeout=120)
             results.append(await measure(label, infer_call(client, model, texts), concurrency, seconds))
             await client.unload_model(model)
         return results
-    finally:
-        await client.close()
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # -- 3. the bare gRPC relay --------------------------------------------------------------------
@@ -463,19 +474,42 @@ async def cluster_paths(
     return results, spent
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its descendants (Triton's python stubs)."""
-    total, pending = 0.0, [pid]
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (a zone's Triton and its Python stubs), those alive."""
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue  # gone meanwhile
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        found.append(current)
         pending += [int(c) for c in children]
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants."""
+    total = 0.0
+    for current in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total = 0
+    for current in process_tree(pid):
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
 
 
 def cpu_per_turn(cluster: LocalCluster, before: dict[str, float], turns: int) -> dict[str, float]:

@@ -268,10 +268,11 @@ class SessionStore:
         two etcd calls (docs/benchmarks.md "Cost per turn"). With `read`: one round trip."""
         local = self._local.get(session_id)
         if not self.degraded and not (local and local.unsynced):
-            if not read and local is None:
-                return None, Loaded(Context(started_at=time.time()), 0)
-            if not read and local is not None and local.presumable and time.monotonic() - local.at < self._presume_s:
-                return local.records.get(turn_id), Loaded(local.context, local.revision)
+            if not read:
+                if local is None:
+                    return None, Loaded(Context(started_at=time.time()), 0)
+                if local.presumable and time.monotonic() - local.at < self._presume_s:
+                    return local.records.get(turn_id), Loaded(local.context, local.revision)
             try:
                 turn, session = await self._store.get_many(keys.turn(session_id, turn_id), keys.session(session_id))
             except StoreError as e:
