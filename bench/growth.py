@@ -12,9 +12,12 @@ base, and how a turn's cost grows with the conversation.
    - the model in process, per sentence at batch 1: the encoder, and the heads (n-grams,
      three heads, similarity to the nearest training question), p50 over the BANKING77
      test sentences; the heads' share is what grows with the base.
-   Before training, the n-gram head's parameter count (n-gram features x entries) is
-   estimated from the generated questions; a size whose L-BFGS fit would need more memory
-   than this machine has is not trained, and the bench says so with the figures.
+   - accuracy on held-out questions: for up to 2,000 entries, one of its seed entry's
+     English questions that it was not given, crossed with its product the same way.
+   A base of more than `PROTOTYPE_ENTRIES` entries gets prototype heads
+   (twinteller/model/intent_model.py); below it the regressions, whose n-gram parameter
+   count (n-gram features x entries) is estimated first: a size whose L-BFGS fit would need
+   more memory than this machine has is not trained, and the bench says so.
 2. Conversation length (`--turns 30`): a local cluster (etcd, two zones, two routers);
    `--sessions` conversations of `--turns` turns each through router a, one turn at a
    time; p50 of each turn position's latency, and the session record's size in etcd.
@@ -57,19 +60,25 @@ PRODUCTS = (
 )  # fmt: skip
 
 
-def knowledge_base(size: int, per_faq: int) -> list[Faq]:
-    """The seed base (size 77), or `size` entries generated from it (see the docstring)."""
+def knowledge_base(size: int, per_faq: int) -> tuple[list[Faq], list[tuple[str, str]]]:
+    """The seed base (size 77), or `size` entries generated from it (see the docstring);
+    and held-out (question, entry id) pairs for up to 2,000 generated entries."""
     seed = seed_faqs()
     if size <= len(seed):
-        return seed[:size]
+        return seed[:size], []
     english = {f.id: [q for q in f.questions if q.isascii()] for f in seed}
-    out = []
+    out, held_out = [], []
     for n in range(size):
         base, product = seed[n % len(seed)], PRODUCTS[n // len(seed) % len(PRODUCTS)]
-        picked = english[base.id][(n // len(seed)) % 7 :][:per_faq]
+        first = (n // len(seed)) % 7
+        picked = english[base.id][first:][:per_faq]
         questions = tuple(f"{q.rstrip('?. ')} for my {product}" for q in picked)
-        out.append(Faq(f"{base.id}__{product.replace(' ', '_')}", f"{base.title} ({product})", base.answer, questions))
-    return out
+        faq_id = f"{base.id}__{product.replace(' ', '_')}"
+        out.append(Faq(faq_id, f"{base.title} ({product})", base.answer, questions))
+        unused = english[base.id][first + per_faq :] or english[base.id][:first]
+        if unused and n < 2000:
+            held_out.append((f"{unused[n % len(unused)].rstrip('?. ')} for my {product}", faq_id))
+    return out, held_out
 
 
 def peak_rss_mb() -> float:
@@ -86,11 +95,11 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     from twinteller.knowledge.lexicon import Lexicon, seed_entries
     from twinteller.model.embeddings import Embeddings
     from twinteller.model.encoder import Encoder
-    from twinteller.model.intent_model import IntentClassifier, words
+    from twinteller.model.intent_model import PROTOTYPE_ENTRIES, IntentClassifier, words
     from twinteller.model.paths import encoder_dir
     from twinteller.model.variants import Generaliser
 
-    faqs = knowledge_base(size, per_faq)
+    faqs, held_out = knowledge_base(size, per_faq)
     questions = [q for f in faqs for q in f.questions]
     lexicon = Lexicon(seed_entries())
     # The n-gram head's width as the trainer's vectorizers will see it: the questions and
@@ -103,18 +112,17 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
         for kw in ({"tokenizer": words, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)},
                    {"analyzer": "char_wb", "ngram_range": (1, 5), "min_df": 2})
     )  # fmt: skip
-    parameters = width * len(faqs)
-    # scikit-learn's L-BFGS keeps 2 x 10 corrections of every weight, besides the weights and
-    # gradients, in float64: about 24 x 8 bytes a parameter (1,000 entries: 15 GB measured).
-    fit_gb = parameters * 8 * 24 / 1e9
+    prototypes = len(faqs) > PROTOTYPE_ENTRIES
     figures: dict[str, float | str] = {
         "faqs": len(faqs),
+        "heads": "prototypes" if prototypes else "regressions",
         "questions": len(questions),
         "variants": len(texts) - len(questions),
         "ngram_features": width,
-        "ngram_parameters": parameters,
-        "fit_memory_gb_estimate": round(fit_gb, 1),
     }
+    # scikit-learn's L-BFGS keeps 2 x 10 corrections of every weight, besides the weights and
+    # gradients, in float64: about 24 x 8 bytes a parameter (1,000 entries: 15 GB measured).
+    fit_gb = 0.0 if prototypes else width * len(faqs) * 8 * 24 / 1e9
     available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
     if fit_gb > available:
         figures["skipped"] = f"the n-gram head's fit would need ~{fit_gb:.0f} GB; {available:.0f} GB are free"
@@ -133,6 +141,12 @@ def one_size(size: int, per_faq: int, work: Path) -> dict[str, float | str]:
     classifier = IntentClassifier.load(built.path)
     figures["load_s"] = time.perf_counter() - started
     figures["load_rss_added_mb"] = rss_mb(os.getpid()) - before
+    coef = classifier._tfidf_head.coef
+    figures["ngram_parameters"] = coef.nnz if hasattr(coef, "nnz") else coef.size  # stored weights
+    if held_out:
+        predicted = embeddings.predict(classifier, [lexicon.model_text(q) for q, _ in held_out]).probabilities
+        right = [classifier.labels[i] == faq for i, (_, faq) in zip(predicted.argmax(axis=1), held_out, strict=True)]
+        figures["held_out_accuracy"] = float(np.mean(right))
     with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as f:
         tests = [row["text"] for row in csv.DictReader(f)][:300]
     encoder = Encoder(repo / "intent" / "encoder", threads=2)  # as a zone runs it
@@ -233,16 +247,17 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(figures))
         return
     rows = sizes_phase([int(s) for s in args.sizes.split(",") if s], args.questions)
-    print(f"\n{'entries':>8} {'questions':>9} {'n-gram params':>13} {'train s':>8} {'peak MB':>8} {'on disk MB':>10} "
-          f"{'load s':>7} {'encoder ms':>10} {'heads ms':>9} {'deploy s':>8} {'zone MB':>8}")  # fmt: skip
+    print(f"\n{'entries':>8} {'heads':>11} {'questions':>9} {'n-gram weights':>14} {'train s':>8} {'peak MB':>8} "
+          f"{'on disk MB':>10} {'load s':>7} {'encoder ms':>10} {'heads ms':>9} {'deploy s':>8} {'zone MB':>8} "
+          f"{'held-out':>8}")  # fmt: skip
     for r in rows:
         if "skipped" in r:
-            print(f"{r['faqs']:>8} {r.get('questions', ''):>9} {r.get('ngram_parameters', ''):>13}  not trained: "
-                  f"{r['skipped']}")  # fmt: skip
+            print(f"{r['faqs']:>8} {r.get('heads', ''):>11} {r.get('questions', ''):>9}  not trained: {r['skipped']}")
             continue
-        print(f"{r['faqs']:>8} {r['questions']:>9} {r['ngram_parameters']:>13} {r['train_s']:8.1f} "
+        accuracy = f"{100 * float(r['held_out_accuracy']):7.1f}%" if "held_out_accuracy" in r else ""
+        print(f"{r['faqs']:>8} {r['heads']:>11} {r['questions']:>9} {r['ngram_parameters']:>14} {r['train_s']:8.1f} "
               f"{r['train_peak_rss_mb']:8.0f} {r['version_mb']:10.1f} {r['load_s']:7.2f} {r['encoder_p50_ms']:10.2f} "
-              f"{r['heads_p50_ms']:9.2f} {r['deploy_s']:8.1f} {r['zone_rss_mb']:8.0f}")  # fmt: skip
+              f"{r['heads_p50_ms']:9.2f} {r['deploy_s']:8.1f} {r['zone_rss_mb']:8.0f} {accuracy:>8}")  # fmt: skip
     conversation: dict[str, object] = {}
     if args.turns:
         print(f"\nconversation length: {args.sessions} conversations of {args.turns} turns through router a ...")

@@ -16,6 +16,16 @@ The word n-grams see Chinese segmented into words by jieba (else a run of Chines
 characters is one "word"). A version built before the multilingual head reads Chinese by
 the n-grams alone, as it was evaluated.
 
+A base of more than `PROTOTYPE_ENTRIES` entries gets prototype heads instead of the
+regressions, fitted in one pass and linear in the base: the n-grams score each entry by
+cosine to its centroid (`_centroid_head`, as sparse as the questions themselves), the
+embeddings by cosine to its nearest training question (`NearestHead`, read off the product
+the similarity computes anyway). A dense regression over every n-gram has features x
+entries weights, and both grow with the base (1,000 entries: 8.6 min and 15 GB to fit
+here; 5,000 would need ~138 GB). The prototypes are less accurate on a small base
+(docs/benchmarks.md "How cost grows"), so a base of a few hundred entries keeps the
+regressions.
+
 The same class is used by the trainer (fit, offline evaluation) and by the Triton model
 (`model_repo/intent/1/model.py`), so what is evaluated is what is served.
 """
@@ -30,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from twinteller.knowledge.text import reads_chinese
 from twinteller.model.calibration import Calibration, scaled
@@ -42,6 +53,14 @@ NEIGHBOURS_FILE = "neighbours.npy"
 CHINESE_NEIGHBOURS_FILE = "chinese_neighbours.npy"  # absent in versions built before it
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+# Above this many entries the heads are prototypes (module docstring): at 1,000 the
+# regressions took 8.6 minutes and 15 GB to fit here, at 77 they take under a minute.
+PROTOTYPE_ENTRIES = 500
+# A prototype head's cosines are multiplied by this before the softmax: they differ by
+# tenths between entries, so unscaled the probabilities would be nearly uniform. Chosen on
+# a split of BANKING77's training set (docs/benchmarks.md "How cost grows"); each head
+# keeps the value it was fitted with.
+PROTOTYPE_SCALE = 20.0
 
 
 def words(text: str) -> list[str]:
@@ -78,23 +97,52 @@ class Prediction:
 
 
 class LinearHead:
-    """A fitted multinomial logistic regression, evaluated in numpy: sklearn's
-    predict_proba spends ~5 ms per call on input checks, more than the maths."""
+    """Softmax over a linear map, evaluated in numpy: a fitted multinomial logistic
+    regression (sklearn's predict_proba spends ~5 ms per call on input checks, more than
+    the maths), or a prototype head's scaled centroids (sparse for the n-grams)."""
 
-    def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+    def __init__(self, coef, intercept: np.ndarray) -> None:  # type: ignore[no-untyped-def]
         if coef.shape[0] == 1:
             # sklearn stores a 2-class model as one sigmoid row; softmax([0, z]) == sigmoid(z).
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.concatenate([np.zeros_like(intercept), intercept])
-        self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (features, labels)
+        # (features, labels); as CSR a sentence's product reads only its own n-grams' rows.
+        if sp.issparse(coef):
+            self.coef = sp.csr_matrix(coef.T, dtype=np.float32)
+        else:
+            self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)
         self.intercept = intercept.astype(np.float32)
 
     def probabilities(self, features) -> np.ndarray:  # type: ignore[no-untyped-def]
         # Same dtype on both sides, or numpy/scipy copies the whole weight matrix per call.
-        logits = np.asarray(features.astype(np.float32) @ self.coef) + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        product = features.astype(np.float32) @ self.coef
+        return _softmax((product.toarray() if sp.issparse(product) else np.asarray(product)) + self.intercept)
+
+
+class NearestHead:
+    """A prototype head over embeddings: each label scored by its nearest training question,
+    read off the cosine products with every training question (which `similarity` needs
+    anyway), so it adds no matrix product. The questions are stored grouped by label;
+    `starts[k]` is where the k-th label's rows begin."""
+
+    def __init__(self, starts: np.ndarray, scale: float) -> None:
+        self.starts = starts
+        self.scale = scale
+
+    def probabilities(self, products: np.ndarray) -> np.ndarray:
+        return _softmax(self.scale * np.maximum.reduceat(products, self.starts, axis=1))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _probabilities(head: LinearHead | NearestHead, embeddings: np.ndarray, products: np.ndarray) -> np.ndarray:
+    """An embedding head's probabilities: a regression reads the embeddings, a nearest-
+    question head their products with the training questions."""
+    return head.probabilities(products if isinstance(head, NearestHead) else embeddings)
 
 
 def _fit_head(
@@ -128,15 +176,24 @@ def _fit_head(
     return LinearHead(model.coef_, model.intercept_)
 
 
+def _centroid_head(features: sp.csr_matrix, y: np.ndarray, n_labels: int) -> LinearHead:
+    """Each label's centroid of its (unit) n-gram rows, L2-normalised and scaled, kept
+    sparse: the logits are the cosine to each centroid times PROTOTYPE_SCALE."""
+    members = sp.csr_matrix((np.ones(len(y)), (y, np.arange(len(y)))), shape=(n_labels, len(y)))
+    sums = sp.csr_matrix(members @ features)
+    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1))).ravel()
+    return LinearHead(sp.diags(PROTOTYPE_SCALE / np.maximum(norms, 1e-12)) @ sums, np.zeros(n_labels))
+
+
 class IntentClassifier:
     def __init__(
         self,
         labels: list[str],
-        embedding_head: LinearHead,
+        embedding_head: LinearHead | NearestHead,
         tfidf,  # type: ignore[no-untyped-def]
         tfidf_head: LinearHead,
         neighbours,  # type: ignore[no-untyped-def]
-        chinese_head: LinearHead | None = None,
+        chinese_head: LinearHead | NearestHead | None = None,
         chinese_neighbours=None,  # type: ignore[no-untyped-def]
         chinese_classes=None,  # type: ignore[no-untyped-def]
         english_classes=None,  # type: ignore[no-untyped-def]
@@ -194,8 +251,14 @@ class IntentClassifier:
         y = np.array([index[label] for label in labels])
         rows = chinese_rows(texts)
         english = np.setdiff1d(np.arange(len(texts)), rows)
+        prototypes = len(names) > PROTOTYPE_ENTRIES
+        if prototypes:  # the nearest-question heads read their questions grouped by label
+            english = english[np.argsort(y[english], kind="stable")]
+            order = np.argsort(y[rows], kind="stable")
+            rows = [rows[i] for i in order]
+            chinese_embeddings = None if chinese_embeddings is None else chinese_embeddings[order]
         before = (previous._embedding_head, previous.labels, previous._english_classes) if previous else None
-        embedding_head, english_classes = _fit_subset(embeddings[english], y[english], names, before)
+        embedding_head, english_classes = _fit_subset(embeddings[english], y[english], names, before, prototypes)
         tfidf = FeatureUnion(
             [
                 (
@@ -215,16 +278,19 @@ class IntentClassifier:
             ]
         )
         features = tfidf.fit_transform(texts)
-        start = None
-        if previous:
-            start = (previous._tfidf_head, previous.labels, list(previous._tfidf.get_feature_names_out()))
-        tfidf_head = _fit_head(features, y, 20.0, names, list(tfidf.get_feature_names_out()), start)
+        if prototypes:
+            tfidf_head = _centroid_head(features, y, len(names))
+        else:
+            start = None
+            if previous and not sp.issparse(previous._tfidf_head.coef):
+                start = (previous._tfidf_head, previous.labels, list(previous._tfidf.get_feature_names_out()))
+            tfidf_head = _fit_head(features, y, 20.0, names, list(tfidf.get_feature_names_out()), start)
         chinese_head = chinese_classes = None
         if chinese_embeddings is not None and len({labels[i] for i in rows}) >= 2:
             before = None
             if previous and previous._chinese_head is not None:
                 before = (previous._chinese_head, previous.labels, previous._chinese_classes)
-            chinese_head, chinese_classes = _fit_subset(chinese_embeddings, y[rows], names, before)
+            chinese_head, chinese_classes = _fit_subset(chinese_embeddings, y[rows], names, before, prototypes)
         chinese_neighbours = chinese_embeddings if chinese_head is not None else None
         return cls(names, embedding_head, tfidf, tfidf_head, embeddings[english], chinese_head, chinese_neighbours,
                    chinese_classes, english_classes)  # fmt: skip
@@ -238,10 +304,11 @@ class IntentClassifier:
     ) -> Prediction:
         """`chinese_embeddings`: the multilingual encoder's of `chinese_rows(texts)`, in
         order, when `reads_chinese_with_encoder`."""
+        products = embeddings @ self._neighbours.T
+        similarity = products.max(axis=1)
         p_embedding = np.zeros((len(texts), len(self.labels)))
-        p_embedding[:, self._english_classes] = self._embedding_head.probabilities(embeddings)
+        p_embedding[:, self._english_classes] = _probabilities(self._embedding_head, embeddings, products)
         p_tfidf = self._tfidf_head.probabilities(self._ngrams.transform(texts))
-        similarity = (embeddings @ self._neighbours.T).max(axis=1)
         chinese = np.zeros(len(texts), dtype=bool)
         chinese[chinese_rows(texts)] = True
         # English: the two heads' average. Chinese: the n-grams with the multilingual head,
@@ -251,11 +318,12 @@ class IntentClassifier:
             if chinese_embeddings is None or len(chinese_embeddings) != chinese.sum():
                 raise ValueError("predict: the multilingual embeddings of the Chinese texts are needed")
             rows = np.flatnonzero(chinese)
-            p_chinese = np.zeros((len(rows), len(self.labels)))
-            p_chinese[:, self._chinese_classes] = self._chinese_head.probabilities(chinese_embeddings)
-            probabilities[rows] = 0.5 * p_tfidf[rows] + 0.5 * p_chinese
             assert self._chinese_neighbours is not None
-            similarity[rows] = (chinese_embeddings @ self._chinese_neighbours.T).max(axis=1)
+            products = chinese_embeddings @ self._chinese_neighbours.T
+            p_chinese = np.zeros((len(rows), len(self.labels)))
+            p_chinese[:, self._chinese_classes] = _probabilities(self._chinese_head, chinese_embeddings, products)
+            probabilities[rows] = 0.5 * p_tfidf[rows] + 0.5 * p_chinese
+            similarity[rows] = products.max(axis=1)
         temperature = np.where(chinese, self.calibration.chinese, self.calibration.english)
         return Prediction(scaled(probabilities, temperature), similarity)
 
@@ -294,15 +362,24 @@ class IntentClassifier:
 
 
 def _fit_subset(
-    features: np.ndarray, y: np.ndarray, names: list[str], before: tuple[LinearHead, list[str], np.ndarray] | None
-) -> tuple[LinearHead, np.ndarray]:
+    features: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    before: tuple[LinearHead | NearestHead, list[str], np.ndarray] | None,
+    prototypes: bool = False,
+) -> tuple[LinearHead | NearestHead, np.ndarray]:
     """A head over the labels that occur in `y` (indices into `names`), and those labels;
-    `before`: a head to start from, its version's labels and the ones it knew."""
+    `before`: a head to start from, its version's labels and the ones it knew (a
+    regression's only). `prototypes`: a nearest-question head, `y` grouped by label."""
     classes = np.unique(y)
+    if prototypes:
+        return NearestHead(np.searchsorted(y, classes), PROTOTYPE_SCALE), classes
     dims = [str(i) for i in range(features.shape[1])]
     start = None
-    if before is not None:  # its own dimensions: the encoder (and its width) may have changed
-        head, old_names, old_classes = before
+    # A regression starts from its version's regression (a prototype head has no weights),
+    # in its own dimensions: the encoder (and its width) may have changed.
+    head, old_names, old_classes = before or (None, [], np.array([]))
+    if isinstance(head, LinearHead):
         start = (head, [old_names[c] for c in old_classes], [str(i) for i in range(head.coef.shape[0])])
     return _fit_head(features, np.searchsorted(classes, y), 10.0, [names[c] for c in classes], dims, start), classes
 

@@ -202,6 +202,7 @@ def test_warm_start_fits_from_previous_weights(previous: IntentClassifier, monke
     [(warm_embedding, coef_embedding, _), (warm_tfidf, coef_tfidf, _)] = spy.calls
     assert warm_embedding and warm_tfidf and coef_embedding is not None
     # Same labels, same dimensions: the embedding head starts exactly where the previous ended.
+    assert isinstance(previous._embedding_head, LinearHead)
     np.testing.assert_allclose(coef_embedding, previous._embedding_head.coef.T, rtol=1e-6)
     # TF-IDF: every feature the previous model had starts from its weights (the texts here
     # are the same phrases, so the vocabularies mostly overlap).
