@@ -22,7 +22,7 @@ def main() -> None:
     run_with_store(
         config.etcd,
         config.tls,
-        lambda store: Insights(store, config.model_repo, config.faq_cache, settings).run(),
+        lambda store: Insights(store, config.question_cache, settings).run(),
     )
 
 

@@ -35,8 +35,9 @@ class Quality:
         return [
             f"clustered {self.clustered} of {self.sent} in {self.clusters} clusters; adjusted Rand {self.ari:.3f}, "
             f"purity {self.purity:.1%}",
-            f"in a cluster >= {OWN_SHARE:.0%} their own need {self.own_cluster:.1%} (of all sent); clusters mixing "
-            f"two needs (> {MIXED_SHARE:.0%}) {self.mixed_clusters:.1%}, worst second need {self.worst_second_need:.1%}",
+            f"in a cluster >= {OWN_SHARE:.0%} their own need {self.own_cluster:.1%} (of all sent)",
+            f"clusters mixing two needs (a second > {MIXED_SHARE:.0%}) {self.mixed_clusters:.1%}, "
+            f"worst second need {self.worst_second_need:.1%}",
         ]
 
 

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from router.admin.audit_service import AuditService
+from router.admin.cluster_service import ClusterService
 from router.admin.faq_service import SERVICE_NAME as KNOWLEDGE_SERVICE
 from router.admin.faq_service import FaqService
 from router.admin.insight_service import InsightService
@@ -171,6 +172,7 @@ class Router:
         release = ReleaseService(self.store, tokens, self.knowledge, rollout, self.turn_log)
         lifecycle = LifecycleService(self.store, tokens, rollout)
         insight = InsightService(self.store, tokens)
+        curation = ClusterService(self.store, tokens)
         platforms = PlatformService(self.store, tokens)
         proposals = ProposalService(
             self.store, tokens, faq_service=faqs, lexicon_service=lexicon, lifecycle_service=lifecycle,
@@ -178,7 +180,7 @@ class Router:
         )  # fmt: skip
         # The admin services, one per concern; these share the Knowledge gRPC service.
         audit = AuditService(self.store, tokens)
-        self.admin = (faqs, lexicon, lifecycle, insight, audit, proposals, release, platforms)
+        self.admin = (faqs, lexicon, lifecycle, insight, curation, audit, proposals, release, platforms)
         self.operations = OperationsService(self.turn_log, tokens, config.identity)
         self.migration = MigrationService(
             self.store,

@@ -212,9 +212,8 @@ class TrainerConfig(TransportConfig):
 @dataclass(frozen=True)
 class InsightsConfig(TransportConfig):
     etcd: str = DEFAULT_ETCD
-    # Its encoder is the model's own (model_repo/intent/encoder).
-    model_repo: Path = Path("model_repo")
-    faq_cache: Path = Path("build/embeddings.npz")  # the trainer's cache, read only
+    # The multilingual encoder's embeddings of the base's questions (insights/clustering.py).
+    question_cache: Path = Path("build/embeddings-insights.npz")
     # A round every this many seconds (at least twice the last round's own time).
     interval_s: float = 15.0
     # A trend: the last `trend_window_min` minutes against the `trend_baseline_min` before.
@@ -269,7 +268,7 @@ _HELP = {
     "plaintext": "no TLS anywhere: development only",
     "legacy": "the legacy bot: http://host:port or grpc://host:port (empty: none)",
     "cache": "the trainer's embedding cache",
-    "faq_cache": "the trainer's embedding cache (read only)",
+    "question_cache": "the insights worker's embeddings of the base's questions (written by it)",
     "zone_timeout_s": "how long a deploy waits for the zones",
     "target": "router(s), comma-separated",
     "grpc_listen": "gRPC host:port (empty: no gRPC)",

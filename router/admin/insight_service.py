@@ -26,7 +26,9 @@ from twinteller.v1 import knowledge_pb2 as kpb
 
 def cluster_pb(cluster: Cluster) -> kpb.UnrecognisedCluster:
     fields = asdict(cluster)
-    fields["members"] = [kpb.ClusterMember(text=m.text, at=m.at, channel=m.channel) for m in cluster.members]
+    fields["members"] = [kpb.ClusterMember(**asdict(m)) for m in cluster.members]
+    fields["split"] = kpb.ClusterSplit(**asdict(cluster.split)) if cluster.split else None
+    fields["daily"] = [kpb.DayCount(**asdict(d)) for d in cluster.daily]
     return kpb.UnrecognisedCluster(**fields)
 
 

@@ -36,6 +36,7 @@ UNRECOGNISED = f"{ROOT}/unrecognised/"
 # traffic/<minute>/<router id> -> that router's turn counts (twinteller/knowledge/turn_counts.py)
 TRAFFIC = f"{ROOT}/traffic/"
 INSIGHTS = f"{ROOT}/insights/"  # insights/<name> -> what insights/insight_worker.py computed last
+CLUSTER_RULES = f"{ROOT}/cluster-rules/"  # <id> -> a knowledge manager's correction (insights/curation.py)
 # Replacing the legacy bot (twinteller/migration/cutover.py): the state every router follows, the
 # comparison counts per 10 s slot and router, and the disagreeing turns (time first).
 CUTOVER = f"{ROOT}/cutover/state"
@@ -81,6 +82,15 @@ def feedback(session_id: str, turn_id: str) -> str:
 
 def unrecognised(session_id: str, turn_id: str) -> str:
     return f"{UNRECOGNISED}{time.time_ns():020d}/{session_id}/{turn_id}"
+
+
+def unrecognised_since(at: float) -> str:
+    """Every unrecognised record written after `at` (Unix seconds) has a greater key."""
+    return f"{UNRECOGNISED}{int(at * 1e9):020d}"
+
+
+def cluster_rule(rule_id: str) -> str:
+    return CLUSTER_RULES + rule_id
 
 
 def faq(faq_id: str) -> str:

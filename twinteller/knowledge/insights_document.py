@@ -20,6 +20,22 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Split:
+    """A two-way split of a cluster, suggested before a knowledge manager splits it."""
+
+    member_keys: list[str]  # the side it would take off (the smaller)
+    distance: float  # 1 - cosine of the two sides' centres: how different they are
+    tag: str = ""  # of the side taken off
+    rest_tag: str = ""  # of the side that stays
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: float  # Unix time of the day's start (UTC)
+    count: int
+
+
+@dataclass(frozen=True)
 class Cluster:
     id: str  # stable while its oldest member stays
     label: str  # its most distinctive terms
@@ -32,6 +48,10 @@ class Cluster:
     suggested_similarity: float = 0.0
     proposed_id: str = ""  # else: a new FAQ, pre-filled
     proposed_title: str = ""
+    tag: str = ""  # a short name in its language (insights/tags.py), kept while it lives
+    language: str = ""  # en, zh-Hant or zh-Hans: what most members were written in
+    split: Split | None = None  # suggested, shown before a split
+    daily: list[DayCount] = field(default_factory=list)  # members per day, the last 14 days
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,17 @@ class Document:
     @classmethod
     def from_json(cls, raw: bytes) -> Document:
         data = json.loads(raw)
-        clusters = [Cluster(**{**c, "members": [Member(**m) for m in c["members"]]}) for c in data.get("clusters", [])]
+        clusters = [
+            Cluster(
+                **{
+                    **c,
+                    "members": [Member(**m) for m in c["members"]],
+                    "split": Split(**c["split"]) if c.get("split") else None,
+                    "daily": [DayCount(**d) for d in c.get("daily", [])],
+                }
+            )
+            for c in data.get("clusters", [])
+        ]
         trends = [Trend(**t) for t in data.get("trends", [])]
         ratings = [Rating(**r) for r in data.get("ratings", [])]
         traffic = [Traffic(**t) for t in data.get("traffic", [])]

@@ -177,3 +177,46 @@ def test_stable_id_depends_only_on_the_first_key() -> None:
     assert stable_id(["unrecognised/s1/t1", "unrecognised/s3/t4", "unrecognised/s5/t0"]) == first
     assert stable_id(["unrecognised/s2/t9", "unrecognised/s1/t1"]) != first
     assert stable_id(["unrecognised/s1/t2"]) != first
+
+
+# --- projection and suggested split (issue 21) ---------------------------------------------
+
+
+def test_the_projection_separates_what_the_base_separates_and_shrinks_the_rest() -> None:
+    """Two entries differ along one direction; wording varies along another, much more. Plain
+    cosine groups by wording; projected, by entry."""
+    from insights.clustering import Projection
+
+    rng = np.random.default_rng(3)
+    basis = np.eye(DIM)
+    entries, vectors = [], []
+    for n, direction in enumerate((0, 2, 3)):  # each entry a small step its own way; wording along 1
+        for _ in range(30):
+            entries.append(f"e{n}")
+            vectors.append(0.3 * basis[direction] + rng.normal() * 2.0 * basis[1] + rng.normal(scale=0.05, size=DIM))
+    projection = Projection.fit(np.array(vectors), entries)
+    projected = projection(np.array(vectors))
+    np.testing.assert_allclose(np.linalg.norm(projected, axis=1), 1.0, atol=1e-6)
+    assignment = cluster(projected, min_size=2)
+    assert adjusted_rand_score(entries, assignment) > 0.9
+    assert adjusted_rand_score(entries, cluster(_unit(np.array(vectors)), min_size=2)) < 0.5
+
+
+def test_too_few_entries_leave_the_embeddings_as_they_are() -> None:
+    from insights.clustering import Projection
+
+    rows = _unit(np.random.default_rng(1).normal(size=(6, DIM)))
+    np.testing.assert_allclose(Projection.fit(rows, ["a", "a", "a", "b", "b", "b"])(rows), rows, atol=1e-6)
+
+
+def test_a_suggested_split_takes_off_the_smaller_group() -> None:
+    from insights.clustering import suggested_split
+
+    embeddings, expected = _synthetic()
+    both = [i for i, e in enumerate(expected) if e in (0, 2)]  # 12 + 5 rows in two directions
+    found = suggested_split(embeddings, both)
+    assert found is not None
+    part, distance = found
+    assert sorted(part) == sorted(i for i in both if expected[i] == 2)
+    assert distance > 0.5
+    assert suggested_split(embeddings, both[:3]) is None  # too small to split

@@ -1,5 +1,5 @@
 """What a round of the insights worker recomputes: a new unrecognised query changes the
-clusters, not the FAQs' centres; a changed FAQ does (the encoder is a fake of fixed
+clusters, not the projection and the FAQs' centres; a changed FAQ does (the encoder is a fake of fixed
 vectors: this is the worker's bookkeeping, the clustering itself is tested elsewhere)."""
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ class FixedEncoder:
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def test_faq_centres_are_recomputed_only_when_the_faqs_change(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(insight_worker, "Encoder", FixedEncoder)
+def test_the_projection_is_refitted_only_when_the_faqs_change(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(insight_worker, "MultilingualEncoder", FixedEncoder)
     store = MemoryStore()
-    worker = Insights(store, tmp_path, tmp_path / "cache.npz", Settings(lexicon_proposals=0))  # type: ignore[arg-type]
+    worker = Insights(store, tmp_path / "cache.npz", Settings(lexicon_proposals=0))  # type: ignore[arg-type]
     calls: list[int] = []
-    compute = worker._faq_centres
+    compute = worker._fit_space
 
     def counted(*args: object) -> object:
         calls.append(1)
         return compute(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(worker, "_faq_centres", counted)
+    monkeypatch.setattr(worker, "_fit_space", counted)
 
     def unrecognised(n: int) -> None:
         record = {"text": f"question {n}", "at": float(n), "channel": "app"}
@@ -60,7 +60,7 @@ def test_faq_centres_are_recomputed_only_when_the_faqs_change(monkeypatch: pytes
 def test_each_query_is_read_through_the_lexicon_once_while_the_lexicon_stands(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(insight_worker, "Encoder", FixedEncoder)
+    monkeypatch.setattr(insight_worker, "MultilingualEncoder", FixedEncoder)
     read: list[str] = []
     original = insight_worker.Lexicon.model_text
 
@@ -71,7 +71,7 @@ def test_each_query_is_read_through_the_lexicon_once_while_the_lexicon_stands(
 
     monkeypatch.setattr(insight_worker.Lexicon, "model_text", model_text)
     store = MemoryStore()
-    worker = Insights(store, tmp_path, tmp_path / "cache.npz", Settings())  # type: ignore[arg-type]
+    worker = Insights(store, tmp_path / "cache.npz", Settings())  # type: ignore[arg-type]
     faq = FaqRecord(id="card_arrival", title="Card", answer="Soon.", questions=["where is my card"])
     store.put_now(keys.faq(faq.id), faq.to_json())
     for n in (1, 2):
