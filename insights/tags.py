@@ -51,7 +51,7 @@ def _phrases(text: str, chinese: bool) -> tuple[set[str], set[tuple[str, ...]]]:
     """The words of `text` that can name a need, and the pairs of them side by side."""
     tokens = words(text) if chinese else _LATIN_WORD.findall(text.lower())
     named = [(w, _naming(w, chinese)) for w in tokens]
-    pairs = {(a, b) for (a, ok_a), (b, ok_b) in pairwise(named) if ok_a and ok_b}
+    pairs: set[tuple[str, ...]] = {(a, b) for (a, ok_a), (b, ok_b) in pairwise(named) if ok_a and ok_b}
     return {w for w, ok in named if ok}, pairs
 
 
