@@ -1,5 +1,6 @@
 """The web console for knowledge managers and SREs: live traffic per zone, recognition rate,
-trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one),
+trending issues, satisfaction, unrecognised-query clusters (add to an FAQ, or create one;
+split, merge, move a question, dismiss, undo),
 FAQ entries, model versions with train, deploy and rollback, the proposals waiting for an
 approver, release safety (README "Releases"): the canary beside the active version with
 each version's figures (promote, abort), and the conversation test suites (view, check a
@@ -173,6 +174,15 @@ class Console:
                 ),
                 post("/api/clusters/{id}/adopt", self.api(adopt)),
                 post("/api/clusters/{id}/create", self.api(create)),
+                post("/api/clusters/{id}/split", self.api(split)),
+                post("/api/clusters/{id}/merge", self.api(merge)),
+                post("/api/clusters/{id}/dismiss", self.api(dismiss)),
+                post("/api/clusters/{id}/move", self.api(move)),
+                get(
+                    "/api/cluster-rules",
+                    self.api(lambda r, s, m: s.ListClusterRules(kpb.ListClusterRulesRequest(), metadata=m, timeout=10)),
+                ),
+                post("/api/cluster-rules/{id}/delete", self.api(delete_rule)),
                 post("/api/train", self.api(lambda r, s, m: s.Train(kpb.TrainRequest(), metadata=m, timeout=10))),
                 post("/api/deploy", self.api(deploy)),
                 post(
@@ -234,6 +244,56 @@ async def create(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: l
     return await direct_or_proposed(
         stub, stub.CreateFaqFromCluster, metadata, data.get("reason"), create_faq_from_cluster=creation
     )
+
+
+def _strings(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad_request(f"{name}: a list of strings")
+    return value
+
+
+# A knowledge manager's corrections to the clusters (router/admin/cluster_service.py): made
+# at once by an editor, audited; they do not change the knowledge base.
+async def split(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    keys = _strings(data, "member_keys")  # empty: the suggested split
+    reason = str(data.get("reason", ""))
+    splitting = kpb.SplitClusterRequest(cluster_id=request.match_info["id"], member_keys=keys, reason=reason)
+    return await stub.SplitCluster(splitting, metadata=metadata, timeout=10)
+
+
+async def merge(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    merging = kpb.MergeClustersRequest(
+        cluster_id=request.match_info["id"], other_cluster_id=str(data.get("other_cluster_id", "")),
+        reason=str(data.get("reason", "")),
+    )  # fmt: skip
+    return await stub.MergeClusters(merging, metadata=metadata, timeout=10)
+
+
+async def move(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    """Each of `member_keys` into this cluster, one rule each."""
+    data = await body(request)
+    keys = _strings(data, "member_keys")
+    if not keys:
+        raise bad_request("member_keys: at least one")
+    rules = []
+    for key in keys:
+        moving = kpb.MoveClusterMemberRequest(member_key=key, cluster_id=request.match_info["id"])
+        rules.append(as_json(await stub.MoveClusterMember(moving, metadata=metadata, timeout=10)))
+    return {"rules": rules}
+
+
+async def dismiss(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    data = await body(request)
+    dismissal = kpb.DismissClusterRequest(cluster_id=request.match_info["id"], reason=str(data.get("reason", "")))
+    return await stub.DismissCluster(dismissal, metadata=metadata, timeout=10)
+
+
+async def delete_rule(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:
+    deletion = kpb.DeleteClusterRuleRequest(id=request.match_info["id"])
+    return await stub.DeleteClusterRule(deletion, metadata=metadata, timeout=10)
 
 
 async def save_faq(request: web.Request, stub: kpb_grpc.KnowledgeStub, metadata: list[tuple[str, str]]) -> Any:

@@ -135,19 +135,36 @@ async function runJob(path, payload, what) {
   }
 }
 
+function sparkline(svg, daily) {
+  // Questions per day, oldest first: one bar a day.
+  svg.replaceChildren();
+  const top = Math.max(1, ...daily.map((d) => d.count || 0));
+  daily.forEach((d, i) => {
+    const height = Math.max(1, 22 * (d.count || 0) / top);
+    const bar = el("rect", undefined, { x: i * 10, y: 23 - height, width: 8, height, fill: d.count ? "#1f77b4" : "#dde" });
+    const tip = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    tip.textContent = `${new Date(d.day * 1000).toISOString().slice(0, 10)}: ${d.count || 0}`;
+    bar.append(tip);
+    svg.append(bar);
+  });
+}
+
 function showClusters(reply) {
   const box = $("clusters");
   const clusters = reply.clusters || [];
   if (!clusters.length) { box.textContent = "No unrecognised questions grouped yet."; return; }
+  const others = (c) => clusters.filter((o) => o.id !== c.id).map((o) => el("option", `${o.tag || o.label} (${o.size})`, { value: o.id }));
   box.replaceChildren(...clusters.map((c) => {
     const node = $("cluster-template").content.firstElementChild.cloneNode(true);
     node.dataset.cluster = c.id;
-    node.querySelector(".label").textContent = c.label;
+    node.querySelector(".tag").textContent = c.tag || c.label;
+    node.querySelector(".label").textContent = c.tag ? `(${c.label})` : "";
     node.querySelector(".size").textContent = `${c.size} questions`;
+    sparkline(node.querySelector(".daily"), c.daily || []);
     node.querySelector(".examples").replaceChildren(...c.representatives.map((t) => el("li", t)));
     node.querySelector(".seen").textContent =
       `first ${new Date(c.first_seen * 1000).toLocaleString()}, last ${new Date(c.last_seen * 1000).toLocaleString()}`;
-    const select = node.querySelector("select");
+    const select = node.querySelector(".adopt select");
     select.replaceChildren(...faqIds.map((id) => el("option", id, { value: id })));
     if (c.suggested_faq) select.value = c.suggested_faq;
     const create = node.querySelector(".create");
@@ -162,8 +179,60 @@ function showClusters(reply) {
       const entry = { id: create.id.value, title: create.title.value, answer: create.answer.value };
       await change(`/api/clusters/${encodeURIComponent(c.id)}/create`, entry, "created FAQ " + entry.id);
     };
+    // The suggested split first: its side ticked, to take as it is or to change.
+    const suggested = new Set((c.split && c.split.member_keys) || []);
+    node.querySelector(".split-suggestion").textContent = c.split
+      ? `Suggested: split off "${c.split.tag}" (${suggested.size}) from "${c.split.rest_tag}" (${c.size - suggested.size}); `
+        + `the two sides are ${Math.round(c.split.distance * 100)} % apart.`
+      : "Too small for a suggested split: tick the questions to split off.";
+    node.querySelector(".members").replaceChildren(...c.members.map((m) => {
+      const box = el("input", undefined, { type: "checkbox", value: m.key });
+      box.checked = suggested.has(m.key);
+      const label = el("label");
+      label.append(box, " " + m.text);
+      const item = el("li");
+      item.append(label);
+      return item;
+    }));
+    const ticked = () => [...node.querySelectorAll(".members input:checked")].map((b) => b.value);
+    node.querySelector(".split").onclick = () =>
+      correct(`/api/clusters/${encodeURIComponent(c.id)}/split`, { member_keys: ticked() }, "split; the new cluster shows after the next round");
+    node.querySelector(".move-to").replaceChildren(...others(c));
+    node.querySelector(".move").onclick = () => {
+      const target = node.querySelector(".move-to").value;
+      correct(`/api/clusters/${encodeURIComponent(target)}/move`, { member_keys: ticked() }, "moved");
+    };
+    node.querySelector(".merge-from").replaceChildren(...others(c));
+    node.querySelector(".merge").onclick = () =>
+      correct(`/api/clusters/${encodeURIComponent(c.id)}/merge`, { other_cluster_id: node.querySelector(".merge-from").value }, "merged");
+    node.querySelector(".dismiss").onclick = () =>
+      correct(`/api/clusters/${encodeURIComponent(c.id)}/dismiss`, {}, "dismissed: it will not be proposed again");
     return node;
   }));
+}
+
+function showClusterRules(reply) {
+  $("cluster-rules").tBodies[0].replaceChildren(...(reply.rules || []).map((r) => {
+    const undo = el("button", "Undo", { class: "undo", "data-rule": r.id });
+    undo.onclick = () => correct(`/api/cluster-rules/${encodeURIComponent(r.id)}/delete`, {}, "undone");
+    const cell = el("td");
+    cell.append(undo);
+    const row = el("tr");
+    row.append(el("td", r.kind), el("td", r.cluster_id), el("td", r.by), el("td", new Date(r.at * 1000).toLocaleString()), cell);
+    return row;
+  }));
+}
+
+async function correct(path, payload, done) {
+  // Corrections to the clusters are applied by the insights worker's next round.
+  try {
+    await api(path, { method: "POST", body: JSON.stringify(payload) });
+    say(`${done}; the clusters update within a round of the insights worker`);
+    document.querySelectorAll(".split-panel[open]").forEach((d) => { d.open = false; });
+    await refresh();
+  } catch (e) {
+    say(e.message, true);
+  }
 }
 
 async function change(path, payload, done) {
@@ -557,16 +626,19 @@ async function refresh() {
   try {
     // A router without release safety yet (a rolling upgrade) leaves the rest of the page live.
     const apart = (path) => api(path).catch((e) => ({ error: e.message }));
-    const [overview, faqs, clusters, proposals, release, tests] = await Promise.all(
+    const [overview, faqs, clusters, proposals, release, tests, rules] = await Promise.all(
       [api("/api/overview"), api("/api/faqs"), api("/api/clusters"), api("/api/proposals"),
-        apart("/api/release"), apart("/api/tests")]);
+        apart("/api/release"), apart("/api/tests"), apart("/api/cluster-rules")]);
     showTraffic(overview.traffic);
     showTrends(overview.trends);
     showSatisfaction(overview.satisfaction);
     showVersions(overview.versions);
     showFaqs(faqs);
-    // Re-rendering the clusters would wipe an answer being typed: only when none is.
-    if (![...document.querySelectorAll(".create textarea")].some((t) => t.value)) showClusters(clusters);
+    // Re-rendering the clusters would wipe an answer being typed or a split being chosen.
+    const busy = [...document.querySelectorAll(".create textarea")].some((t) => t.value)
+      || document.querySelector(".split-panel[open]");
+    if (!busy) showClusters(clusters);
+    if (!rules.error) showClusterRules(rules);
     if (![...document.querySelectorAll("#proposals .comment")].some((t) => t.value)) showProposals(proposals);
     showRelease(release);
     showTests(tests);
