@@ -17,7 +17,9 @@
     twinteller admin rollback [--wait]
     twinteller admin job ID
     twinteller admin versions
-    twinteller admin clusters               # unrecognised queries grouped by meaning
+    twinteller admin clusters [--members]   # unrecognised queries grouped by need
+    twinteller admin split | merge | move | dismiss | cluster-rules | undo ...
+                                            # corrections to them (twinteller/cli/clusters.py)
     twinteller admin adopt CLUSTER FAQ_ID   # its queries become FAQ_ID's training questions
     twinteller admin create-from-cluster CLUSTER NEW.json  # a new entry from its queries
     twinteller admin trends                 # intents and clusters on the rise
@@ -54,7 +56,7 @@ import grpc
 from google.protobuf import json_format
 
 from twinteller import client
-from twinteller.cli import migration, platforms, release
+from twinteller.cli import clusters, migration, platforms, release
 from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.platforms import archive
 from twinteller.platforms.mapping import PLATFORMS
@@ -159,6 +161,8 @@ def run(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, metadata: list[t
         proposals(args, stub, call)
     elif args.command in ("test", "canary", "promote", "abort"):
         release.run(args, stub, call)
+    elif args.command in clusters.COMMANDS:
+        clusters.run(args, stub, call)
     else:
         insights(args, stub, call)
 
@@ -249,13 +253,7 @@ def proposals(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, call: dict
 
 
 def insights(args: argparse.Namespace, stub: kpb_grpc.KnowledgeStub, call: dict[str, Any]) -> None:
-    if args.command == "clusters":
-        for c in stub.ListClusters(kpb.ListClustersRequest(), **call).clusters:
-            action = f"adopt into {c.suggested_faq}" if c.suggested_faq else f"new FAQ {c.proposed_id}"
-            print(f"{c.id}  {c.size:4} queries  {c.label!r:40} -> {action}")
-            for text in c.representatives:
-                print(f"    {text}")
-    elif args.command == "adopt":
+    if args.command == "adopt":
         request = kpb.AdoptClusterRequest(cluster_id=args.cluster, faq_id=args.faq)
         faq = stub.AdoptCluster(request, **call)
         print(f"{faq.id} now has {len(faq.questions)} questions; train and deploy to use them")
@@ -321,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
         job.add_argument("--wait", action="store_true", help="until the job has finished")
     sub.add_parser("job").add_argument("id")
     sub.add_parser("versions")
-    sub.add_parser("clusters")
+    clusters.add_parsers(sub)
     adopt = sub.add_parser("adopt")
     adopt.add_argument("cluster")
     adopt.add_argument("faq")
