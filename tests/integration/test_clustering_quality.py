@@ -1,42 +1,72 @@
-"""Clustering quality on labelled data the model was not trained on: the test queries of the
-five BANKING77 intents `make eval` holds out of the knowledge base, embedded by the served
-MiniLM encoder (the ONNX file the zones load), clustered as the insights worker clusters.
+"""Clustering quality on labelled data the model was not trained on, embedded by the real
+multilingual encoder and projected as the insights worker projects them (LDA fitted on the
+knowledge base's questions, here the seed base without the needs being clustered):
 
-All 200 queries here, measured: adjusted Rand 0.74, purity 0.80, every query clustered;
-ATM questions join the PIN ones ("pin change atms"), the other four intents get a cluster
-each. `make eval` clusters only the queries the served model was unsure of, among all the
-other recorded ones, and measures more (README: adjusted Rand 0.94)."""
+- the test queries of the five BANKING77 intents `make eval` holds out of the base;
+- twinteller/data/cluster_needs_heldout.csv: 12 banking needs the base lacks, in pairs that
+  share words, 20 questions each in English, traditional Chinese, Cantonese and simplified
+  Chinese (written apart from the tuning set the parameters were chosen on).
+
+All queries here, with 60 out-of-domain sentences among them. Measured: BANKING77 hold-out
+adjusted Rand 0.91, purity 1.00; held-out needs adjusted Rand 0.60, purity 0.94, 70 % of the
+questions in a cluster that is mostly their own need (MiniLM's plain embeddings, as before
+issue 21: 0.74 / 0.80 and 0.15 / 0.53 / 43 %). `make eval` measures through the real cluster,
+on the queries the served model was unsure of."""
 
 from __future__ import annotations
 
-from collections import Counter
+import csv
 
 import pytest
-from sklearn.metrics import adjusted_rand_score
 
 from insights import clustering
+from insights.quality import Quality, score
 from twinteller.devcluster.evaluation import HELD_OUT
-from twinteller.devcluster.local_cluster import PROJECT_ROOT
-from twinteller.knowledge.schema import BANKING77, read_labelled_csv
-from twinteller.model.encoder import Encoder
-from twinteller.model.paths import encoder_dir
+from twinteller.knowledge.schema import BANKING77, DATA_DIR, read_labelled_csv, seed_faqs
+from twinteller.model.multilingual import MultilingualEncoder
 
 pytestmark = pytest.mark.integration
 
 
-def test_held_out_intents_cluster_apart_and_purely() -> None:
+class Space:
+    """The real encoder, and its embeddings of the seed base's questions (once a module)."""
+
+    def __init__(self) -> None:
+        self.encoder = MultilingualEncoder(threads=2)
+        self.entries = [f.id for f in seed_faqs() for _ in f.questions]
+        self.vectors = self.encoder.encode([q for f in seed_faqs() for q in f.questions])
+
+
+@pytest.fixture(scope="module")
+def space() -> Space:
+    return Space()
+
+
+def quality(space: Space, rows: list[tuple[str, str]], held_out: set[str]) -> Quality:
+    kept = [i for i, e in enumerate(space.entries) if e not in held_out]
+    projection = clustering.Projection.fit(space.vectors[kept], [space.entries[i] for i in kept])
+    noise = (DATA_DIR / "out_of_domain.txt").read_text(encoding="utf-8").split("\n")[:60]
+    texts = [t for t, _ in rows] + [t for t in noise if t.strip()]
+    assignment = clustering.cluster(projection(space.encoder.encode(texts)))
+    clustered = [(need, str(c)) for (_, need), c in zip(rows, assignment, strict=False) if c >= 0]
+    return score([n for n, _ in clustered], [c for _, c in clustered], len(rows))
+
+
+def test_held_out_banking77_intents_cluster_apart_and_purely(space: Space) -> None:
     rows = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
     assert len(rows) == 200
-    embeddings = Encoder(encoder_dir(PROJECT_ROOT / "model_repo")).encode([t for t, _ in rows])
-    assignment = clustering.cluster(embeddings)
-    clustered = [(label, int(c)) for (_, label), c in zip(rows, assignment, strict=True) if c >= 0]
-    truth, found = [label for label, _ in clustered], [c for _, c in clustered]
-    majority = {c: Counter(label for label, k in clustered if k == c).most_common(1)[0][0] for c in set(found)}
-    right = sum(1 for label, c in clustered if majority[c] == label)
-    assert len(clustered) >= 0.7 * len(rows)
-    assert adjusted_rand_score(truth, found) >= 0.7
-    assert right / len(clustered) >= 0.75  # purity
-    assert len({majority[c] for c in found}) >= len(HELD_OUT) - 1  # all but one intent lead a cluster
-    labels = clustering.labels([t for t, _ in rows], assignment)
-    pin = [c for c in set(found) if majority[c] == "change_pin"]
-    assert any("pin" in labels[c] for c in pin), {c: labels[c] for c in pin}
+    q = quality(space, rows, set(HELD_OUT))
+    assert q.clustered >= 0.8 * q.sent
+    assert q.ari >= 0.8 and q.purity >= 0.95
+    assert q.own_cluster >= 0.9
+
+
+def test_held_out_needs_that_share_words_cluster_mostly_apart(space: Space) -> None:
+    with (DATA_DIR / "cluster_needs_heldout.csv").open(encoding="utf-8", newline="") as f:
+        rows = [(r["text"], r["need"]) for r in csv.DictReader(f)]
+    assert len(rows) == 240 and len({n for _, n in rows}) == 12
+    q = quality(space, rows, set())
+    # Issue 21's targets are 0.85 and 85 % (README "Insights": not reached); these hold the
+    # measured gain over the plain embeddings (0.15, 43 %) against a regression.
+    assert q.ari >= 0.5 and q.purity >= 0.85
+    assert q.own_cluster >= 0.6

@@ -1,6 +1,8 @@
 """The web console in a real browser (headless Chromium through chromedriver), against the
-real cluster: it loads, shows live numbers, refuses an unauthenticated change, and a
-knowledge manager's cluster -> FAQ action, train and deploy lead to a new active version."""
+real cluster: it loads, shows live numbers, refuses an unauthenticated change; two needs that
+share words (credit scores, credit card reward points) arrive as unrecognised turns and end
+in two clusters; a knowledge manager splits one in the console, creates an FAQ from the part
+split off, trains and deploys, and the new FAQ answers."""
 
 from __future__ import annotations
 
@@ -26,13 +28,27 @@ from twinteller.v1 import knowledge_pb2_grpc as kpb_grpc
 
 pytestmark = pytest.mark.integration
 AUTH = [("authorization", f"Bearer {LOCAL_ADMIN_TOKEN}")]
-PENSIONS = [
-    "can I open a pension with you",
-    "do you offer retirement savings plans",
-    "how do I start a pension",
-    "I want to transfer my old pension to you",
-    "what pension products do you have",
-    "can I pay into a pension from my account",
+# Two needs sharing "credit", "card", "my"; the score questions of two kinds (seeing it,
+# raising it), which the knowledge manager tells apart by splitting their cluster.
+SCORE_SEEN = [
+    "what is my credit score",
+    "how can I check my credit score",
+    "where can I see my credit rating",
+    "can you tell me my current credit score",
+]
+SCORE_RAISED = [
+    "how do I improve my credit score",
+    "why did my credit score go down",
+    "does a late payment hurt my credit score",
+    "my credit score dropped for no reason",
+]
+POINTS = [
+    "how many reward points do I have",
+    "how do I redeem my reward points",
+    "can I swap reward points for air miles",
+    "my reward points were not added for my purchase",
+    "how many points do I earn per dollar spent",
+    "check my rewards points balance",
 ]
 T = TypeVar("T")
 
@@ -127,11 +143,28 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert http(url + "api/deploy", "POST", None, token=LOCAL_ADMIN_TOKEN)[0] == 400  # no body at all
     assert http(url + "api/deploy", "POST", [], token=LOCAL_ADMIN_TOKEN)[0] == 400  # a body, but not an object
 
-    # Traffic the console should show: pension questions nobody answers, and some it does.
+    # Traffic the console should show: questions of needs the base lacks, and some it answers.
     with cluster.channel("b") as channel:
         assistant = pb_grpc.AssistantStub(channel)
-        for text in PENSIONS + ["my card still hasn't arrived"] * 3:
+        for text in SCORE_SEEN + SCORE_RAISED + POINTS + ["my card still hasn't arrived"] * 3:
             assistant.Converse(pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text=text), timeout=10)
+        admin = kpb_grpc.KnowledgeStub(channel)
+
+        def two_needs() -> dict[str, kpb.UnrecognisedCluster] | None:
+            found = admin.ListClusters(kpb.ListClustersRequest(), metadata=AUTH, timeout=10).clusters
+            led = {}
+            for need, texts in (("score", SCORE_SEEN + SCORE_RAISED), ("points", POINTS)):
+                mostly = [c for c in found if sum(m.text in texts for m in c.members) >= 0.7 * len(c.members)]
+                holding = max(mostly, key=lambda c: sum(m.text in texts for m in c.members), default=None)
+                if holding is None or sum(m.text in texts for m in holding.members) < 4:
+                    return None
+                led[need] = holding
+            return led
+
+        needs = until(two_needs, 120, "a cluster led by each need")
+        assert needs["score"].id != needs["points"].id  # apart, though they share words
+        assert "score" in needs["score"].tag and "point" in needs["points"].tag
+        assert len(needs["score"].daily) == 14 and needs["score"].daily[-1].count >= 4
 
     browser.get(url)
     assert browser.find_element(By.ID, "sign-in").is_displayed()
@@ -145,7 +178,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     browser.find_element(By.CSS_SELECTOR, "#sign-in-form button").click()
     until(lambda: browser.find_element(By.ID, "console").is_displayed(), 10, "the console after sign-in")
     turns = until(lambda: int(browser.find_element(By.ID, "turns").text or 0), 30, "live turn counts")
-    assert turns >= len(PENSIONS) + 3
+    assert turns >= len(SCORE_SEEN + SCORE_RAISED + POINTS) + 3
     assert "%" in browser.find_element(By.ID, "recognition").text
     assert browser.find_elements(By.CSS_SELECTOR, "#traffic-chart polyline")  # a line per zone
     assert browser.find_elements(By.CSS_SELECTOR, "#versions tbody tr")
@@ -153,27 +186,51 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
 
-    # The page re-renders the clusters every 5 s until an answer is being typed into one.
-    def pension_cluster() -> str | None:
-        for node in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"):
-            if "pension" in node.find_element(By.CSS_SELECTOR, ".label").text:
-                return str(node.get_attribute("data-cluster"))
+    # The score cluster, split in the console: its suggested split is shown first; the
+    # knowledge manager ticks the questions that ask to see the score, and splits them off.
+    score = needs["score"].id
+    node = f".cluster[data-cluster='{score}']"
+
+    def opened() -> bool:
+        panel = browser.find_element(By.CSS_SELECTOR, f"{node} .split-panel")
+        if panel.get_attribute("open") is None:
+            panel.find_element(By.CSS_SELECTOR, "summary").click()
+        return "plit" in panel.find_element(By.CSS_SELECTOR, ".split-suggestion").text
+
+    until(stable(opened), 60, "the score cluster's split panel")
+    assert browser.find_elements(By.CSS_SELECTOR, f"{node} .daily rect")  # questions per day
+    for box in browser.find_elements(By.CSS_SELECTOR, f"{node} .members input"):
+        text = box.find_element(By.XPATH, "..").text.strip()
+        if box.is_selected() != (text in SCORE_SEEN):
+            box.click()
+    ticked = browser.find_elements(By.CSS_SELECTOR, f"{node} .members input:checked")
+    seen = {box.find_element(By.XPATH, "..").text.strip() for box in ticked}
+    assert seen and seen <= set(SCORE_SEEN)
+    browser.find_element(By.CSS_SELECTOR, f"{node} button.split").click()
+    until(lambda: "split" in browser.find_element(By.ID, "status").text, 15, "the split made")
+
+    def split_off() -> str | None:  # the part split off, after the worker's next round
+        for part in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"):
+            labels = part.find_elements(By.CSS_SELECTOR, ".members label")  # in a closed panel: textContent
+            if {str(label.get_attribute("textContent")).strip() for label in labels} == seen:
+                return str(part.get_attribute("data-cluster"))
         return None
 
-    cluster_id = until(stable(pension_cluster), 60, "a pension cluster in the console")
+    cluster_id = until(stable(split_off), 60, "the split-off cluster in the console")
+    assert cluster_id != score
 
     def form() -> Any:
         return browser.find_element(By.CSS_SELECTOR, f".cluster[data-cluster='{cluster_id}'] form.create")
 
-    answer = "We do not offer pensions; see our partners in the app."
+    answer = "Your credit score is in the app under Profile > Credit score."
     until(stable(lambda: form().find_element(By.NAME, "answer").send_keys(answer) or True), 20, "the answer typed")
-    faq_id = f"pensions-{uuid.uuid4().hex[:6]}"
+    faq_id = f"credit-score-{uuid.uuid4().hex[:6]}"
     form().find_element(By.NAME, "id").clear()
     form().find_element(By.NAME, "id").send_keys(faq_id)
     assert form().find_element(By.NAME, "answer").get_attribute("value") == answer
     form().find_element(By.CSS_SELECTOR, "button").click()
     until(lambda: faq_id in browser.find_element(By.ID, "status").text, 15, "the FAQ created")
-    adopt = f".cluster[data-cluster='{cluster_id}'] select[name='faq_id']"
+    adopt = f".cluster[data-cluster='{score}'] select[name='faq_id']"
     assert until(stable(lambda: Select(browser.find_element(By.CSS_SELECTOR, adopt)).options), 10, "FAQs to adopt into")
 
     with cluster.channel("a") as channel:
@@ -186,7 +243,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
         before = active()
         try:
             created = admin.GetFaq(kpb.GetFaqRequest(id=faq_id), metadata=AUTH, timeout=10)
-            assert set(PENSIONS) & set(created.questions) and created.updated_by == "admin"
+            assert set(created.questions) == seen and created.updated_by == "admin"
             browser.find_element(By.ID, "train").click()
 
             def trained() -> str | None:
@@ -208,7 +265,7 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
             assert version != before
             with cluster.channel("b") as channel_b:
                 reply = pb_grpc.AssistantStub(channel_b).Converse(
-                    pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="how do I start a pension"),
+                    pb.ConverseRequest(session_id=uuid.uuid4().hex, turn_id="1", text="what's my credit score?"),
                     timeout=10,
                 )
             assert reply.intent == faq_id and reply.model_version == version
