@@ -20,7 +20,7 @@ import csv
 import pytest
 
 from insights import clustering
-from insights.quality import Quality, score
+from twinteller.devcluster.cluster_quality import Quality, score
 from twinteller.devcluster.evaluation import HELD_OUT
 from twinteller.knowledge.schema import BANKING77, DATA_DIR, read_labelled_csv, seed_faqs
 from twinteller.model.multilingual import MultilingualEncoder

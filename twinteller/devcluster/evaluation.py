@@ -29,7 +29,8 @@ small talk; English, then 14 Chinese lines), and prints:
   own cluster, by a model trained through the admin API without them, deployed for the
   measurement and rolled back afterwards;
 - with its own cluster: the insights worker's clusters of the test queries of five intents
-  held out of the knowledge base (adjusted Rand index, purity, share in the right cluster);
+  held out of the knowledge base, and of 12 needs the base lacks (cluster_needs_heldout.csv):
+  adjusted Rand index, purity, share in a cluster mostly their own need, mixed clusters;
 - with its own cluster: train + deploy after an edit of one answer (through the admin
   API and the trainer), and a cold train of the seed model from an empty embedding cache;
 - the command's own timing.
@@ -56,6 +57,7 @@ import grpc
 import numpy as np
 
 from twinteller.config import add_transport_arguments, transport_from_arguments
+from twinteller.devcluster.cluster_quality import Quality, score
 from twinteller.knowledge import languages
 from twinteller.knowledge.schema import (
     BANKING77,
@@ -337,25 +339,25 @@ async def without_generalisation(targets: list[str], tls: Tls | None, token: str
 # Held out of the knowledge base for the clustering figures; the clustering threshold was
 # chosen on six others (insights/clustering.py).
 HELD_OUT = ("card_about_to_expire", "atm_support", "cash_withdrawal_charge", "change_pin", "terminate_account")
+CLUSTER_NEEDS = DATA_DIR / "cluster_needs_heldout.csv"  # needs the base lacks (insights/clustering.py)
 
 
 @dataclass(frozen=True)
 class ClusterQuality:
-    sent: int
-    answered: int  # answered with another entry (recorded only when unsure)
-    clustered: int  # in some cluster
-    ari: float  # adjusted Rand index of the clusters against the intents, over the clustered
-    purity: float  # over the clustered
-    right_cluster: float  # share of all sent in a cluster whose majority is their own intent
+    banking77: Quality  # the HELD_OUT intents' test queries
+    banking77_answered: int  # answered with another entry (recorded only when unsure)
+    needs: Quality  # twinteller/data/cluster_needs_heldout.csv
+    needs_answered: int
 
 
 async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> ClusterQuality:
-    """Disable the HELD_OUT entries, train and deploy without them, send their test queries,
-    wait for the insights worker, score its clusters; then restore the entries and roll back."""
-    from sklearn.metrics import adjusted_rand_score
-
+    """Disable the HELD_OUT entries, train and deploy without them, send their test queries
+    and the held-out needs' questions (needs the base lacks), wait for the insights worker,
+    score its clusters per set (insights/quality.py); then restore the entries and roll back."""
     auth = [("authorization", f"Bearer {token}")]
-    rows = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
+    banking77 = [(t, label) for t, label in read_labelled_csv(BANKING77 / "test.csv") if label in HELD_OUT]
+    with CLUSTER_NEEDS.open(encoding="utf-8", newline="") as f:
+        needs = [(r["text"], r["need"]) for r in csv.DictReader(f)]
     async with aio_channel(targets[0], tls, ROUTER) as channel:
         stub = kpb_grpc.KnowledgeStub(channel)
         originals = [await stub.GetFaq(kpb.GetFaqRequest(id=i), metadata=auth, timeout=10) for i in HELD_OUT]
@@ -370,8 +372,7 @@ async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> Cl
             await _finish(stub, deploy, auth)
             try:
                 sent_at = time.time()
-                outcomes = await labelled_rows(targets, tls, rows, "held-out")
-                answered = sum(1 for o in outcomes if o.action == "ANSWER" and o.intent)
+                outcomes = await labelled_rows(targets, tls, banking77 + needs, "held-out")
                 clusters = await _clusters_after(stub, auth, sent_at)
             finally:
                 await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
@@ -380,21 +381,15 @@ async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> Cl
                 current = await stub.GetFaq(kpb.GetFaqRequest(id=faq.id), metadata=auth, timeout=10)
                 faq.revision = current.revision
                 await stub.PutFaq(kpb.PutFaqRequest(faq=faq), metadata=auth, timeout=10)
-    label_of = {t: label for t, label in rows}
-    where = {m.text: c.id for c in clusters for m in c.members if m.text in label_of}
-    truth = [label_of[t] for t in where]
-    found = [where[t] for t in where]
-    majority = {
-        c: max(set(ls), key=ls.count) for c in set(found) for ls in [[label_of[t] for t in where if where[t] == c]]
-    }
-    pure = sum(1 for t in where if majority[where[t]] == label_of[t])
+    where = {m.text: c.id for c in clusters for m in c.members}
+
+    def scored(rows: list[tuple[str, str]]) -> Quality:
+        found = [(label, where[t]) for t, label in rows if t in where]
+        return score([label for label, _ in found], [c for _, c in found], len(rows))
+
+    answered = [o.action == "ANSWER" and bool(o.intent) for o in outcomes]
     return ClusterQuality(
-        sent=len(rows),
-        answered=answered,
-        clustered=len(where),
-        ari=adjusted_rand_score(truth, found) if where else 0.0,
-        purity=pure / max(1, len(where)),
-        right_cluster=pure / len(rows),
+        scored(banking77), sum(answered[: len(banking77)]), scored(needs), sum(answered[len(banking77) :])
     )
 
 
@@ -536,11 +531,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"reply in the customer's language {report.in_language:7.2%}  (every turn sent above)")
     print(f"errors                    {report.errors + sum(1 for o in plain if o.error)}")
     if quality is not None:
-        q = quality
-        print(f"unrecognised clusters, {len(HELD_OUT)} intents held out of the base ({q.sent} test queries):")
-        print(f"  answered by another entry {q.answered}, clustered {q.clustered}")
-        print(f"  adjusted Rand {q.ari:.3f}, purity {q.purity:.1%} (of the clustered)")
-        print(f"  in the right cluster    {q.right_cluster:7.2%}  (of all {q.sent} sent)")
+        for title, q, answered in (
+            (f"{len(HELD_OUT)} BANKING77 intents held out of the base", quality.banking77, quality.banking77_answered),
+            ("12 needs the base lacks (cluster_needs_heldout.csv)", quality.needs, quality.needs_answered),
+        ):
+            print(f"unrecognised clusters, {title}: {q.sent} sent, {answered} answered by another entry")
+            for line in q.lines():
+                print(f"  {line}")
     if lifecycle is not None:
         train_s, deploy_s = lifecycle
         print(f"after an edit: train {train_s:.1f}s + deploy {deploy_s:.1f}s = {train_s + deploy_s:.1f}s (target 60s)")

@@ -1,4 +1,5 @@
-"""How well clusters of unrecognised questions separate customers' needs (`make eval`).
+"""How well clusters of unrecognised questions separate customers' needs (`make eval`, the
+insights worker's clustering: insights/clustering.py).
 
 `score(truth, found, sent)`: `truth` the need of each clustered question, `found` its cluster
 (same order), `sent` how many questions were sent in all (some are answered, or left in no
