@@ -7,9 +7,9 @@ embeddings group by topic and style ("fixed deposit" questions together, whether
 the rate or how to break one); the discriminant directions are the ones that separate the
 bank's needs from one another and shrink the variation within one need (wording, language,
 style), and they carry over to needs the base does not have yet: measured on needs written
-apart from the base (issue 21; `make eval`, twinteller/data/cluster_needs_*.csv) adjusted
-Rand 0.16 -> 0.60 and purity 53 % -> 94 % against MiniLM's plain embeddings. As entries are
-adopted from clusters the projection learns their needs too.
+apart from the base (issue 21; twinteller/data/cluster_needs_heldout.csv, README "Insights")
+adjusted Rand 0.15 -> 0.58 and purity 53 % -> 89 % against MiniLM's plain embeddings. As
+entries are adopted from clusters the projection learns their needs too.
 
 Then agglomerative clustering (scikit-learn), cosine distance, average linkage, cut at
 `THRESHOLD`; groups smaller than `min_size` are left unclustered. The threshold and the
