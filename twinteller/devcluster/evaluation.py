@@ -371,9 +371,9 @@ async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> Cl
             deploy = await stub.Deploy(kpb.DeployRequest(version=trained.version), metadata=auth, timeout=10)
             await _finish(stub, deploy, auth)
             try:
-                sent_at = time.time()
                 outcomes = await labelled_rows(targets, tls, banking77 + needs, "held-out")
-                clusters = await _clusters_after(stub, auth, sent_at)
+                # A round that began after the last was sent (a round started earlier saw some).
+                clusters = await _clusters_after(stub, auth, time.time())
             finally:
                 await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
         finally:
