@@ -59,6 +59,7 @@ import numpy as np
 from twinteller.config import add_transport_arguments, transport_from_arguments
 from twinteller.devcluster.cluster_quality import Quality, score
 from twinteller.knowledge import languages
+from twinteller.knowledge.lexicon import Lexicon, LexiconEntry
 from twinteller.knowledge.schema import (
     BANKING77,
     BILINGUAL_TEST,
@@ -376,15 +377,20 @@ async def cluster_quality(targets: list[str], tls: Tls | None, token: str) -> Cl
                 clusters = await _clusters_after(stub, auth, time.time())
             finally:
                 await _finish(stub, await stub.Rollback(kpb.RollbackRequest(), metadata=auth, timeout=10), auth)
+            # A router records a query as the model reads it (the lexicon's words, Chinese in
+            # simplified script): the members are matched to the rows in that reading.
+            terms = (await stub.ListLexicon(kpb.ListLexiconRequest(), metadata=auth, timeout=10)).entries
         finally:
             for faq in originals:
                 current = await stub.GetFaq(kpb.GetFaqRequest(id=faq.id), metadata=auth, timeout=10)
                 faq.revision = current.revision
                 await stub.PutFaq(kpb.PutFaqRequest(faq=faq), metadata=auth, timeout=10)
+    lexicon = Lexicon([LexiconEntry(e.term, e.canonical) for e in terms])
     where = {m.text: c.id for c in clusters for m in c.members}
 
     def scored(rows: list[tuple[str, str]]) -> Quality:
-        found = [(label, where[t]) for t, label in rows if t in where]
+        read = [(lexicon.model_text(t), label) for t, label in rows]
+        found = [(label, where[t]) for t, label in read if t in where]
         return score([label for label, _ in found], [c for _, c in found], len(rows))
 
     answered = [o.action == "ANSWER" and bool(o.intent) for o in outcomes]
