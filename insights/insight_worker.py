@@ -119,11 +119,12 @@ class Insights:
         entries = [faq_id for faq_id, _ in rows]
         projection = clustering.Projection.fit(vectors, entries)
         projected = projection(vectors)
-        centres = {}
-        for faq_id in dict.fromkeys(entries):
-            centre = projected[[i for i, e in enumerate(entries) if e == faq_id]].mean(axis=0)
-            centres[faq_id] = centre / (np.linalg.norm(centre) or 1.0)
-        return projection, centres
+        names = list(dict.fromkeys(entries))
+        row_of = {name: i for i, name in enumerate(names)}
+        sums = np.zeros((len(names), projected.shape[1] if len(projected) else 1))
+        np.add.at(sums, [row_of[e] for e in entries], projected)  # each FAQ's questions summed
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return projection, dict(zip(names, sums, strict=True))
 
     async def _previous_tags(self) -> dict[str, str]:
         """The tags of the document a previous run of the worker wrote (kept across restarts)."""
