@@ -121,7 +121,7 @@ class Insights:
         projected = projection(vectors)
         names = list(dict.fromkeys(entries))
         row_of = {name: i for i, name in enumerate(names)}
-        sums = np.zeros((len(names), projected.shape[1] if len(projected) else 1))
+        sums = np.zeros((len(names), projected.shape[1]))
         np.add.at(sums, [row_of[e] for e in entries], projected)  # each FAQ's questions summed
         sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
         return projection, dict(zip(names, sums, strict=True))

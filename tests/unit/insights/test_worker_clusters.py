@@ -79,3 +79,15 @@ def test_tags_stay_while_clusters_grow_and_dismissed_ones_go(worker: tuple[Insig
         record(store, 30 + n, f"redeem reward points today {n}", now + 1)
     left = asyncio.run(insights._clusters())
     assert [c.id for c in left] == [score.id]
+
+
+def test_a_base_without_enabled_entries_still_clusters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(insight_worker, "MultilingualEncoder", NeedEncoder)
+    store = MemoryStore()
+    off = FaqRecord(id="card_arrival", title="Card", answer="Soon.", questions=["where is my card"], enabled=False)
+    store.put_now(keys.faq(off.id), off.to_json())
+    for n in range(5):
+        record(store, n, f"what is my credit score number {n}", time.time())
+    insights = Insights(store, tmp_path / "cache.npz", Settings(lexicon_proposals=0))  # type: ignore[arg-type]
+    [only] = asyncio.run(insights._clusters())
+    assert only.size == 5 and not only.suggested_faq
