@@ -27,6 +27,8 @@ NEEDS = {"score": 0, "points": 1}
 class NeedEncoder:
     """Each text along its need's axis (by the word it names), with a little noise of its own."""
 
+    dimension = 8
+
     def __init__(self, *_: object, **__: object) -> None:
         pass
 
