@@ -1,5 +1,5 @@
 """A knowledge manager's corrections to the clusters: split one, merge two, move a question,
-dismiss one as noise. Each is a `Rule` kept in etcd (`insights/rules/<id>`, written by the
+dismiss one as noise. Each is a `Rule` kept in etcd (`cluster-rules/<id>`, written by the
 admin API, router/admin/cluster_service.py) and applied by the insights worker every round
 after clustering (`apply`), so a correction holds as new questions arrive
 (twinteller/knowledge/cluster_rules.py is the record):
@@ -48,13 +48,13 @@ def apply(
     row_of = {key: i for i, key in enumerate(keys)}
     for rule in sorted(rules, key=lambda r: (r.at, r.id)):
         if rule.kind == "split" and rule.cluster in out:
-            rows = out[rule.cluster]
-            part = [r for r in rows if keys[r] in set(rule.members)]
+            rows, listed, since = out[rule.cluster], set(rule.members), keys_module.unrecognised_since(rule.at)
+            part = [r for r in rows if keys[r] in listed]
             if not part or len(part) == len(rows):
                 continue
             # Members recorded after the split go to the nearer side; the others stay.
-            newer = [r for r in rows if r not in part and keys[r] > keys_module.unrecognised_since(rule.at)]
-            stay = [r for r in rows if r not in part and r not in newer]
+            newer = [r for r in rows if keys[r] not in listed and keys[r] > since]
+            stay = [r for r in rows if keys[r] not in listed and keys[r] <= since]
             if stay:
                 to_part, to_stay = _centre(vectors[part]), _centre(vectors[stay])
                 part += [r for r in newer if vectors[r] @ to_part > vectors[r] @ to_stay]
