@@ -13,8 +13,8 @@ entries are adopted from clusters the projection learns their needs too.
 
 Then agglomerative clustering (scikit-learn), cosine distance, average linkage, cut at
 `THRESHOLD`; groups smaller than `min_size` are left unclustered. The threshold and the
-projection's width were chosen on the tuning set (cluster_needs_tuning.csv) and the six
-BANKING77 intents the first threshold was chosen on, never on the held-out needs.
+projection's width were chosen on the tuning set (cluster_needs_tuning.csv), with an eye
+on `make eval`'s five BANKING77 intents so as not to lose them; never on the held-out needs.
 
 A cluster's label is its most distinctive words (class-based TF-IDF: frequent in the
 cluster, rare in the others), by characters for Chinese; its tag is a short name in its
