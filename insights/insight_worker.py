@@ -200,9 +200,10 @@ class Insights:
             for cid, rows in groups.items()
         }
         assert self._tags is not None
-        new = [cid for cid in groups if cid not in self._tags]
-        made = tags.tags({cid: [texts[i] for i in groups[cid]] for cid in groups}, languages) if new else {}
-        self._tags = {cid: self._tags.get(cid) or made.get(cid, "") for cid in groups}
+        said = {cid: [texts[i] for i in rows] for cid, rows in groups.items()}
+        kept = {cid: tag for cid, tag in self._tags.items() if cid in said and tags.fits(tag, said[cid])}
+        made = tags.tags(said, languages) if len(kept) < len(groups) else {}
+        self._tags = {cid: kept.get(cid) or made.get(cid, "") for cid in groups}
         names = list(centres)
         matrix = np.stack([centres[n] for n in names]) if names else np.zeros((0, embeddings.shape[1]))
         today = int(time.time() // 86400)

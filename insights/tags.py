@@ -7,8 +7,9 @@ the cluster's members use them times how few other clusters do (class-based TF-I
 first is kept in the phrase most of its users say it in ("standing order"), and the words
 stand in the order customers put them. Chinese tags are written in the cluster's script
 (OpenCC).
-The worker keeps a cluster's tag while the cluster lives (its id is stable as it grows),
-so a tag does not change under a knowledge manager's eyes; a new cluster gets a new one.
+The worker keeps a cluster's tag while the cluster lives (its id is stable as it grows) and
+the tag still `fits` it, so a tag does not change under a knowledge manager's eyes; a new
+cluster gets a new one, and so does one that grew away from its first few members' words.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import Counter
 from itertools import pairwise
 
 from insights.clustering import _STOP
-from twinteller.knowledge.languages import EN, HANS, HANT, convert, detect
+from twinteller.knowledge.languages import EN, HANS, HANT, convert, detect, to_simplified
 from twinteller.model.intent_model import words
 
 _LATIN_WORD = re.compile(r"[a-z][a-z']+")
@@ -29,6 +30,7 @@ _CHINESE_STOP = frozenset(
 )
 PHRASE_SHARE = 0.6  # the first word is kept in a phrase that this share of its users say
 MAX_CHARS = 32
+KEEP_SHARE = 0.5  # a tag is kept while at least this share of the members use its words
 
 
 def language(texts: list[str], recorded: list[str]) -> str:
@@ -98,3 +100,17 @@ def _position(texts: list[str], term: str) -> float:
     """Where `term` stands in the texts that use it, on average (as a share of the text)."""
     places = [t.lower().index(term) / len(t) for t in texts if term in t.lower()]
     return sum(places) / len(places) if places else 1.0
+
+
+def fits(tag: str, texts: list[str]) -> bool:
+    """Whether `tag` still names the cluster of `texts`: each of its words (English) or one of
+    its character pairs (Chinese, read in simplified script as members are recorded) in at
+    least KEEP_SHARE of them."""
+    lowered = [to_simplified(t.lower()) for t in texts]
+    if not tag or not lowered:
+        return False
+    if tag.isascii():
+        return all(sum(w in t for t in lowered) >= KEEP_SHARE * len(lowered) for w in tag.lower().split())
+    simple = to_simplified(tag)
+    pairs = {simple[i : i + 2] for i in range(len(simple) - 1)}
+    return sum(any(p in t for p in pairs) for t in lowered) >= KEEP_SHARE * len(lowered)

@@ -83,7 +83,11 @@ class ZoneAgent:
     async def _start_triton(self) -> None:
         cfg = self._config
         self._process = triton_launcher.start(cfg, cfg.run_dir / f"triton-{cfg.zone}.log")
-        self.pid_file.write_text(str(self._process.pid))
+        # Written whole or not at all: a reader (the test cluster's chaos tests) must never see
+        # the file truncated and not yet written (seen: int('') in a fresh-clone run).
+        staging = self.pid_file.with_name(self.pid_file.name + ".tmp")
+        staging.write_text(str(self._process.pid))
+        staging.replace(self.pid_file)
         log.info("zone %s: tritonserver pid %s on %s", cfg.zone, self._process.pid, cfg.endpoint)
         deadline = asyncio.get_running_loop().time() + cfg.startup_timeout_s
         while asyncio.get_running_loop().time() < deadline:

@@ -163,7 +163,8 @@ def test_console_end_to_end(cluster: LocalCluster, browser: Any, tmp_path: Path)
 
         needs = until(two_needs, 120, "a cluster led by each need")
         assert needs["score"].id != needs["points"].id  # apart, though they share words
-        assert "score" in needs["score"].tag and "point" in needs["points"].tag
+        assert {"score", "rating"} & set(needs["score"].tag.split()), needs["score"].tag
+        assert {"points", "reward", "rewards"} & set(needs["points"].tag.split()), needs["points"].tag
         assert len(needs["score"].daily) == 14 and needs["score"].daily[-1].count >= 4
 
     browser.get(url)

@@ -3,7 +3,7 @@ what sets it apart from the other clusters."""
 
 from __future__ import annotations
 
-from insights.tags import language, tags
+from insights.tags import fits, language, tags
 
 STANDING = [
     "how do I cancel a standing order",
@@ -48,3 +48,12 @@ def test_the_language_is_the_recorded_one_of_most_members_else_read_off_the_text
     assert language(["a", "b", "c"], ["zh-Hant", "zh-Hant", "en"]) == "zh-Hant"
     assert language(["我的信用卡积分", "积分怎么查", "points?"], ["", "", ""]) == "zh-Hans"
     assert language(["123", "?"], ["", ""]) == "en"
+
+
+def test_a_tag_fits_while_most_members_use_its_words() -> None:
+    assert fits("cancel standing order", STANDING)
+    assert not fits("current credit", ["what is my credit score", "can you tell me my current credit score",
+                                       "check my credit score", "why did my credit score drop"])  # fmt: skip
+    assert fits("信用卡積分", ["信用卡积分怎么查", "积分几时到期", "我想问积分"])  # members as recorded: simplified
+    assert not fits("月結單", ["信用卡积分怎么查", "积分几时到期"])
+    assert not fits("", STANDING) and not fits("points", [])
