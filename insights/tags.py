@@ -1,7 +1,8 @@
 """Each cluster's tag: a short name a knowledge manager reads at a glance ("credit score",
 "信用卡積分"), in the language most of its members were written in.
 
-A tag is made of the cluster's two most distinctive words: words (English, stop words aside)
+A tag is made of the cluster's two most distinctive words (the second only if a fifth of
+the members say it): words (English, stop words aside)
 or jieba's words (Chinese, the segmentation the model's n-grams use), scored by how many of
 the cluster's members use them times how few other clusters do (class-based TF-IDF); the
 first is kept in the phrase most of its users say it in ("standing order"), and the words
@@ -31,6 +32,7 @@ _CHINESE_STOP = frozenset(
 PHRASE_SHARE = 0.6  # the first word is kept in a phrase that this share of its users say
 MAX_CHARS = 32
 KEEP_SHARE = 0.5  # a tag is kept while at least this share of the members use its words
+SECOND_SHARE = 0.2  # a second word joins the tag when at least this share of the members say it
 
 
 def language(texts: list[str], recorded: list[str]) -> str:
@@ -80,17 +82,20 @@ def tags(clusters: dict[str, list[str]], languages: dict[str, str]) -> dict[str,
         joiner = "" if chinese else " "
         # The two most distinctive words (two clusters may share the first: "standing
         # order"), each in the phrase most of its users say it in, in customers' order.
+        # A phrase is said by at least two members, and shares no word with one chosen before.
         chosen: list[tuple[str, ...]] = []
+        used: set[str] = set()
+        said = pairs[cid]
         for word in ranked:
             if len(chosen) == 2:
                 break
-            if any(word in phrase for phrase in chosen):
-                continue
-            said = pairs[cid]
-            beside = [p for p in said if word in p and said[p] >= PHRASE_SHARE * bag[word]]
+            if word in used or (chosen and bag[word] < max(2.0, SECOND_SHARE * len(clusters[cid]))):
+                continue  # the second word, too, is said by more than one member
+            least = max(2.0, PHRASE_SHARE * bag[word])
+            beside = [p for p in said if word in p and not (set(p) - {word}) & used and said[p] >= least]
             chosen.append(max(beside, key=lambda p: (said[p], p)) if beside else (word,))
+            used |= set(chosen[-1])
         chosen.sort(key=lambda phrase: _position(clusters[cid], phrase[0]))
-        chosen = [phrase for n, phrase in enumerate(chosen) if not (set(phrase) & {w for q in chosen[:n] for w in q})]
         tag = joiner.join(joiner.join(phrase) for phrase in chosen)
         out[cid] = (convert(tag, languages[cid]) if chinese else tag)[:MAX_CHARS]
     return out

@@ -37,7 +37,7 @@ def test_chinese_tags_are_in_the_clusters_script() -> None:
     found = tags({"t": traditional, "s": simplified, "o": other}, {"t": "zh-Hant", "s": "zh-Hans", "o": "zh-Hant"})
     assert "積分" in found["t"], found
     assert "积分" in found["s"], found
-    assert "月結單" in found["o"], found
+    assert "結單" in found["o"], found
 
 
 def test_a_cluster_with_nothing_to_name_it_gets_no_tag() -> None:
@@ -57,3 +57,15 @@ def test_a_tag_fits_while_most_members_use_its_words() -> None:
     assert fits("信用卡積分", ["信用卡积分怎么查", "积分几时到期", "我想问积分"])  # members as recorded: simplified
     assert not fits("月結單", ["信用卡积分怎么查", "积分几时到期"])
     assert not fits("", STANDING) and not fits("points", [])
+
+
+def test_a_word_one_member_says_does_not_join_the_tag() -> None:
+    """The first tag of a credit-score cluster was "current credit": a phrase of one member's
+    ("my current credit score") pushed out the phrase all of them say."""
+    scores = [
+        "what is my credit score", "how can I check my credit score", "where can I see my credit rating",
+        "can you tell me my current credit score", "how do I improve my credit score",
+        "why did my credit score go down", "does a late payment hurt my credit score",
+    ]  # fmt: skip
+    points = ["how many reward points do I have", "check my rewards points balance", "redeem reward points"]
+    assert tags({"a": scores, "b": points}, {"a": "en", "b": "en"})["a"] == "credit score"
