@@ -1,13 +1,14 @@
 """Each cluster's tag: a short name a knowledge manager reads at a glance ("credit score",
 "信用卡積分"), in the language most of its members were written in.
 
-A tag is made of the cluster's two most distinctive words (the second only if a fifth of
-the members say it): words (English, stop words aside)
-or jieba's words (Chinese, the segmentation the model's n-grams use), scored by how many of
-the cluster's members use them times how few other clusters do (class-based TF-IDF); the
-first is kept in the phrase most of its users say it in ("standing order"), and the words
-stand in the order customers put them. Chinese tags are written in the cluster's script
-(OpenCC).
+A tag is made of the cluster's two most distinctive words: words (English, stop words
+aside) or jieba's words (Chinese, the segmentation the model's n-grams use), scored by how
+many of the cluster's members use them times how few other clusters do (class-based
+TF-IDF). Each is kept in the phrase most of its users say it in ("standing order"), and
+they stand in the order customers put them. A phrase, or a second word, must be said by
+more than one member (the second word by a fifth of them). Chinese tags are written in the
+cluster's script (OpenCC).
+
 The worker keeps a cluster's tag while the cluster lives (its id is stable as it grows) and
 the tag still `fits` it, so a tag does not change under a knowledge manager's eyes; a new
 cluster gets a new one, and so does one that grew away from its first few members' words.
@@ -29,7 +30,7 @@ _LATIN_WORD = re.compile(r"[a-z][a-z']+")
 _CHINESE_STOP = frozenset(
     "我 你 的 了 嗎 吗 呢 是 有 可以 怎麼 怎么 點樣 我個 我張 請問 请问 想 要 會 会 咗 嘅 唔 係 啲 㗎 喎 點 幾".split()
 )
-PHRASE_SHARE = 0.6  # the first word is kept in a phrase that this share of its users say
+PHRASE_SHARE = 0.6  # a word is kept in a phrase that this share of its users say
 MAX_CHARS = 32
 KEEP_SHARE = 0.5  # a tag is kept while at least this share of the members use its words
 SECOND_SHARE = 0.2  # a second word joins the tag when at least this share of the members say it
