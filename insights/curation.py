@@ -29,9 +29,10 @@ from twinteller.knowledge.cluster_rules import Rule
 SAME_CENTRE = 0.9  # cosine of two clusters' centres (projected) above which they are the same noise
 
 
-def _centre(vectors: np.ndarray) -> np.ndarray:
-    centre = vectors.mean(axis=0)
-    return centre / max(float(np.linalg.norm(centre)), 1e-12)
+def centre(vectors: np.ndarray) -> np.ndarray:
+    """The unit centre of `vectors` (rows)."""
+    mean = vectors.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 def apply(
@@ -56,7 +57,7 @@ def apply(
             newer = [r for r in rows if keys[r] not in listed and keys[r] > since]
             stay = [r for r in rows if keys[r] not in listed and keys[r] <= since]
             if stay:
-                to_part, to_stay = _centre(vectors[part]), _centre(vectors[stay])
+                to_part, to_stay = centre(vectors[part]), centre(vectors[stay])
                 part += [r for r in newer if vectors[r] @ to_part > vectors[r] @ to_stay]
                 stay += [r for r in newer if vectors[r] @ to_part <= vectors[r] @ to_stay]
             else:
@@ -77,10 +78,10 @@ def apply(
         elif rule.kind == "dismiss":
             out.pop(rule.cluster, None)
             gone = {row_of[k] for k in rule.members if k in row_of}
-            centre = dismissed_centres.get(rule.id)
+            dismissed = dismissed_centres.get(rule.id)
             for cid in list(out):
                 out[cid] = [r for r in out[cid] if r not in gone]
-                if centre is not None and out[cid] and float(_centre(vectors[out[cid]]) @ centre) >= SAME_CENTRE:
+                if dismissed is not None and out[cid] and float(centre(vectors[out[cid]]) @ dismissed) >= SAME_CENTRE:
                     del out[cid]
         out = {cid: rows for cid, rows in out.items() if rows}
     return out

@@ -172,11 +172,10 @@ class Insights:
             groups[clustering.stable_id([keys_[i] for i in rows])] = rows
         rules = [curation.Rule.from_json(e.value) for e in rule_entries]
         dismissed = {
-            r.id: projection(await asyncio.to_thread(self._embed, list(r.texts))).mean(axis=0)
+            r.id: curation.centre(projection(await asyncio.to_thread(self._embed, list(r.texts))))
             for r in rules
             if r.kind == "dismiss" and r.texts
         }
-        dismissed = {i: c / (np.linalg.norm(c) or 1.0) for i, c in dismissed.items()}
         groups = curation.apply(groups, keys_, embeddings, rules, dismissed)
         clusters = self._described(groups, records, embeddings, centres)
         self._memo = (stamp, clusters)
@@ -212,8 +211,7 @@ class Insights:
             members = [
                 Member(records[i][0], texts[i], records[i][1]["at"], records[i][1].get("channel", "")) for i in rows
             ]
-            centre = embeddings[rows].mean(axis=0)
-            centre /= np.linalg.norm(centre) or 1.0
+            centre = curation.centre(embeddings[rows])
             similarities = matrix @ centre if names else np.zeros(0)
             best = int(similarities.argmax()) if names else -1
             close = best >= 0 and similarities[best] >= SUGGEST_SIMILARITY
