@@ -2,10 +2,14 @@
 and the conversation so far.
 
 In order, a turn is:
-1. a request for a person ("agent", "转人工") → HANDOFF, with a summary for the agent;
+0. on the IVR (router/voice): no input (the caller said nothing), or keys the open question
+   cannot use → FALLBACK that asks the open question again, HANDOFF after `handoff_after` in
+   a row (no input and no match count together); `*` alone → the last prompt or answer again;
+1. a request for a person ("agent", "转人工", key 0 alone) → HANDOFF, with a summary for the agent;
 2. the answer to what the last turn left open: a choice among the options of a CLARIFY
-   ("the second one", "2", words of an option's title), or the details an answer needs
-   (slot filling: re-asked at most twice, "cancel"/"skip" or a new question gets out);
+   ("the second one", "2", words of an option's title, a key on the IVR), or the details an
+   answer needs (slot filling, said or keyed: re-asked at most twice, "cancel"/"skip" or a
+   new question gets out);
 3. a greeting and nothing else ("hi", "你好", "早晨") → a greeting that asks what they need
    (a CLARIFY with no options; not a fallback, not recorded as unrecognised);
 4. otherwise a question of its own. A short follow-up ("and how long does that take?") is
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from router.conversation import phrases, slots
 from router.conversation.messages import MESSAGES
 from router.conversation.sessions import Context, Pending
+from router.voice.keypad import Keys
 from router.zones.inference import ModelResult
 from twinteller.knowledge import languages
 from twinteller.knowledge.masking import mask
@@ -40,6 +45,10 @@ MAX_ALTERNATIVES = 4
 MAX_OPTIONS = 3  # a CLARIFY offers at most this many options (IVR menus stay short)
 MAX_REPROMPTS = 2  # details asked for again at most this often before answering without them
 CONFIDENT = 0.5  # during slot filling, a new question this confident leaves the slot flow
+IVR = "ivr"
+NO_KEYS = Keys("none")
+# An FAQ with this tag is a disclosure the caller must hear whole: its answer has no barge-in.
+NO_BARGE_IN = "voice:no-barge-in"
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,15 @@ class Said:
     policy: Policy
     channel: str
     language: str
+    keys: Keys = NO_KEYS  # pressed on the IVR this turn
+    no_input: bool = False  # the IVR heard and got nothing
 
     def texts(self, faq_id: str) -> Localized:
         return self.snapshot.localized(faq_id, self.language)
+
+    @property
+    def voice(self) -> bool:
+        return self.channel == IVR
 
 
 def decide(
@@ -117,23 +132,38 @@ def decide(
     channel: str = "",
     language: str = languages.EN,
     words: str = "",
+    keys: Keys = NO_KEYS,
+    no_input: bool = False,
 ) -> Decision:
     """`follow_up`: the reading of the previous turn's words plus these, when the turn
     looks like a follow-up (router/conversation/phrases.py). An FAQ's answer for `channel`
     is used when it has one (a short one for "ivr"); every reply is in `language`; `words`
-    (default `text`): see Said."""
-    said = Said(text, words or text, snapshot, context, policy.for_text(text), channel, language)
+    (default `text`): see Said. `keys` and `no_input`: from an IVR (router/voice)."""
+    said = Said(text, words or text, snapshot, context, policy.for_text(text), channel, language, keys, no_input)
     return replace(_decide(said, result, follow_up), language=language)
 
 
 def _decide(said: Said, result: ModelResult, follow_up: ModelResult | None) -> Decision:
-    if phrases.wants_human(said.text):
+    if said.no_input:
+        return _reprompt(said, "no_input", result)
+    if said.keys.kind == "agent" or phrases.wants_human(said.text):
         return _handoff(said, "reason_asked", result)
+    if said.keys.kind == "repeat":
+        return _repeat(said, result)
     pending, faqs = said.context.pending, said.snapshot.faqs
     if pending.slot_intent in faqs:
         decision = _fill_slots(said, result, faqs[pending.slot_intent], pending)
         if decision is not None:
             return decision
+    if pending.options and said.keys.kind == "digits":
+        offered = [o for o in pending.options if o in faqs]
+        key = said.keys.choice(len(offered))
+        if key is None:
+            return _reprompt(said, "keys_not_an_option", result)
+        asked = said.context.turns[-1].text if said.context.turns else ""
+        return _answer(said, asked, faqs[offered[key - 1]], 1.0, [], result)
+    if said.keys.kind == "digits" and not said.text:
+        return _reprompt(said, "keys_unexpected", result)
     if pending.options:
         chosen = _chosen(said, result, [o for o in pending.options if o in faqs])
         if chosen is not None:
@@ -178,6 +208,7 @@ def _question(said: Said, result: ModelResult) -> Decision:
         if context.consecutive_fallbacks + 1 >= policy.handoff_after:
             return _handoff(said, "reason_fallbacks", result, unrecognised=True)
         reply = MESSAGES.text("fallback_repeated" if context.consecutive_fallbacks else "fallback", language)
+        reply = f"{reply} {MESSAGES.text('keys_agent', language)}" if said.voice else reply
         return Decision("FALLBACK", reply, "", best, candidates[:MAX_ALTERNATIVES], result=result, unrecognised=True)
     top = candidates[0]
     close = [c for c in candidates[1:MAX_OPTIONS] if c.confidence >= policy.clarify_ratio * top.confidence]
@@ -185,8 +216,7 @@ def _question(said: Said, result: ModelResult) -> Decision:
         close = candidates[1:2]
     if close:
         options = [top, *close]
-        lines = [MESSAGES.text("option", language, number=n, title=c.title) for n, c in enumerate(options, 1)]
-        reply = " ".join([MESSAGES.text("clarify", language), *lines])
+        reply = _offer(said, [c.title for c in options])
         pending = Pending(options=[c.intent for c in options])
         return Decision("CLARIFY", reply, "", top.confidence, options, pending, result=result)
     alternatives = candidates[1 : 1 + MAX_ALTERNATIVES]
@@ -209,7 +239,8 @@ def _answer(
         return Decision("ANSWER", reply, faq.id, confidence, alternatives, result=result, untranslated=texts.fallback,
                         slots=filled)  # fmt: skip
     pending = Pending(slot_intent=faq.id, slots=filled)
-    return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, confidence, [], pending, result=result)
+    ask = slots.prompt(missing, said.language, keys=said.voice)
+    return Decision("CLARIFY", ask, faq.id, confidence, [], pending, result=result)
 
 
 def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> Decision | None:
@@ -220,6 +251,7 @@ def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> 
     if phrases.cancels(words):
         return plain
     found = slots.extract(faq.slots, words)
+    found |= slots.keyed([n for n in faq.slots if n not in pending.slots and n not in found], said.keys)
     if not found:
         confident = result.scores and result.scores[0] >= CONFIDENT and result.similarity >= said.policy.similarity
         if confident and result.intents[0] != faq.id:
@@ -232,7 +264,8 @@ def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> 
         reply = texts.slot_answer.format(**slots.shown(filled, said.language))
         return Decision("ANSWER", reply, faq.id, 1.0, [], result=result, untranslated=texts.fallback, slots=filled)
     again = Pending(slot_intent=faq.id, slots=filled, reprompts=pending.reprompts + (0 if found else 1))
-    return Decision("CLARIFY", slots.prompt(missing, said.language), faq.id, 1.0, [], again, result=result)
+    return Decision("CLARIFY", slots.prompt(missing, said.language, keys=said.voice), faq.id, 1.0, [], again,
+                    result=result)  # fmt: skip
 
 
 def _chosen(said: Said, result: ModelResult, options: list[str]) -> str | None:
@@ -258,7 +291,8 @@ def _handoff(said: Said, reason: str, result: ModelResult, *, unrecognised: bool
         if title and title not in topics:
             topics.append(title)
     # The summary is stored with the turn: what the customer said, masked.
-    quoted = " | ".join(f'"{mask(t)}"' for t in [*(t.text for t in context.turns[-3:]), said.text])
+    now = said.text or ("[no input]" if said.no_input else f"[keys: {said.keys.raw}]")
+    quoted = " | ".join(f'"{mask(t)}"' for t in [*(t.text for t in context.turns[-3:]), now])
     why = MESSAGES.text(reason, agents, count=context.consecutive_fallbacks + 1)
     subjects = ", ".join(topics) or MESSAGES.text("summary_no_topics", agents)
     summary = "; ".join(
@@ -271,3 +305,58 @@ def _handoff(said: Said, reason: str, result: ModelResult, *, unrecognised: bool
     )
     reply = MESSAGES.text("handoff", said.language)
     return Decision("HANDOFF", reply, "", 0.0, [], handoff_summary=summary, result=result, unrecognised=unrecognised)
+
+
+def _offer(said: Said, titles: list[str]) -> str:
+    """A CLARIFY's question and its options: numbered on a screen, with their keys on the IVR."""
+    key = "option_key" if said.voice else "option"
+    lines = [MESSAGES.text(key, said.language, number=n, title=title) for n, title in enumerate(titles, 1)]
+    return " ".join([MESSAGES.text("clarify", said.language), *lines])
+
+
+def _open_question(said: Said) -> tuple[str, list[Candidate]]:
+    """The question the last turn left open, asked again (with its options); "" when none."""
+    pending, faqs = said.context.pending, said.snapshot.faqs
+    offered = [o for o in pending.options if o in faqs]
+    if offered:
+        options = [Candidate(o, 0.0, said.texts(o).title) for o in offered]
+        return _offer(said, [c.title for c in options]), options
+    if pending.slot_intent in faqs:
+        missing = [n for n in faqs[pending.slot_intent].slots if n not in pending.slots]
+        return slots.prompt(missing, said.language, keys=said.voice), []
+    return "", []
+
+
+def _reprompt(said: Said, why: str, result: ModelResult) -> Decision:
+    """No input, or keys that answer nothing open: say so and ask the open question again
+    (it stays open); after `handoff_after` such turns or fallbacks in a row, a person."""
+    if said.context.consecutive_fallbacks + 1 >= said.policy.handoff_after:
+        return _handoff(said, "reason_no_input", result)
+    question, _ = _open_question(said)
+    again = question or MESSAGES.text("ask_again", said.language)
+    reply = " ".join([MESSAGES.text(why, said.language), again, MESSAGES.text("keys_agent", said.language)])
+    return Decision("FALLBACK", reply, said.context.pending.slot_intent, 0.0, [], said.context.pending, result=result)
+
+
+def _repeat(said: Said, result: ModelResult) -> Decision:
+    """`*` alone: the open question again, else the last answer again (an FAQ's answer without
+    the details it was given), else what they need."""
+    question, options = _open_question(said)
+    pending = said.context.pending
+    if question:
+        return Decision("CLARIFY", question, pending.slot_intent, 1.0, options, pending, result=result)
+    last = said.context.turns[-1] if said.context.turns else None
+    if last is not None and last.action == "ANSWER" and last.intent in said.snapshot.faqs:
+        texts = said.texts(last.intent)
+        return Decision("ANSWER", texts.answer_for(said.channel), last.intent, 1.0, [], result=result,
+                        untranslated=texts.fallback)  # fmt: skip
+    return Decision("CLARIFY", MESSAGES.text("ask_again", said.language), "", 0.0, [], result=result)
+
+
+def barge_in(decision: Decision, snapshot: Snapshot) -> bool:
+    """Whether an IVR caller may interrupt the reply: not a handoff's (they are being
+    transferred), nor a disclosure's (an FAQ tagged NO_BARGE_IN, heard whole)."""
+    if decision.action == "HANDOFF":
+        return False
+    faq = snapshot.faqs.get(decision.intent)
+    return not (decision.action == "ANSWER" and faq is not None and NO_BARGE_IN in faq.tags)

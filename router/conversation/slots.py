@@ -8,6 +8,10 @@ Cantonese numerals ("五百蚊", "三千五百港元", "兩百五", "1萬") are 
 over a hand-written numeral parser because it already knows the colloquial forms
 (兩百五 is 250, 一萬二 is 12000). Prompts and the names a slot answer shows are in the
 conversation's language (twinteller/data/dialogue.json).
+
+On the IVR a caller may key a detail instead of saying it (router/voice/keypad.py): an amount
+("150*50#": `*` is the decimal point) or a card's last four digits ("4567#"). `keyed` reads
+the keys as the first missing detail keys can give, and an IVR prompt says which keys to press.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 import cn2an
 
 from router.conversation.messages import MESSAGES
+from router.voice.keypad import Keys
 from twinteller.knowledge import languages
 from twinteller.knowledge.faqs import SLOT_NAMES
 
@@ -54,6 +59,12 @@ _CARD_TYPES = {
     "physical": r"physical|plastic|real card|实体卡|實體卡",
 }
 _CARD_TYPE = {kind: re.compile(rf"(?:{pattern})") for kind, pattern in _CARD_TYPES.items()}
+# A card's last four digits where the words say so ("ending 4567", "尾號4567"), or four
+# digits said alone in answer to the question.
+_LAST_FOUR = re.compile(
+    r"(?:ending(?: in| with)?|ends? (?:in|with)|last (?:4|four)(?: digits)?(?: (?:are|is))?|尾號|尾号|尾數|尾数|"
+    r"尾四位|末四位)\s*(?:[:：]|係|是|為|为)?\s*(\d{4})(?!\d)|^\s*(\d{4})\s*[.。]?\s*$"
+)
 
 # The English prompts (every language's are in twinteller/data/dialogue.json).
 PROMPTS = {name: MESSAGES.text(f"prompt_{name}", languages.EN) for name in SLOT_NAMES}
@@ -101,18 +112,37 @@ def _card_type(text: str) -> str | None:
 
 
 _EXTRACTORS = {"amount": _amount, "currency": _currency, "card_type": _card_type}
+# What keys can give, and the hint an IVR prompt adds for it.
+_KEYED = {"amount": Keys.amount, "card_last_four": lambda keys: keys.digits if len(keys.digits) == 4 else None}
 
 
 def extract(names: tuple[str, ...] | list[str], text: str) -> dict[str, str]:
     """The slots among `names` that `text` gives a value for (unambiguously)."""
     lowered = text.lower()
-    values = {name: _EXTRACTORS[name](lowered) for name in names}
+    values: dict[str, str | None] = {}
+    if "card_last_four" in names:  # first, so that its digits are no amount
+        found = _LAST_FOUR.search(lowered)
+        values["card_last_four"] = next(g for g in found.groups() if g) if found else None
+        lowered = _LAST_FOUR.sub(" ", lowered)
+    values |= {name: _EXTRACTORS[name](lowered) for name in names if name != "card_last_four"}
     return {name: value for name, value in values.items() if value is not None}
 
 
-def prompt(missing: list[str], language: str = languages.EN) -> str:
-    """The question for the details still missing, in the conversation's language."""
-    return " ".join(MESSAGES.text(f"prompt_{name}", language) for name in missing)
+def keyed(missing: list[str], keys: Keys) -> dict[str, str]:
+    """The first missing detail, read from keys, when keys can give it and these do."""
+    if keys.kind != "digits" or not missing or missing[0] not in _KEYED:
+        return {}
+    value = _KEYED[missing[0]](keys)
+    return {missing[0]: value} if value else {}
+
+
+def prompt(missing: list[str], language: str = languages.EN, *, keys: bool = False) -> str:
+    """The question for the details still missing, in the conversation's language; with
+    `keys` (the IVR), also how to key the first one, when it can be keyed."""
+    asked = [MESSAGES.text(f"prompt_{name}", language) for name in missing]
+    if keys and missing and missing[0] in _KEYED:
+        asked.insert(1, MESSAGES.text(f"keys_{missing[0]}", language))
+    return " ".join(asked)
 
 
 def shown(filled: dict[str, str], language: str) -> dict[str, str]:

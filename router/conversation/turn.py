@@ -17,21 +17,43 @@ from twinteller.v1 import assistant_pb2 as pb
 
 
 @dataclass(frozen=True)
+class Heard:
+    """One of a speech recogniser's hypotheses: what it may have heard, and how sure it is."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Turn:
     session_id: str
     turn_id: str
-    text: str
+    text: str  # "" for a turn of keys only, or of no input; the hypothesis answered once read
     channel: str
     locale: str
     # A model version to serve this turn whatever the canary says: the conversation tests
     # (router/release/runner.py) pin one; customers' turns never do.
     pinned_version: str = ""
+    # From an IVR (router/voice): the recogniser's n-best, the keys pressed, and whether the
+    # caller said nothing at all.
+    hypotheses: tuple[Heard, ...] = ()
+    dtmf: str = ""
+    no_input: bool = False
+    hypothesis: int = 0  # 1-based: which of `hypotheses` `text` is, once they are read
 
     @functools.cached_property
     def masked(self) -> str:
         """The customer's words as they may be kept: no card number, IBAN, e-mail or phone
-        number in clear (issue 8). Computed once per turn, whoever keeps it."""
-        return mask(self.text)
+        number in clear (issue 8). Computed once per turn, whoever keeps it. Keys are kept
+        as "[keys: 2]" when one was pressed (a menu choice) and as their count otherwise
+        (an amount or a card's last digits)."""
+        parts = [mask(self.text)] if self.text else []
+        entry = self.dtmf.rstrip("#")
+        if entry:
+            parts.append(f"[keys: {entry}]" if len(entry) == 1 else f"[keys: {len(entry)}]")
+        if self.no_input:
+            parts.append("[no input]")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
 """One conversational turn, end to end: idempotency check, context, model (twice for a
 follow-up), dialogue policy, commit, and the record of an unrecognised query. While the
 legacy bot is being replaced, the turn goes through router/migration/shadow.py, which asks both
-systems and serves one."""
+systems and serves one.
+
+An IVR's turn (router/voice) is read first: its numbers as figures ("four five six seven" ->
+4567), its n-best hypotheses all read in one batched model call and the one to answer picked
+(router/voice/hypotheses.py); a turn of keys only, or of no input, asks no model. Replies on
+the "ivr" channel are made safe to speak and rendered as SSML, with a barge-in flag."""
 
 from __future__ import annotations
 
@@ -9,15 +14,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from opentelemetry import trace
 
 from router.conversation import phrases
-from router.conversation.dialogue import Decision, Policy, decide
+from router.conversation.dialogue import IVR, Decision, Policy, barge_in, decide
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Context, SessionStore, TurnSummary
 from router.conversation.turn import Answered, FailureObserver, Outcome, Shadowing, Turn, TurnObserver, VersionChooser
 from router.conversation.unrecognised import UnrecognisedLog, worth_recording
+from router.voice import hypotheses, keypad, spoken, ssml
 from router.zones.inference import ModelClient, ModelResult
 from twinteller.errors import DeadlineExceeded, Unavailable
 from twinteller.knowledge import languages
@@ -26,6 +33,17 @@ from twinteller.knowledge.text import normalise
 from twinteller.migration.cutover import TWINTELLER
 from twinteller.telemetry import trace_id_hex, tracer
 from twinteller.v1 import assistant_pb2 as pb
+
+
+def _ready(result: ModelResult) -> asyncio.Future[ModelResult]:
+    future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
+    future.set_result(result)
+    return future
+
+
+def _nothing_read(version: str) -> ModelResult:
+    """The reading of a turn with no words (keys only, no input): no intent, no zone asked."""
+    return ModelResult("", version, [], [], 0.0)
 
 
 def _retrieved(future: asyncio.Future[ModelResult]) -> None:
@@ -83,6 +101,8 @@ class TurnHandler:
     ) -> tuple[ModelResult, ModelResult | None]:
         """The model's reading of `text` by `version` (`early`: already asked for, while the
         context was read), and for a follow-up also of the previous turn's words with it."""
+        if not text:
+            return _nothing_read(version), None
         alone = early if early is not None else asyncio.ensure_future(self._model.classify(text, version, deadline))
         before = context.last_text()
         if not (before and phrases.is_follow_up(text)):
@@ -110,7 +130,10 @@ class TurnHandler:
         snapshot = self._knowledge.snapshot(alone.version)
         language = languages.choose(turn.locale, turn.text, context.language, self._default_chinese)
         words = languages.to_simplified(normalise(turn.text))
-        decision = decide(text, alone, snapshot, context, self._policy, together, turn.channel, language, words)
+        keys = keypad.parse(turn.dtmf)
+        decision = decide(
+            text, alone, snapshot, context, self._policy, together, turn.channel, language, words, keys, turn.no_input
+        )
         served = decision.result or alone
         span = trace.get_current_span()
         if span.is_recording():  # not when twinteller is only shadowing and the turn is over
@@ -123,10 +146,14 @@ class TurnHandler:
                     "twinteller.follow_up": served is together,
                 }
             )
+        reply, spoken_reply = decision.reply, ""
+        if turn.channel == IVR:
+            reply = ssml.speakable(reply, decision.language)
+            spoken_reply = ssml.ssml(reply, decision.language)
         response = pb.ConverseResponse(
             session_id=turn.session_id,
             turn_id=turn.turn_id,
-            reply=decision.reply,
+            reply=reply,
             action=pb.Action.Value(decision.action),
             intent=decision.intent,
             confidence=decision.confidence,
@@ -138,6 +165,9 @@ class TurnHandler:
             handoff_summary=decision.handoff_summary,
             system=TWINTELLER,
             language=decision.language,
+            ssml=spoken_reply,
+            barge_in=turn.channel == IVR and barge_in(decision, snapshot),
+            hypothesis=turn.hypothesis,
         )
         return Answered(response, alone.attempts, decision.pending, decision)
 
@@ -147,23 +177,52 @@ class TurnHandler:
             "twinteller.turn_id": turn.turn_id,
             "twinteller.channel": turn.channel,
         }
-        # What the model and the policy read: normalised, then in the lexicon's words.
-        text = self._knowledge.lexicon.model_text(turn.text)
         arrived = time.time()
         with tracer().start_as_current_span("dialogue.turn", attributes=attributes):
             # The model's reading needs no context: ask for it while the context is read, of
             # the version a new conversation would get (checked once the context is in).
             guess = self._version(turn, None)
-            early = asyncio.ensure_future(self._model.classify(text, guess, deadline))
-            early.add_done_callback(_retrieved)
             chosen = [guess]
+            early: asyncio.Future[ModelResult] | None = None
             try:
+                turn, text, early = await self._heard(turn, guess, deadline)
                 return await self._handle(turn, text, deadline, early, arrived, chosen)
             except BaseException as e:
-                early.cancel()
+                if early is not None:
+                    early.cancel()
                 if isinstance(e, Exception) and self._on_failure is not None:
                     self._on_failure(chosen[-1])
                 raise
+
+    async def _heard(self, turn: Turn, version: str, deadline: float) -> tuple[Turn, str, asyncio.Future[ModelResult]]:
+        """The turn as the model and the policy read it (its words normalised, then in the
+        lexicon's words), and the model's reading of it by `version`, asked for now: of an
+        IVR's n-best, the hypothesis picked (all read in one call) becomes the turn's text."""
+        if turn.channel == IVR and turn.text:
+            turn = replace(turn, text=spoken.normalise(turn.text))
+        if turn.hypotheses:
+            said = [spoken.normalise(h.text) for h in turn.hypotheses]
+            texts = [self._knowledge.lexicon.model_text(t) for t in said]
+            results = await self._model.classify_many(texts, version, deadline)
+            snapshot = self._knowledge.snapshot(results[0].version)
+            readings = [
+                hypotheses.Reading(
+                    text,
+                    heard.confidence,
+                    next((s for i, s in zip(r.intents, r.scores, strict=True) if i in snapshot.faqs), 0.0),
+                    r.similarity >= self._policy.for_text(text).similarity,
+                )
+                for text, heard, r in zip(texts, turn.hypotheses, results, strict=True)
+            ]
+            best = hypotheses.best(readings)
+            trace.get_current_span().set_attribute("twinteller.hypothesis", best + 1)
+            return replace(turn, text=said[best], hypothesis=best + 1), texts[best], _ready(results[best])
+        text = self._knowledge.lexicon.model_text(turn.text)
+        if not text:
+            return turn, text, _ready(_nothing_read(version))
+        early = asyncio.ensure_future(self._model.classify(text, version, deadline))
+        early.add_done_callback(_retrieved)
+        return turn, text, early
 
     async def _handle(
         self,

@@ -9,8 +9,8 @@ What a screen shows and a voice cannot say is rewritten:
   number in its own language instead of "H K dollar sign";
 - a card's or account's masked digits ("****4567") are read digit by digit: "4 5 6 7" in
   plain text, `<say-as interpret-as="digits">` in SSML;
-- a CLARIFY's options are listed with their keys: "For card arrival, press 1. For card
-  delivery estimate, press 2." (Chinese: "查詢卡片寄送，請按1。").
+(A CLARIFY's options are listed with their keys by the dialogue: "For card arrival, press 1.",
+twinteller/data/dialogue.json `option_key`.)
 
 SSML 1.1 (W3C): `<speak version="1.1" xml:lang="...">` with `<s>` per sentence and
 `<say-as interpret-as="digits">` for digit strings; all text escaped with the standard
@@ -65,15 +65,6 @@ def speakable(text: str, language: str) -> str:
 
     text = _CURRENCY.sub(amount, text)
     return re.sub(r"\s+", " ", text).strip()
-
-
-def with_options(text: str, options: list[str], language: str) -> str:
-    """A CLARIFY's reply with each option and the key that picks it."""
-    if language == EN:
-        keys = " ".join(f"For {option}, press {n}." for n, option in enumerate(options, 1))
-    else:
-        keys = "".join(f"{option}，請按{n}。" for n, option in enumerate(options, 1))
-    return f"{text} {keys}".strip() if options else text
 
 
 def ssml(text: str, language: str) -> str:

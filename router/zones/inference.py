@@ -123,11 +123,16 @@ class ModelClient:
 
     async def classify(self, text: str, version: str, deadline: float) -> ModelResult:
         """Top intents for `text` from model `version`, before `deadline` (monotonic)."""
+        return (await self.classify_many([text], version, deadline))[0]
+
+    async def classify_many(self, texts: list[str], version: str, deadline: float) -> list[ModelResult]:
+        """Top intents for each of `texts` in one model call (a batch of len(texts): an IVR
+        turn's n-best hypotheses), with the same hedging and retries as one text."""
         plan = self._directory.plan()
         if not plan:
             raise Unavailable("no zone is registered: the model is not being served")
         self.budget.deposit()
-        pending: dict[asyncio.Task[ModelResult], Zone] = {}
+        pending: dict[asyncio.Task[list[ModelResult]], Zone] = {}
         trail: dict[str, str] = {}  # zone -> outcome, in start order
         failures: list[str] = []
         hedging = True
@@ -145,7 +150,7 @@ class ModelClient:
                 return
             zone = plan[len(trail)]
             trail[zone.name] = "pending"
-            pending[asyncio.create_task(self._attempt(zone, text, version, timeout))] = zone
+            pending[asyncio.create_task(self._attempt(zone, texts, version, timeout))] = zone
 
         try:
             launch(extra=False)
@@ -157,7 +162,7 @@ class ModelClient:
                 done, _ = await asyncio.wait(
                     pending, timeout=min(left, hedge_after) if hedge else left, return_when="FIRST_COMPLETED"
                 )
-                winner: ModelResult | None = None
+                winner: list[ModelResult] | None = None
                 for task in done:  # two may finish together: settle every one of them
                     zone = pending.pop(task)
                     try:
@@ -173,7 +178,7 @@ class ModelClient:
                     for loser in pending.values():  # lost to a hedge: too slow to keep first
                         trail[loser.name] = "slow"
                         self._directory.mark_failed(loser.name)
-                    return _with_trail(winner, trail)
+                    return [_with_trail(result, trail) for result in winner]
                 if done or hedge:  # a zone failed, or the hedge delay passed: try the next one
                     launch(extra=True)
         finally:
@@ -187,7 +192,7 @@ class ModelClient:
             raise DeadlineExceeded(f"the deadline was spent before a zone answered {why}")
         raise Unavailable(f"no zone could serve the model {why}")
 
-    async def _attempt(self, zone: Zone, text: str, version: str, timeout: float) -> ModelResult:
+    async def _attempt(self, zone: Zone, texts: list[str], version: str, timeout: float) -> list[ModelResult]:
         with tracer().start_as_current_span(
             "triton.infer",
             kind=SpanKind.CLIENT,
@@ -199,12 +204,13 @@ class ModelClient:
                 "twinteller.zone": zone.name,
                 "twinteller.model": self._model,
                 "twinteller.model_version": version,
+                "twinteller.batch": len(texts),
             },
         ) as span:
             headers: dict[str, str] = {}
             propagate.inject(headers)
-            data = triton_grpc.InferInput("TEXT", [1, 1], "BYTES")
-            data.set_data_from_numpy(np.array([[text.encode("utf-8")]], dtype=np.object_))
+            data = triton_grpc.InferInput("TEXT", [len(texts), 1], "BYTES")
+            data.set_data_from_numpy(np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_))
             self._directory.begin(zone.name)
             started = time.monotonic()
             try:
@@ -226,10 +232,18 @@ class ModelClient:
             self._recent.append(time.monotonic() - started)
             served_version = response.get_response().model_version or version
             span.set_attribute("twinteller.model_version", served_version)
-            intents = [i.decode("utf-8") for i in response.as_numpy("INTENTS")[0]]
-            scores = [float(s) for s in response.as_numpy("SCORES")[0]]
-            similarity = float(response.as_numpy("SIMILARITY")[0][0])
-            return ModelResult(zone.name, served_version, intents, scores, similarity)
+            intents, scores = response.as_numpy("INTENTS"), response.as_numpy("SCORES")
+            similarity = response.as_numpy("SIMILARITY")
+            return [
+                ModelResult(
+                    zone.name,
+                    served_version,
+                    [i.decode("utf-8") for i in intents[row]],
+                    [float(s) for s in scores[row]],
+                    float(similarity[row][0]),
+                )
+                for row in range(len(texts))
+            ]
 
 
 def _with_trail(result: ModelResult, trail: dict[str, str]) -> ModelResult:

@@ -6,6 +6,7 @@ to send invalid UTF-8, since generated stubs refuse to build such a message."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import grpc
 import pytest
@@ -17,7 +18,9 @@ from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 
-GOOD = {"session_id": b"s-1", "turn_id": b"t-1", "text": b"where is my card", "channel": b"app", "locale": b"en-GB"}
+GOOD: dict[str, Any] = {
+    "session_id": b"s-1", "turn_id": b"t-1", "text": b"where is my card", "channel": b"app", "locale": b"en-GB"
+}  # fmt: skip
 
 CONVERSE_FAULTS = [
     ({"text": b""}, "text"),
@@ -34,7 +37,18 @@ CONVERSE_FAULTS = [
     ({"turn_id": b"t" * 200}, "turn_id"),
     ({"channel": b"c" * 33}, "channel"),
     ({"locale": b"\x80"}, "locale"),
-]
+    # From an IVR (README "IVR integration"):
+    ({"text": b"", "hypotheses": [raw_pb2.RawHypothesis(text=b"", confidence=0.9)]}, "hypotheses[0].text"),
+    ({"text": b"", "hypotheses": [raw_pb2.RawHypothesis(text=b"top up", confidence=1.5)]}, "hypotheses[0].confidence"),
+    ({"text": b"", "hypotheses": [raw_pb2.RawHypothesis(text=b"top up", confidence=0.5),
+                                  raw_pb2.RawHypothesis(text=b"top of", confidence=-0.2)]}, "hypotheses[1].confidence"),
+    ({"text": b"", "hypotheses": [raw_pb2.RawHypothesis(text=b"top up", confidence=0.1)] * 11}, "hypotheses"),
+    ({"dtmf": b"12a#"}, "dtmf"),
+    ({"dtmf": b"\xff"}, "dtmf"),
+    ({"text": b"", "dtmf": b"4567#8"}, "dtmf"),
+    ({"no_input": True}, "no_input"),
+    ({"heard_language": b"??"}, "heard_language"),
+]  # fmt: skip
 
 
 def raw_call(cluster: LocalCluster, zone: str, method: str) -> grpc.UnaryUnaryMultiCallable:

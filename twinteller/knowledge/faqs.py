@@ -31,7 +31,9 @@ from twinteller.knowledge import languages
 from twinteller.knowledge.schema import Faq, FaqText
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.?\-]{1,64}")
-SLOT_NAMES = ("amount", "currency", "card_type")
+# router/conversation/slots.py reads them; card_last_four is a card's last four digits (kept
+# masked in every record, twinteller/knowledge/masking.py).
+SLOT_NAMES = ("amount", "currency", "card_type", "card_last_four")
 MAX_TITLE = 200
 MAX_ANSWER_BYTES = 4096
 MAX_QUESTION_BYTES = 512

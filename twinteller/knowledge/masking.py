@@ -25,6 +25,10 @@ _ACCOUNT = re.compile(r"(?<![\d-])\d{3}-\d{3,6}-\d{3,9}(?:-\d{1,3})?(?![\d-])")
 _FPS = re.compile(r"(?i)(fps|转数快|轉數快)(\s*(?:id|identifier|號碼|号码|編號|编号)?\s*[:：]?\s*)([\d][\d -]{5,12}\d)")
 # Two groups of four, the first 2-9 (HK numbers never start with 0 or 1), maybe after 852.
 _HK_PHONE = re.compile(r"(?<![\d-])(?:\(?\+?852\)?[ -]?)?[2-9]\d{3}[ -]\d{4}(?![\d-])")
+_LAST_FOUR = re.compile(
+    r"(?i)((?:ending(?: in| with)?|ends? (?:in|with)|last (?:4|four)(?: digits)?(?: (?:are|is|being))?|"
+    r"尾號|尾号|尾數|尾数|尾四位|末四位)\s*(?:[:：]|係|是|為|为)?\s*)\d{4}(?!\d)"
+)
 _HAN_DIGITS = re.compile(r"[零〇一二三四五六七八九](?:[ -]?[零〇一二三四五六七八九]){5,}")
 
 
@@ -61,4 +65,5 @@ def mask(text: str) -> str:
     text = _PHONE.sub(_phone, text)  # international numbers whole, before their last eight digits
     text = _HK_PHONE.sub("[phone]", text)
     text = _HAN_DIGITS.sub("[number]", text)
+    text = _LAST_FOUR.sub(lambda m: f"{m.group(1)}[last4]", text)
     return _DIGITS.sub("[number]", text)

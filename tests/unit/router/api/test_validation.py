@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from router.api.validation import converse_request, feedback_request
@@ -13,8 +15,8 @@ MAX_TEXT_BYTES = 2048
 MAX_ID_CHARS = 128
 
 
-def converse(**fields: bytes) -> Turn:
-    values = {"session_id": b"s-1", "turn_id": b"t-1", "text": b"my card hasn't arrived"}
+def converse(**fields: Any) -> Turn:
+    values: dict[str, Any] = {"session_id": b"s-1", "turn_id": b"t-1", "text": b"my card hasn't arrived"}
     values.update(fields)
     raw = raw_pb2.RawConverseRequest(**values)
     return converse_request(raw, max_text_bytes=MAX_TEXT_BYTES, max_id_chars=MAX_ID_CHARS)
@@ -174,3 +176,52 @@ def test_feedback_ids_checked(field: str, bad: bytes) -> None:
 def test_text_of_only_invisible_characters_is_rejected(text: str) -> None:
     with pytest.raises(InvalidArgument, match=r"^text:"):
         converse(text=text.encode())
+
+
+# -- IVR fields ---------------------------------------------------------------------------
+
+
+def hypothesis(text: bytes, confidence: float) -> raw_pb2.RawHypothesis:
+    return raw_pb2.RawHypothesis(text=text, confidence=confidence)
+
+
+def test_an_ivr_turn_of_hypotheses_keys_and_heard_language() -> None:
+    raw = raw_pb2.RawConverseRequest(
+        session_id=b"s", turn_id=b"t", hypotheses=[hypothesis(b"lost my car", 0.6), hypothesis(b"lost my card", 0.4)],
+        dtmf=b"2", heard_language=b"yue-HK", channel=b"ivr",
+    )  # fmt: skip
+    turn = converse_request(raw, max_text_bytes=MAX_TEXT_BYTES, max_id_chars=MAX_ID_CHARS)
+    assert [(h.text, round(h.confidence, 2)) for h in turn.hypotheses] == [("lost my car", 0.6), ("lost my card", 0.4)]
+    assert (turn.text, turn.dtmf, turn.locale) == ("", "2", "yue-HK")  # heard language stands in for the locale
+    assert converse(text=b"", dtmf=b"4567#").masked == "[keys: 4]"  # a card's digits are not kept
+    assert converse(text=b"", dtmf=b"2").masked == "[keys: 2]"
+    assert converse(text=b"", no_input=True).masked == "[no input]"
+    assert converse(locale=b"en-GB", heard_language=b"yue-HK").locale == "en-GB"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": b"", "hypotheses": [hypothesis(b"", 0.5)]}, "hypotheses[0].text"),
+        ({"text": b"", "hypotheses": [hypothesis(b"top up", 0.5), hypothesis(b"   ", 0.2)]}, "hypotheses[1].text"),
+        ({"text": b"", "hypotheses": [hypothesis(b"top up", 1.2)]}, "hypotheses[0].confidence"),
+        ({"text": b"", "hypotheses": [hypothesis(b"top up", -0.1)]}, "hypotheses[0].confidence"),
+        ({"text": b"", "hypotheses": [hypothesis(b"top up", float("nan"))]}, "hypotheses[0].confidence"),
+        ({"text": b"", "hypotheses": [hypothesis(b"top up", 0.1)] * 11}, "hypotheses"),
+        ({"text": b"", "hypotheses": [hypothesis(b"\xff", 0.1)]}, "hypotheses[0].text"),
+        ({"hypotheses": [hypothesis(b"top up", 0.1)]}, "hypotheses"),  # with text: which one?
+        ({"dtmf": b"12a"}, "dtmf"),
+        ({"dtmf": b"1 2"}, "dtmf"),
+        ({"dtmf": b"12#3"}, "dtmf"),
+        ({"dtmf": b"1" * 33}, "dtmf"),
+        ({"dtmf": b"\xff"}, "dtmf"),
+        ({"no_input": True}, "no_input"),
+        ({"text": b"", "dtmf": b"2", "no_input": True}, "no_input"),
+        ({"heard_language": b"not a tag!"}, "heard_language"),
+        ({"text": b""}, "text"),
+    ],
+)
+def test_bad_ivr_fields_name_the_field(fields: dict, field: str) -> None:
+    with pytest.raises(InvalidArgument) as error:
+        converse(**fields)
+    assert field_of(error) == field

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from router.conversation.slots import PROMPTS, SLOT_NAMES, extract, prompt
+from router.conversation.slots import PROMPTS, SLOT_NAMES, extract, keyed, prompt
+from router.voice import keypad
 
 
 def amount(text: str) -> str | None:
@@ -170,10 +171,49 @@ def test_prompt_nothing_missing() -> None:
 
 
 def test_every_slot_has_a_distinct_question() -> None:
-    assert set(SLOT_NAMES) == {"amount", "currency", "card_type"}
+    assert set(SLOT_NAMES) == {"amount", "currency", "card_type", "card_last_four"}
     questions = [PROMPTS[name] for name in SLOT_NAMES]
     assert all(q.endswith("?") for q in questions)
     assert len(set(questions)) == len(questions)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("my card ending 4567 was charged 20 pounds", {"card_last_four": "4567", "amount": "20"}),
+        ("the last four digits are 0987", {"card_last_four": "0987"}),
+        ("4567", {"card_last_four": "4567"}),  # said alone, in answer to the question
+        ("尾號4567張卡俾人扣咗500蚊", {"card_last_four": "4567", "amount": "500"}),
+        ("I paid 4567 pounds", {"amount": "4567"}),  # no card's digits without saying so
+        ("ending 45678", {"amount": "45678"}),
+    ],
+)
+def test_a_cards_last_four_digits(text: str, found: dict[str, str]) -> None:
+    assert extract(["card_last_four", "amount"], text) == found
+
+
+@pytest.mark.parametrize(
+    ("missing", "pressed", "found"),
+    [
+        (["amount", "currency"], "150*5#", {"amount": "150.50"}),
+        (["amount"], "2000#", {"amount": "2000"}),
+        (["card_last_four"], "4567#", {"card_last_four": "4567"}),
+        (["card_last_four"], "456#", {}),  # not four digits
+        (["currency", "amount"], "500#", {}),  # the first missing detail cannot be keyed
+        (["amount"], "*", {}),  # repeat, not an amount
+        (["amount"], "1*2*3#", {}),
+    ],
+)
+def test_keyed_details(missing: list[str], pressed: str, found: dict[str, str]) -> None:
+    assert keyed(missing, keypad.parse(pressed)) == found
+
+
+def test_an_ivr_prompt_says_which_keys_to_press_after_the_question_they_answer() -> None:
+    asked = prompt(["amount", "currency"], keys=True)
+    assert asked.startswith(PROMPTS["amount"] + " You can also key in the amount")
+    assert asked.endswith(PROMPTS["currency"]) and "hash" in asked and "star" in asked
+    assert prompt(["currency"], keys=True) == PROMPTS["currency"]  # a currency cannot be keyed
+    assert "井號" in prompt(["card_last_four"], "zh-Hant", keys=True)
 
 
 def test_hong_kong_dollar_sign_is_hkd_not_usd() -> None:

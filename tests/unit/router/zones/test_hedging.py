@@ -63,7 +63,7 @@ class ScriptedClient(ModelClient):
         self.calls: list[Call] = []
         self.cancelled: list[str] = []
 
-    async def _attempt(self, zone: Zone, text: str, version: str, timeout: float) -> ModelResult:
+    async def _attempt(self, zone: Zone, texts: list[str], version: str, timeout: float) -> list[ModelResult]:
         script = self.scripts[zone.name]
         self.calls.append(Call(zone.name, time.monotonic(), timeout))
         try:
@@ -76,7 +76,7 @@ class ScriptedClient(ModelClient):
             raise
         if script.fail:
             raise ModelCallFailed(zone.name, "scripted failure")
-        return ModelResult(zone.name, version, [f"intent-from-{zone.name}"], [0.9], 0.5)
+        return [ModelResult(zone.name, version, [f"intent-from-{zone.name}:{t}"], [0.9], 0.5) for t in texts]
 
     def called(self) -> list[str]:
         return [c.zone for c in self.calls]
@@ -109,7 +109,7 @@ async def test_fast_local_zone_answers_alone_without_spending_budget() -> None:
     client = ScriptedClient(d, {"a": Script(), "b": Script()})
     result = await classify(client)
     assert result.zone == "a"
-    assert result.intents == ["intent-from-a"]
+    assert result.intents == ["intent-from-a:where is my card"]
     assert result.attempts == ("a:ok",)
     assert client.called() == ["a"]
     assert client.budget.tokens == BURST
@@ -120,6 +120,15 @@ async def test_result_carries_the_requested_version() -> None:
     client = ScriptedClient(directory("a", "b"), {"a": Script(), "b": Script()})
     result = await client.classify("hi", "7", time.monotonic() + 2.0)
     assert result.version == "7"
+
+
+async def test_several_texts_are_one_call_hedged_together_and_answered_in_order() -> None:
+    d = directory("a", "b")
+    client = ScriptedClient(d, {"a": Script(fail=True), "b": Script()})
+    results = await client.classify_many(["lost my car", "lost my card"], "1", time.monotonic() + 2.0)
+    assert [r.intents for r in results] == [["intent-from-b:lost my car"], ["intent-from-b:lost my card"]]
+    assert all(r.attempts == ("a:failed", "b:ok") for r in results)
+    assert client.called() == ["a", "b"]  # one call per zone, not one per text
 
 
 async def test_hung_zone_is_hedged_and_other_zone_answers_after_hedge_delay() -> None:
