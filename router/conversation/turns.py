@@ -210,6 +210,7 @@ class TurnHandler:
                     text,
                     heard.confidence,
                     next((s for i, s in zip(r.intents, r.scores, strict=True) if i in snapshot.faqs), 0.0),
+                    r.similarity,
                     r.similarity >= self._policy.for_text(text).similarity,
                 )
                 for text, heard, r in zip(texts, turn.hypotheses, results, strict=True)

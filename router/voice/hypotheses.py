@@ -1,17 +1,25 @@
 """Which of a speech recogniser's hypotheses to answer (its n-best list, scored together).
 
-A recogniser hears "I lost my card" and offers "I lost my car" (0.55), "I lost my card"
-(0.40); its first guess is the likelier sound, not the likelier banking question. The
+A recogniser hears "I lost my card" and offers "I lost my car" (0.62), "I lost my card"
+(0.38); its first guess is the likelier sound, not the likelier banking question. The
 router reads every hypothesis with the model in one batched call and picks the reading
-that best combines the two: the recogniser's confidence and the model's, as a geometric
-mean, so neither can carry a hypothesis the other finds implausible:
+that best combines the two, as a geometric mean, so neither can carry a hypothesis the
+other finds implausible:
 
-    score = recogniser ** RECOGNISER_WEIGHT * model ** (1 - RECOGNISER_WEIGHT)
+    score = recogniser ** RECOGNISER_WEIGHT * plausible ** (1 - RECOGNISER_WEIGHT)
+    plausible = model * similarity ** SIMILARITY_POWER  (* OUT_OF_DOMAIN below the threshold)
 
-where `model` is the top intent's probability, times OUT_OF_DOMAIN when the text is far
-from every training question (the dialogue policy's own similarity threshold): "lost my
-car" may lean towards a card intent, but nothing the bank was asked resembles it. Ties go
-to the recogniser's order.
+`model` is the top intent's calibrated probability and `similarity` the cosine to the
+nearest training question. The probability alone hardly tells a misheard word: it is
+sure which intent "lost my car" would be (0.91, against 1.00 for "card"). What tells them
+apart is how close the words are to anything customers ask: 0.66 against 0.92. Below the
+dialogue policy's similarity threshold a reading keeps only OUT_OF_DOMAIN of its weight.
+
+SIMILARITY_POWER was chosen on a tuning set of 14 n-best lists (English and Cantonese
+confusions: cart/card, pen/PIN, exchange great/rate, 蜜碼/密碼, 掛濕/掛失, and lists whose
+first hypothesis is right), separate from the integration tests' lists: 9/14 picked right
+with the probability alone, 12 with power 1, 13 with 2 and 3, all 14 from 4 on (the
+smallest, so the recogniser still counts). Ties go to the recogniser's order.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RECOGNISER_WEIGHT = 0.5
+SIMILARITY_POWER = 4
 OUT_OF_DOMAIN = 0.2  # a reading no training question resembles keeps a fifth of its weight
 FLOOR = 1e-6
 
@@ -28,12 +37,14 @@ class Reading:
     text: str
     recogniser: float  # the recogniser's confidence, 0..1
     model: float  # the top intent's probability
-    in_domain: bool  # similarity to the nearest training question at or above the policy's threshold
+    similarity: float  # cosine to the nearest training question
+    in_domain: bool  # `similarity` at or above the policy's threshold for the text's language
 
     @property
     def score(self) -> float:
-        model = max(self.model * (1.0 if self.in_domain else OUT_OF_DOMAIN), FLOOR)
-        return float(max(self.recogniser, FLOOR) ** RECOGNISER_WEIGHT * model ** (1 - RECOGNISER_WEIGHT))
+        plausible = self.model * max(self.similarity, 0.0) ** SIMILARITY_POWER
+        plausible = max(plausible * (1.0 if self.in_domain else OUT_OF_DOMAIN), FLOOR)
+        return float(max(self.recogniser, FLOOR) ** RECOGNISER_WEIGHT * plausible ** (1 - RECOGNISER_WEIGHT))
 
 
 def best(readings: list[Reading]) -> int:

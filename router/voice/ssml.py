@@ -7,6 +7,8 @@ What a screen shows and a voice cannot say is rewritten:
 - amounts are written to be read: "HK$1,500.50" / "HKD 1500.5" -> "1500.50 Hong Kong
   dollars" (and US$, £, €, ¥/RMB; in Chinese "1500.50港元"), so a synthesiser reads the
   number in its own language instead of "H K dollar sign";
+- a menu path ("Cards > Track delivery", "「卡片 > 追蹤派遞」") is read with a pause, not
+  "greater than": "Cards, Track delivery", "「卡片、追蹤派遞」";
 - a card's or account's masked digits ("****4567") are read digit by digit: "4 5 6 7" in
   plain text, `<say-as interpret-as="digits">` in SSML;
 (A CLARIFY's options are listed with their keys by the dialogue: "For card arrival, press 1.",
@@ -42,6 +44,7 @@ _NAMES = {
     "zh": {"HK$": "港元", "HKD": "港元", "$": "元", "US$": "美元", "USD": "美元", "£": "英鎊", "GBP": "英鎊",
            "€": "歐元", "EUR": "歐元", "¥": "人民幣", "RMB": "人民幣", "CNY": "人民幣"},
 }  # fmt: skip
+_PATH = re.compile(r"\s+>\s+|(?<=[^\W\d_])>(?=[^\W\d_])")  # "A > B", "卡片>追蹤"; not "->" or "3>2"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # not inside "1500.50"
 
 
@@ -53,6 +56,7 @@ def speakable(text: str, language: str) -> str:
     text = _EMAIL.sub("我們的電郵地址" if chinese else "our e-mail address", text)
     text = _MASKED.sub(lambda m: " ".join(m.group(1)), text)  # before the marks: "**" is one
     text = _MARKS.sub("", text)
+    text = _PATH.sub("、" if chinese else ", ", text)
     names = _NAMES["zh" if chinese else EN]
 
     def amount(found: re.Match[str]) -> str:

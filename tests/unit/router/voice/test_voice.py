@@ -106,16 +106,27 @@ def test_ssml_is_valid_escaped_xml_in_the_voice_of_the_language(language: str) -
     assert digits.get("interpret-as") == "digits" and digits.text == "4567"
 
 
+def test_a_menu_path_is_read_with_a_pause() -> None:
+    assert ssml.speakable("Open Cards > Track delivery.", "en") == "Open Cards, Track delivery."
+    assert ssml.speakable("在「卡片 > 追蹤派遞」查看", "zh-Hant") == "在「卡片、追蹤派遞」查看"
+    assert ssml.speakable("a -> b, 3>2", "en") == "a -> b, 3>2"
+
+
 def test_the_reading_that_makes_sense_wins_over_the_recognisers_first_guess() -> None:
-    car = hypotheses.Reading("I lost my car", recogniser=0.55, model=0.35, in_domain=False)
-    card = hypotheses.Reading("I lost my card", recogniser=0.40, model=0.93, in_domain=True)
+    # The probabilities saturate; the nearest question's similarity tells the misheard word
+    # (the real model's figures for these two).
+    car = hypotheses.Reading("I lost my car", recogniser=0.62, model=0.905, similarity=0.66, in_domain=True)
+    card = hypotheses.Reading("I lost my card", recogniser=0.38, model=1.0, similarity=0.92, in_domain=True)
     assert hypotheses.best([car, card]) == 1
-    # A confident recogniser and a plausible reading keep the first.
-    top_up = hypotheses.Reading("top up my card", recogniser=0.9, model=0.8, in_domain=True)
-    top_of = hypotheses.Reading("top of my card", recogniser=0.1, model=0.6, in_domain=True)
+    # A clear recogniser keeps its first reading when both are plausible.
+    top_up = hypotheses.Reading("top up my account", recogniser=0.7, model=0.97, similarity=0.86, in_domain=True)
+    top_of = hypotheses.Reading("top of my account", recogniser=0.3, model=0.42, similarity=0.76, in_domain=True)
     assert hypotheses.best([top_up, top_of]) == 0
-    # Equal scores: the recogniser's order.
-    same = hypotheses.Reading("pin", recogniser=0.5, model=0.5, in_domain=True)
+    # Out of domain costs a reading most of its weight.
+    near = hypotheses.Reading("a", recogniser=0.6, model=0.9, similarity=0.59, in_domain=False)
+    far = hypotheses.Reading("b", recogniser=0.4, model=0.9, similarity=0.61, in_domain=True)
+    assert hypotheses.best([near, far]) == 1
+    same = hypotheses.Reading("pin", recogniser=0.5, model=0.5, similarity=0.8, in_domain=True)
     assert hypotheses.best([same, same]) == 0
     with pytest.raises(ValueError):
         hypotheses.best([])
