@@ -7,8 +7,13 @@ UNAVAILABLE), with gRPC patched for gevent and one Locust request event per RPC.
   a CLARIFY is answered by picking an option ("the second one", "1"), about one
   conversation in twenty asks for a person (HANDOFF), and a third of the answers get a
   `Feedback` rating, mostly 4-5.
-- `IvrUser` (`StreamConverse`, channel "ivr"): one stream per call, 2-4 utterances, each
-  turn's latency measured from its request to its response ("StreamConverse.turn").
+- `IvrUser` (`StreamConverse`, channel "ivr"): one stream per call, 2-5 turns, each sent
+  once the last is answered (the IVR plays the reply, then listens), each turn's latency
+  measured from its request to its response, named by its kind: "StreamConverse.turn"
+  (one transcript), ".nbest" (the recogniser's 2-3 hypotheses, one misheard: "card" heard
+  as "car", "PIN" as "pen"), ".dtmf" (a key for a CLARIFY's option, an amount keyed for a
+  detail, `*` to hear it again, `0` for a person) and ".no_input" (the caller said nothing).
+  `loadtest/ivr_calls.py` chooses each turn from the last reply.
 
 A response for another session or turn than asked counts as a failure, as does any gRPC
 error. The run fails (exit code 1) when the failure ratio exceeds `--max-fail-ratio` or
@@ -34,10 +39,12 @@ import grpc.experimental.gevent as grpc_gevent
 grpc_gevent.init_gevent()  # before any gRPC object exists: gRPC waits cooperatively
 
 import gevent  # noqa: E402
+import gevent.queue  # noqa: E402
 import grpc  # noqa: E402
 from locust import User, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from loadtest.ivr_calls import ivr_turn  # noqa: E402
 from twinteller import client  # noqa: E402
 from twinteller.config import transport_from_environment  # noqa: E402
 from twinteller.v1 import assistant_pb2 as pb  # noqa: E402
@@ -157,26 +164,45 @@ class AppUser(Conversations):
 class IvrUser(Conversations):
     weight = 1
 
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.rng = random.Random()
+
     @task
     def call_in(self) -> None:
         session = f"locust-ivr-{uuid.uuid4().hex[:16]}"
-        utterances = [random.choice(QUERIES) for _ in range(random.randint(2, 4))]
-        sent: dict[str, float] = {}
+        outbox: gevent.queue.Queue[pb.ConverseRequest | None] = gevent.queue.Queue()
 
         def requests() -> Iterator[pb.ConverseRequest]:
-            for number, text in enumerate(utterances, 1):
-                if number > 1:
-                    gevent.sleep(self.wait_time())  # the caller listens, then speaks again
-                sent[str(number)] = time.perf_counter()
-                yield pb.ConverseRequest(session_id=session, turn_id=str(number), text=text, channel="ivr")
+            while (request := outbox.get()) is not None:
+                yield request
 
-        answered: set[str] = set()
-        error: Exception = AssertionError("the stream ended without answering the turn")
+        stream = self.stub.StreamConverse(requests(), timeout=TIMEOUT_S * 5 + 30)
+        reply: pb.ConverseResponse | None = None
         try:
-            for reply in self.stub.StreamConverse(requests(), timeout=TIMEOUT_S * len(utterances) + 10):
-                answered.add(reply.turn_id)
-                self.report("StreamConverse.turn", sent.get(reply.turn_id, time.perf_counter()), reply.ByteSize(), None)
-        except grpc.RpcError as e:
-            error = e
-        for turn in sorted(sent.keys() - answered):  # every turn the call lost is a failure
-            self.report("StreamConverse.turn", sent[turn], 0, error)
+            for number in range(1, random.randint(2, 5) + 1):
+                chosen = ivr_turn(reply, self.rng, QUERIES, PICKS)
+                if chosen is None:
+                    break
+                kind, fields = chosen
+                if number > 1:
+                    gevent.sleep(self.wait_time())  # the caller listens, then answers
+                request = pb.ConverseRequest(session_id=session, turn_id=str(number), channel="ivr", **fields)
+                started = time.perf_counter()
+                outbox.put(request)
+                try:
+                    reply = next(stream)
+                except (grpc.RpcError, StopIteration) as e:
+                    lost = e if isinstance(e, grpc.RpcError) else AssertionError("the stream ended unanswered")
+                    self.report(f"StreamConverse.{kind}", started, 0, lost)
+                    return
+                wrong = reply.turn_id != request.turn_id
+                error = AssertionError(f"reply for turn {reply.turn_id}, sent {request.turn_id}") if wrong else None
+                self.report(f"StreamConverse.{kind}", started, reply.ByteSize(), error)
+        finally:
+            outbox.put(None)  # the call ends: the stream closes once its last reply is read
+            try:
+                for _ in stream:
+                    pass
+            except grpc.RpcError:
+                pass  # already reported with the turn it cost

@@ -185,6 +185,10 @@ class Shadow:
     # -- one turn ----------------------------------------------------------------------------
     async def _ask_legacy(self, turn: Turn, deadline: float) -> Reading:
         started = time.monotonic()
+        if not turn.text:  # an IVR's keys or no input: the legacy bot reads words only
+            e = LegacySkipped("a turn without words (keys or no input) is not asked of the legacy bot")
+            self._observe_call("skipped")
+            return Reading(LEGACY, None, e, 0.0)
         try:
             reply = await self._bot.ask(turn.text, turn.session_id, turn.channel, deadline)
         except TwintellerError as e:

@@ -43,8 +43,12 @@ def test_a_short_load_test_survives_a_killed_zone(cluster: LocalCluster, tmp_pat
     assert run.returncode == 0, output[-3000:]
     with (tmp_path / "report_stats.csv").open(newline="") as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
-    for name in ("Converse", "Feedback", "StreamConverse.turn"):
+    for name in ("Converse", "Feedback", "StreamConverse.nbest"):
         assert int(rows[name]["Request Count"]) > 0 and int(rows[name]["Failure Count"]) == 0, rows[name]
+    # The IVR's other kinds of turn come when a reply calls for them (loadtest/ivr_calls.py);
+    # whichever came, none failed.
+    ivr = [row for name, row in rows.items() if name.startswith("StreamConverse.")]
+    assert all(int(row["Failure Count"]) == 0 for row in ivr), ivr
     assert int(rows["Aggregated"]["Request Count"]) > 100
     assert (tmp_path / "report.html").stat().st_size > 0 and (tmp_path / "report_stats_history.csv").exists()
     cluster.wait_zones_registered({"a", "b"}, 120)  # whole again for the tests after this one
