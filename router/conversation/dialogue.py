@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from router.conversation import phrases, slots
 from router.conversation.messages import MESSAGES
 from router.conversation.sessions import Context, Pending
+from router.voice import keypad
 from router.voice.keypad import Keys
 from router.zones.inference import ModelResult
 from twinteller.knowledge import languages
@@ -291,7 +292,7 @@ def _handoff(said: Said, reason: str, result: ModelResult, *, unrecognised: bool
         if title and title not in topics:
             topics.append(title)
     # The summary is stored with the turn: what the customer said, masked.
-    now = said.text or ("[no input]" if said.no_input else f"[keys: {said.keys.raw}]")
+    now = said.text or ("[no input]" if said.no_input else keypad.record(said.keys.raw))
     quoted = " | ".join(f'"{mask(t)}"' for t in [*(t.text for t in context.turns[-3:]), now])
     why = MESSAGES.text(reason, agents, count=context.consecutive_fallbacks + 1)
     subjects = ", ".join(topics) or MESSAGES.text("summary_no_topics", agents)

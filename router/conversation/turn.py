@@ -12,6 +12,7 @@ from typing import Protocol
 
 from router.conversation.dialogue import Decision
 from router.conversation.sessions import Context, Pending
+from router.voice import keypad
 from twinteller.knowledge.masking import mask
 from twinteller.v1 import assistant_pb2 as pb
 
@@ -45,12 +46,11 @@ class Turn:
     def masked(self) -> str:
         """The customer's words as they may be kept: no card number, IBAN, e-mail or phone
         number in clear (issue 8). Computed once per turn, whoever keeps it. Keys are kept
-        as "[keys: 2]" when one was pressed (a menu choice) and as their count otherwise
-        (an amount or a card's last digits)."""
+        as "[key 2]" when one was pressed (a menu choice) and as their count otherwise,
+        "[4 keys]" (an amount, or a card's last digits)."""
         parts = [mask(self.text)] if self.text else []
-        entry = self.dtmf.rstrip("#")
-        if entry:
-            parts.append(f"[keys: {entry}]" if len(entry) == 1 else f"[keys: {len(entry)}]")
+        if self.dtmf.rstrip("#"):
+            parts.append(keypad.record(self.dtmf))
         if self.no_input:
             parts.append("[no input]")
         return " ".join(parts)

@@ -44,6 +44,13 @@ class Keys:
         return f"{int(whole)}.{cents.ljust(2, '0')}" if cents else str(int(whole))
 
 
+def record(dtmf: str) -> str:
+    """Keys as a record may keep them: "[key 2]" for one (a menu choice), "[4 keys]" for an
+    entry (an amount, a card's last digits: not kept)."""
+    entry = dtmf.rstrip("#")
+    return f"[key {entry}]" if len(entry) == 1 else f"[{len(entry)} keys]"
+
+
 def parse(dtmf: str) -> Keys:
     """The keys of one turn; InvalidArgument naming `dtmf` when they are not keys."""
     if not dtmf:

@@ -4,8 +4,8 @@ What a screen shows and a voice cannot say is rewritten:
 - links and e-mail addresses become "our website" / "our e-mail address" (a caller cannot
   click, and a spelled-out URL is noise); markdown marks (`**`, `_`, `#`, list bullets,
   `[text](link)`) are removed, keeping the text;
-- amounts are written to be read: "HK$1,500.50" / "HKD 1500.5" -> "1500.50 Hong Kong
-  dollars" (and US$, £, €, ¥/RMB; in Chinese "1500.50港元"), so a synthesiser reads the
+- amounts are written to be read: "HK$1,500.50" / "HKD 1500.5" / "1500.5 HKD" -> "1500.50
+  Hong Kong dollars" (and US$, £, €, ¥/RMB; in Chinese "1500.50港元"), so a synthesiser reads the
   number in its own language instead of "H K dollar sign";
 - a menu path ("Cards > Track delivery", "「卡片 > 追蹤派遞」") is read with a pause, not
   "greater than": "Cards, Track delivery", "「卡片、追蹤派遞」";
@@ -36,7 +36,10 @@ _MARKS = re.compile(r"(\*\*|__|`|^#+\s*|^\s*[-*•]\s+)", re.MULTILINE)
 _MASKED = re.compile(r"[*•xX]{2,}(\d{2,4})\b")
 # Digits to read one by one, as speakable writes them ("4 5 6 7"):
 _SPACED_DIGITS = re.compile(r"(?<!\d)(?<!\d[.,])\d(?: \d){1,7}(?!\d|[.,]\d)")
-_CURRENCY = re.compile(r"(?P<code>HK\$|US\$|RMB|HKD|USD|GBP|EUR|CNY|\$|£|€|¥)\s?(?P<amount>\d[\d,]*(?:\.\d+)?)")
+_CURRENCY = re.compile(
+    r"(?P<code>HK\$|US\$|RMB|HKD|USD|GBP|EUR|CNY|\$|£|€|¥)\s?(?P<amount>\d[\d,]*(?:\.\d+)?)"
+    r"|(?<![\d.])(?P<before>\d[\d,]*(?:\.\d+)?)\s?(?P<after>RMB|HKD|USD|GBP|EUR|CNY)\b"  # "1500.50 EUR"
+)
 _NAMES = {
     EN: {"HK$": "Hong Kong dollars", "HKD": "Hong Kong dollars", "$": "dollars", "US$": "US dollars",
          "USD": "US dollars", "£": "pounds", "GBP": "pounds", "€": "euros", "EUR": "euros", "¥": "renminbi",
@@ -60,11 +63,11 @@ def speakable(text: str, language: str) -> str:
     names = _NAMES["zh" if chinese else EN]
 
     def amount(found: re.Match[str]) -> str:
-        figure = found.group("amount").replace(",", "")
+        figure = (found.group("amount") or found.group("before")).replace(",", "")
         if "." in figure:
             whole, cents = figure.split(".", 1)
             figure = f"{whole}.{cents[:2].ljust(2, '0')}"
-        name = names[found.group("code")]
+        name = names[found.group("code") or found.group("after")]
         return f"{figure}{name}" if chinese else f"{figure} {name}"
 
     text = _CURRENCY.sub(amount, text)

@@ -107,7 +107,9 @@ def test_an_amount_keyed_on_the_keypad_fills_the_transfer_question(stubs: dict[s
     assert (keyed.action, keyed.intent) == (pb.CLARIFY, "transfer_timing") and "currency" in keyed.reply
     answer = call.turn(text="in euros")
     assert (answer.action, answer.intent) == (pb.ANSWER, "transfer_timing")
-    assert answer.reply == FAQS["transfer_timing"].slot_answer.format(amount="1500.50", currency="EUR")
+    # The slot answer, written to be read aloud: "1500.50 EUR" is said "1500.50 euros".
+    written = FAQS["transfer_timing"].slot_answer.format(amount="1500.50", currency="EUR")
+    assert answer.reply == written.replace("1500.50 EUR", "1500.50 euros")
     call.hang_up()
 
 
@@ -117,7 +119,8 @@ def test_spoken_numbers_are_read_as_figures(stubs: dict[str, pb_grpc.AssistantSt
     key = [a.intent for a in offer.alternatives].index("transfer_timing") + 1
     call.turn(dtmf=str(key))
     answer = call.turn(hypotheses=[("two thousand five hundred pounds", 0.8)])
-    assert answer.reply == FAQS["transfer_timing"].slot_answer.format(amount="2500", currency="GBP")
+    written = FAQS["transfer_timing"].slot_answer.format(amount="2500", currency="GBP")
+    assert answer.reply == written.replace("2500 GBP", "2500 pounds")
     call.hang_up()
 
 

@@ -193,8 +193,8 @@ def test_an_ivr_turn_of_hypotheses_keys_and_heard_language() -> None:
     turn = converse_request(raw, max_text_bytes=MAX_TEXT_BYTES, max_id_chars=MAX_ID_CHARS)
     assert [(h.text, round(h.confidence, 2)) for h in turn.hypotheses] == [("lost my car", 0.6), ("lost my card", 0.4)]
     assert (turn.text, turn.dtmf, turn.locale) == ("", "2", "yue-HK")  # heard language stands in for the locale
-    assert converse(text=b"", dtmf=b"4567#").masked == "[keys: 4]"  # a card's digits are not kept
-    assert converse(text=b"", dtmf=b"2").masked == "[keys: 2]"
+    assert converse(text=b"", dtmf=b"4567#").masked == "[4 keys]"  # a card's digits are not kept
+    assert converse(text=b"", dtmf=b"2").masked == "[key 2]"
     assert converse(text=b"", no_input=True).masked == "[no input]"
     assert converse(locale=b"en-GB", heard_language=b"yue-HK").locale == "en-GB"
 

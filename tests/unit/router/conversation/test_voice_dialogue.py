@@ -85,7 +85,17 @@ def test_star_repeats_the_open_question_or_the_last_answer() -> None:
 
 def test_zero_alone_asks_for_a_person() -> None:
     handoff = ivr(OFFERED, "0")
-    assert handoff.action == "HANDOFF" and '"[keys: 0]"' in handoff.handoff_summary
+    assert handoff.action == "HANDOFF" and '"[key 0]"' in handoff.handoff_summary
+
+
+def test_keys_handed_off_after_repeated_no_match_are_not_kept() -> None:
+    stuck = Context(turns=OFFERED.turns, pending=OFFERED.pending, consecutive_fallbacks=2)
+    handoff = ivr(stuck, "45671234#")
+    assert (
+        handoff.action == "HANDOFF"
+        and '"[8 keys]"' in handoff.handoff_summary
+        and "4567" not in handoff.handoff_summary
+    )
 
 
 def test_no_input_reprompts_twice_then_hands_off() -> None:

@@ -106,6 +106,11 @@ def test_ssml_is_valid_escaped_xml_in_the_voice_of_the_language(language: str) -
     assert digits.get("interpret-as") == "digits" and digits.text == "4567"
 
 
+def test_an_amount_with_its_currency_code_after_it_is_read_as_a_name() -> None:
+    assert ssml.speakable("A transfer of 1500.5 EUR takes a day.", "en") == "A transfer of 1500.50 euros takes a day."
+    assert ssml.speakable("轉賬1,500 HKD", "zh-Hant") == "轉賬1500港元"
+
+
 def test_a_menu_path_is_read_with_a_pause() -> None:
     assert ssml.speakable("Open Cards > Track delivery.", "en") == "Open Cards, Track delivery."
     assert ssml.speakable("在「卡片 > 追蹤派遞」查看", "zh-Hant") == "在「卡片、追蹤派遞」查看"
