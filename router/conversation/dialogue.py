@@ -336,7 +336,7 @@ def _reprompt(said: Said, why: str, result: ModelResult) -> Decision:
     question, _ = _open_question(said)
     again = question or MESSAGES.text("ask_again", said.language)
     reply = " ".join([MESSAGES.text(why, said.language), again, MESSAGES.text("keys_agent", said.language)])
-    return Decision("FALLBACK", reply, said.context.pending.slot_intent, 0.0, [], said.context.pending, result=result)
+    return Decision("FALLBACK", reply, "", 0.0, [], said.context.pending, result=result)
 
 
 def _repeat(said: Said, result: ModelResult) -> Decision:

@@ -44,6 +44,7 @@ def test_a_key_chooses_an_offered_option() -> None:
 def test_a_key_that_is_not_an_option_reprompts_with_the_options_and_their_keys() -> None:
     again = ivr(OFFERED, "7")
     assert again.action == "FALLBACK" and again.pending == OFFERED.pending  # the question stays open
+    assert again.intent == "" and not again.unrecognised  # nothing recognised, nothing to cluster
     assert again.reply.startswith("Sorry, that key is not one of the options.")
     assert "For Card not arrived, press 1. For Card delivery times, press 2." in again.reply
 
