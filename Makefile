@@ -13,7 +13,7 @@ STAMP_PROTOS := twinteller/v1/assistant_pb2.py
 STAMP_MODEL := model_repo/intent/1/kb.json
 PROTOS := $(wildcard protos/twinteller/*/*.proto)
 
-.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions bench-profile bench-gpu bench-growth loadtest lint clean
+.PHONY: all deps venv etcd browser protos model run kill-site kill heal chat test test-unit test-integration test-chaos test-sites eval eval-import bench bench-failover bench-versions bench-profile bench-gpu bench-growth bench-ivr loadtest lint clean
 
 all: deps
 
@@ -126,6 +126,11 @@ bench-profile: deps
 # its position in a 30-turn conversation (docs/benchmarks.md "Cost per turn").
 bench-growth: deps
 	$(PY) -m bench.growth $(ARGS)
+
+# What an IVR's n-best list costs: one batched model call against one call per hypothesis
+# (Triton directly), and a turn of n hypotheses against one of a transcript (README "IVR integration").
+bench-ivr: deps
+	$(PY) -m bench.ivr $(ARGS)
 
 # The model on a GPU: the encoder by batch size (GPU vs CPU), and a GPU zone's served model
 # with dynamic batching and batches of one. Exits 2 saying what is missing where there is
