@@ -31,7 +31,7 @@ from router.api.assistant_service import SERVICE_NAME, AssistantService
 from router.api.auth import Tokens
 from router.cluster.election import Election
 from router.cluster.registration import Registration
-from router.conversation.dialogue import Policy
+from router.conversation.dialogue import IVR, Policy
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Conflict, SessionStore
 from router.conversation.turn import TurnObserver
@@ -132,6 +132,11 @@ class Router:
             lambda turn, outcome: self.metrics.observe_turn(turn.channel, outcome.response, outcome.attempts),
             lambda turn, outcome: self.metrics.observe_language(outcome.response, outcome.untranslated),
             lambda turn, outcome: self.traffic.observe(turn.channel, outcome.response),
+            lambda turn, outcome: (
+                self.metrics.observe_ivr(turn.kind, outcome.response.hypothesis)
+                if turn.channel == IVR or turn.kind != "transcript"
+                else None
+            ),
         )
         self.versions = VersionRecorder(
             self.store, config.identity, self.metrics, retention_s=config.version_stats_retention_days * 86400

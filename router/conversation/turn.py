@@ -42,6 +42,16 @@ class Turn:
     no_input: bool = False
     hypothesis: int = 0  # 1-based: which of `hypotheses` `text` is, once they are read
 
+    @property
+    def kind(self) -> str:
+        """What the turn carries, for IVR metrics: "no_input", "keys" (DTMF, perhaps with
+        words), "nbest" (a recogniser's hypotheses) or "transcript"."""
+        if self.no_input:
+            return "no_input"
+        if self.dtmf:
+            return "keys"
+        return "nbest" if self.hypotheses else "transcript"
+
     @functools.cached_property
     def masked(self) -> str:
         """The customer's words as they may be kept: no card number, IBAN, e-mail or phone

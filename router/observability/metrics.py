@@ -55,6 +55,11 @@ class Metrics:
         )
         self.turns = Counter("twinteller_turns", "Answered turns", ["zone", "channel", "intent", "action"], registry=r)
         self.model_calls = Counter("twinteller_model_calls", "Model calls by zone", ["zone", "outcome"], registry=r)
+        # IVR turns by kind (transcript, nbest, keys, no_input) and, for an n-best list, the
+        # position of the hypothesis answered: how often the recogniser's first guess was not.
+        self.ivr_turns = Counter(
+            "twinteller_ivr_turns", "IVR turns by kind and hypothesis answered", ["kind", "hypothesis"], registry=r
+        )
         self.failovers = Counter(
             "twinteller_failovers", "Turns served by a zone other than the first tried", registry=r
         )
@@ -105,6 +110,11 @@ class Metrics:
             self.model_calls.labels(zone, outcome or "ok").inc()
         if response.zone and attempts and attempts[0].partition(":")[0] != response.zone:
             self.failovers.inc()
+
+    def observe_ivr(self, kind: str, hypothesis: int) -> None:
+        """An IVR turn; `hypothesis`: 1-based, 0 when no n-best was sent (positions past 3
+        are counted together, so the label stays small)."""
+        self.ivr_turns.labels(kind, str(hypothesis) if hypothesis <= 3 else "4+").inc()
 
     def observe_language(self, response: pb.ConverseResponse, untranslated: str) -> None:
         if response.language:

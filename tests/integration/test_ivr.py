@@ -14,6 +14,8 @@ from xml.etree import ElementTree
 import grpc
 import pytest
 
+from tests.integration.test_metrics import scrape, value
+from twinteller.devcluster.local_cluster import LocalCluster
 from twinteller.knowledge.schema import seed_faqs
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
@@ -81,6 +83,24 @@ def test_an_n_best_list_whose_first_hypothesis_is_wrong_is_answered_by_the_secon
     reply = call.turn(hypotheses=heard)
     assert (reply.hypothesis, reply.intent, reply.action) == (2, intent, pb.ANSWER), reply
     call.hang_up()
+
+
+def test_ivr_turns_are_counted_by_kind_and_the_hypothesis_answered(
+    cluster: LocalCluster, stubs: dict[str, pb_grpc.AssistantStub]
+) -> None:
+    url = cluster.layout.metrics_url("a")
+    before = scrape(url)
+    call = Call(stubs["a"])
+    call.turn(hypotheses=[("I lost my car", 0.62), ("I lost my card", 0.38)])
+    call.turn(dtmf="*")
+    call.turn(no_input=True)
+    call.hang_up()
+    after = scrape(url)
+    for kind, hypothesis in (("nbest", "2"), ("keys", "0"), ("no_input", "0")):
+        grown = value(after, "twinteller_ivr_turns_total", kind=kind, hypothesis=hypothesis) - value(
+            before, "twinteller_ivr_turns_total", kind=kind, hypothesis=hypothesis
+        )
+        assert grown == 1, (kind, hypothesis)
 
 
 def test_a_clarification_chosen_by_key_2(stubs: dict[str, pb_grpc.AssistantStub]) -> None:

@@ -127,3 +127,14 @@ def test_serve_over_loopback_then_close() -> None:
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
     metrics.close()  # twice: a no-op
+
+
+def test_ivr_turns_are_counted_by_kind_and_hypothesis_answered() -> None:
+    metrics = Metrics()
+    metrics.observe_ivr("nbest", 2)
+    metrics.observe_ivr("nbest", 2)
+    metrics.observe_ivr("nbest", 7)
+    metrics.observe_ivr("keys", 0)
+    assert _value(metrics, "twinteller_ivr_turns_total", kind="nbest", hypothesis="2") == 2
+    assert _value(metrics, "twinteller_ivr_turns_total", kind="nbest", hypothesis="4+") == 1
+    assert _value(metrics, "twinteller_ivr_turns_total", kind="keys", hypothesis="0") == 1
