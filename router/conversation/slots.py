@@ -25,6 +25,7 @@ from router.conversation.messages import MESSAGES
 from router.voice.keypad import Keys
 from twinteller.knowledge import languages
 from twinteller.knowledge.faqs import SLOT_NAMES
+from twinteller.knowledge.masking import LAST_FOUR_WORDS
 
 # Most specific first: "hong kong dollars" is HKD, and is taken out before "dollars" is tried.
 # 蚊 and 港紙 are how Hong Kong says dollars; 歐羅 is its euro, 人仔 its renminbi.
@@ -61,10 +62,7 @@ _CARD_TYPES = {
 _CARD_TYPE = {kind: re.compile(rf"(?:{pattern})") for kind, pattern in _CARD_TYPES.items()}
 # A card's last four digits where the words say so ("ending 4567", "尾號4567"), or four
 # digits said alone in answer to the question.
-_LAST_FOUR = re.compile(
-    r"(?:ending(?: in| with)?|ends? (?:in|with)|last (?:4|four)(?: digits)?(?: (?:are|is))?|尾號|尾号|尾數|尾数|"
-    r"尾四位|末四位)\s*(?:[:：]|係|是|為|为)?\s*(\d{4})(?!\d)|^\s*(\d{4})\s*[.。]?\s*$"
-)
+_LAST_FOUR = re.compile(rf"{LAST_FOUR_WORDS}(\d{{4}})(?!\d)|^\s*(\d{{4}})\s*[.。]?\s*$")
 
 # The English prompts (every language's are in twinteller/data/dialogue.json).
 PROMPTS = {name: MESSAGES.text(f"prompt_{name}", languages.EN) for name in SLOT_NAMES}

@@ -25,10 +25,12 @@ _ACCOUNT = re.compile(r"(?<![\d-])\d{3}-\d{3,6}-\d{3,9}(?:-\d{1,3})?(?![\d-])")
 _FPS = re.compile(r"(?i)(fps|转数快|轉數快)(\s*(?:id|identifier|號碼|号码|編號|编号)?\s*[:：]?\s*)([\d][\d -]{5,12}\d)")
 # Two groups of four, the first 2-9 (HK numbers never start with 0 or 1), maybe after 852.
 _HK_PHONE = re.compile(r"(?<![\d-])(?:\(?\+?852\)?[ -]?)?[2-9]\d{3}[ -]\d{4}(?![\d-])")
-_LAST_FOUR = re.compile(
-    r"(?i)((?:ending(?: in| with)?|ends? (?:in|with)|last (?:4|four)(?: digits)?(?: (?:are|is|being))?|"
-    r"尾號|尾号|尾數|尾数|尾四位|末四位)\s*(?:[:：]|係|是|為|为)?\s*)\d{4}(?!\d)"
+# The words that say the four digits after them are a card's last four (slots.py reads them).
+LAST_FOUR_WORDS = (
+    r"(?:ending(?: in| with)?|ends? (?:in|with)|last (?:4|four)(?: digits)?(?: (?:are|is|being))?|"
+    r"尾號|尾号|尾數|尾数|尾四位|末四位)\s*(?:[:：]|係|是|為|为)?\s*"
 )
+_LAST_FOUR = re.compile(rf"(?i)({LAST_FOUR_WORDS})\d{{4}}(?!\d)")
 _HAN_DIGITS = re.compile(r"[零〇一二三四五六七八九](?:[ -]?[零〇一二三四五六七八九]){5,}")
 
 

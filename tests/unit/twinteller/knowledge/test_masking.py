@@ -78,3 +78,18 @@ def test_hong_kong_forms_are_masked(text: str, masked: str) -> None:
 )
 def test_hong_kong_amounts_and_short_numbers_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("my card ending 4567 was declined", "my card ending [last4] was declined"),
+        ("the last four digits are 0987", "the last four digits are [last4]"),
+        ("Ending in 1234", "Ending in [last4]"),
+        ("尾號4567張卡", "尾號[last4]張卡"),
+        ("卡號尾四位係0987", "卡號尾四位係[last4]"),
+        ("I paid 4567 pounds", "I paid 4567 pounds"),  # four digits alone say nothing of a card
+    ],
+)
+def test_a_cards_last_four_digits_are_masked_where_the_words_say_so(text: str, masked: str) -> None:
+    assert mask(text) == masked
