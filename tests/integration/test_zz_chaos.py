@@ -12,7 +12,9 @@ cluster before it ends. Run it alone with `make test-chaos` (pytest -m chaos).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
@@ -24,10 +26,36 @@ import pytest
 from tests.integration.conftest import read_session
 from twinteller.devcluster.load import ConversationLoad, TurnRecord
 from twinteller.devcluster.local_cluster import LocalCluster
+from twinteller.etcd import keys
 from twinteller.v1 import assistant_pb2 as pb
 from twinteller.v1 import assistant_pb2_grpc as pb_grpc
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def only_the_active_version_loaded(cluster: LocalCluster) -> None:
+    """The scenarios start with one model version loaded, as after a deploy. Earlier modules'
+    conversation tests leave candidate versions loaded beside the active one (router/release/
+    runner.py `ensure_loaded`: kept until the next deploy); a zone restarted here would load
+    them all, four versions seen, and on these 2 shared cores that load starves the zone left
+    serving past its 1 s attempt timeout (a fresh-clone run failed so). What is tested here is
+    processes dying, not several versions reloading on one machine's cores."""
+
+    async def reset() -> None:
+        async with cluster.store() as store:
+            await store.delete(keys.LOADED_VERSIONS)  # the zones follow: the active version only
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                active = await store.get(keys.ACTIVE_VERSION)
+                entries, _ = await store.get_prefix(keys.ZONES)
+                served = [json.loads(e.value).get("versions", []) for e in entries]
+                if active and len(served) == 2 and all(v == [active.value.decode()] for v in served):
+                    return
+                await asyncio.sleep(0.5)
+            raise TimeoutError(f"zones still serve {served}, not only the active version")
+
+    asyncio.run(reset())
 
 
 @pytest.fixture
