@@ -33,7 +33,8 @@ def main() -> None:
     texts = [classifier.spelled([languages.to_simplified(normalise(t))])[0] for case in lists for t, _ in case["heard"]]
     chinese = multilingual.encode([texts[i] for i in chinese_rows(texts)])
     prediction = classifier.predict(texts, encoder.encode(texts), chinese)
-    read = {t: (float(p.max()), float(s)) for t, p, s in zip(texts, prediction.probabilities, prediction.similarity, strict=True)}
+    scores = zip(texts, prediction.probabilities, prediction.similarity, strict=True)
+    read = {t: (float(p.max()), float(s)) for t, p, s in scores}
     readings = []
     row = 0
     for case in lists:
