@@ -30,6 +30,7 @@ from router.conversation import phrases, slots
 from router.conversation.messages import MESSAGES
 from router.conversation.sessions import Context, Pending
 from router.voice import keypad
+from router.voice.hypotheses import Reading
 from router.voice.keypad import Keys
 from router.zones.inference import ModelResult
 from twinteller.knowledge import languages
@@ -192,6 +193,16 @@ def confident(result: ModelResult, snapshot: Snapshot, policy: Policy) -> bool:
     return bool(candidates) and candidates[0].confidence >= policy.confidence and result.similarity >= policy.similarity
 
 
+def reading(text: str, recogniser: float, result: ModelResult, snapshot: Snapshot, policy: Policy) -> Reading:
+    """One of a recogniser's hypotheses (`text`, in the lexicon's words) as the n-best choice
+    weighs it (router/voice/hypotheses.py): the top candidate's probability, and its
+    similarity, in domain by the policy's threshold for the text's language, as `confident`."""
+    candidates = _candidates(result, snapshot)
+    top = candidates[0].confidence if candidates else 0.0
+    in_domain = result.similarity >= policy.for_text(text).similarity
+    return Reading(text, recogniser, top, result.similarity, in_domain)
+
+
 def _better(result: ModelResult, follow_up: ModelResult | None, snapshot: Snapshot, policy: Policy) -> ModelResult:
     if follow_up is None or not confident(follow_up, snapshot, policy):
         return result
@@ -224,15 +235,21 @@ def _question(said: Said, result: ModelResult) -> Decision:
     return _answer(said, said.words, said.snapshot.faqs[top.intent], top.confidence, alternatives, result)
 
 
+def _plain(said: Said, faq_id: str, confidence: float, alternatives: list[Candidate], result: ModelResult) -> Decision:
+    """ANSWER with the entry's answer for the channel, in the reply's language, no details."""
+    texts = said.texts(faq_id)
+    return Decision("ANSWER", texts.answer_for(said.channel), faq_id, confidence, alternatives, result=result,
+                    untranslated=texts.fallback)  # fmt: skip
+
+
 def _answer(
     said: Said, words: str, faq: Faq, confidence: float, alternatives: list[Candidate], result: ModelResult
 ) -> Decision:
     """ANSWER with `faq` (its answer for the channel, in the reply's language), or first ask
     for the details it needs (read in `words`)."""
-    texts = said.texts(faq.id)
     if not faq.slots:
-        return Decision("ANSWER", texts.answer_for(said.channel), faq.id, confidence, alternatives, result=result,
-                        untranslated=texts.fallback)  # fmt: skip
+        return _plain(said, faq.id, confidence, alternatives, result)
+    texts = said.texts(faq.id)
     filled = slots.extract(faq.slots, words)
     missing = [name for name in faq.slots if name not in filled]
     if not missing:
@@ -247,8 +264,7 @@ def _answer(
 def _fill_slots(said: Said, result: ModelResult, faq: Faq, pending: Pending) -> Decision | None:
     """The reply to a turn that answers a slot question; None when it is a new question."""
     texts, words = said.texts(faq.id), said.words
-    plain = Decision("ANSWER", texts.answer_for(said.channel), faq.id, 1.0, [], result=result,
-                     untranslated=texts.fallback)  # fmt: skip
+    plain = _plain(said, faq.id, 1.0, [], result)
     if phrases.cancels(words):
         return plain
     found = slots.extract(faq.slots, words)
@@ -348,9 +364,7 @@ def _repeat(said: Said, result: ModelResult) -> Decision:
         return Decision("CLARIFY", question, pending.slot_intent, 1.0, options, pending, result=result)
     last = said.context.turns[-1] if said.context.turns else None
     if last is not None and last.action == "ANSWER" and last.intent in said.snapshot.faqs:
-        texts = said.texts(last.intent)
-        return Decision("ANSWER", texts.answer_for(said.channel), last.intent, 1.0, [], result=result,
-                        untranslated=texts.fallback)  # fmt: skip
+        return _plain(said, last.intent, 1.0, [], result)
     return Decision("CLARIFY", MESSAGES.text("ask_again", said.language), "", 0.0, [], result=result)
 
 

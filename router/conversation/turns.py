@@ -19,7 +19,7 @@ from dataclasses import replace
 from opentelemetry import trace
 
 from router.conversation import phrases
-from router.conversation.dialogue import IVR, Decision, Policy, barge_in, decide
+from router.conversation.dialogue import IVR, Decision, Policy, barge_in, decide, reading
 from router.conversation.knowledge_view import KnowledgeView
 from router.conversation.sessions import Context, SessionStore, TurnSummary
 from router.conversation.turn import Answered, FailureObserver, Outcome, Shadowing, Turn, TurnObserver, VersionChooser
@@ -206,14 +206,8 @@ class TurnHandler:
             results = await self._model.classify_many(texts, version, deadline)
             snapshot = self._knowledge.snapshot(results[0].version)
             readings = [
-                hypotheses.Reading(
-                    text,
-                    heard.confidence,
-                    next((s for i, s in zip(r.intents, r.scores, strict=True) if i in snapshot.faqs), 0.0),
-                    r.similarity,
-                    r.similarity >= self._policy.for_text(text).similarity,
-                )
-                for text, heard, r in zip(texts, turn.hypotheses, results, strict=True)
+                reading(text, heard.confidence, result, snapshot, self._policy)
+                for text, heard, result in zip(texts, turn.hypotheses, results, strict=True)
             ]
             best = hypotheses.best(readings)
             trace.get_current_span().set_attribute("twinteller.hypothesis", best + 1)

@@ -40,6 +40,7 @@ _CARDINALS = set(
     "million billion".split()
 )
 _SCALES = {"hundred", "thousand", "million", "billion"}
+_DIGITISH = _CARDINALS | set(_DIGIT_WORDS)  # words a digit word may stand beside
 _WORD = re.compile(r"(\S+?)([.,!?;:]*)$")
 _CHINESE_DIGITS = "零一二三四五六七八九"
 _NUMERAL_RUN = re.compile(r"(?<!第)[零〇一二三四五六七八九十百千萬万億亿兩两]+")
@@ -88,11 +89,10 @@ def _number_word(tokens: list[str], i: int) -> bool:
     before = _bare(tokens[i - 1]) if i > 0 else ""
     if all(part in _CARDINALS for part in word.split("-")) or word.isdigit():
         return True
-    digitish = _CARDINALS | set(_DIGIT_WORDS)
     if word in _DIGIT_WORDS:
-        return before in digitish or after in digitish or before.isdigit() or after.isdigit()
+        return before in _DIGITISH or after in _DIGITISH or before.isdigit() or after.isdigit()
     if word in _REPEAT:
-        return after in digitish or after.isdigit()
+        return after in _DIGITISH or after.isdigit()
     if word == "a":
         return after in _SCALES
     if word == "and":
